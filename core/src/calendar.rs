@@ -1,0 +1,1 @@
+//! calendar (in progress)

@@ -1,0 +1,121 @@
+//! What a plugin says about itself.
+
+use serde::{Deserialize, Serialize};
+
+/// What a plugin does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginKind {
+    /// Client snapshot in, guidance out.
+    Protocol,
+    /// Care plans and calendar in, proposed appointments out.
+    Scheduler,
+    /// A kind this SDK does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+impl PluginKind {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Protocol => "protocol",
+            PluginKind::Scheduler => "scheduler",
+            PluginKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// A condition a plugin handles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConditionSpec {
+    /// SNOMED CT code.
+    pub code: String,
+    /// Display name.
+    pub display: String,
+}
+
+/// One setting a plugin accepts, with its default and meaning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingSpec {
+    /// The key in the practice config, such as `initial_interval_days`.
+    pub key: String,
+    /// The default value. Its JSON type is the setting's type.
+    pub default: serde_json::Value,
+    /// What it means, and where the default comes from.
+    pub description: String,
+}
+
+impl SettingSpec {
+    /// A setting spec.
+    pub fn new(key: &str, default: impl Into<serde_json::Value>, description: &str) -> SettingSpec {
+        SettingSpec { key: key.to_owned(), default: default.into(), description: description.to_owned() }
+    }
+}
+
+/// A plugin's manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Stable id, lowercase with dashes, such as `fibromyalgia`.
+    pub id: String,
+    /// Name for people.
+    pub name: String,
+    /// The plugin's own version (semver).
+    pub version: String,
+    /// What it does, in a sentence.
+    #[serde(default)]
+    pub description: String,
+    /// Plugin kinds it implements.
+    pub kinds: Vec<PluginKind>,
+    /// Conditions it handles (protocols are only asked about clients with one of these).
+    #[serde(default)]
+    pub conditions: Vec<ConditionSpec>,
+    /// Settings it accepts.
+    #[serde(default)]
+    pub settings: Vec<SettingSpec>,
+    /// How many days of session history it needs (`None`: all of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_days: Option<u32>,
+}
+
+impl Manifest {
+    /// Checks the manifest's own shape; the first problem found.
+    pub fn validate(&self) -> Result<(), String> {
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 64
+            && self.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !id_ok {
+            return Err(format!("plugin id `{}` must be 1-64 characters of a-z, 0-9, `-` or `_`", self.id));
+        }
+        if self.name.trim().is_empty() {
+            return Err(format!("plugin `{}` has no name", self.id));
+        }
+        if self.version.trim().is_empty() {
+            return Err(format!("plugin `{}` has no version", self.id));
+        }
+        if self.kinds.is_empty() {
+            return Err(format!("plugin `{}` declares no kind", self.id));
+        }
+        let mut keys: Vec<&str> = self.settings.iter().map(|s| s.key.as_str()).collect();
+        keys.sort_unstable();
+        if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("plugin `{}` declares setting `{}` twice", self.id, w[0]));
+        }
+        Ok(())
+    }
+
+    /// Whether the plugin implements this kind.
+    pub fn is(&self, kind: PluginKind) -> bool {
+        self.kinds.contains(&kind)
+    }
+
+    /// Whether it handles a condition with this SNOMED CT code.
+    pub fn handles(&self, code: &str) -> bool {
+        self.conditions.iter().any(|c| c.code == code)
+    }
+
+    /// The declared default settings as one JSON object.
+    pub fn default_settings(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.settings.iter().map(|s| (s.key.clone(), s.default.clone())).collect()
+    }
+}
