@@ -1,1 +1,620 @@
-//! config (in progress)
+//! The practice's configuration: one TOML file.
+//!
+//! It says who the practice is (name, time zone, opening hours), who works
+//! there (practitioners, rooms, group classes), which insurance plans it
+//! deals with, where its data lives, which plugin folders and plugin files it
+//! trusts, which plugins are on, and each plugin's settings. Unknown keys and
+//! bad values are refused with the file, line and key. See
+//! `examples/practices/` for two documented examples.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use praxis_sdk::{
+    Date, DateRange, Discipline, GroupClass, Practitioner, Room, RoomKind, Settings, TimeOfDay, Weekday, WeeklyWindow,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::plugin_host::PluginPolicy;
+
+/// The file name of a practice's configuration inside its data folder.
+pub const CONFIG_FILE_NAME: &str = "praxis.toml";
+
+/// A configuration error, naming the file.
+#[derive(Debug)]
+pub enum ConfigError {
+    /// The file could not be read.
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The TOML is malformed or does not fit the schema (the message has line, column and key).
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// The values are individually fine but do not fit together.
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The key at fault, such as `practitioners[1].disciplines`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Read { path, error } => write!(f, "cannot read config {}: {error}", path.display()),
+            ConfigError::Parse { path, message } => write!(f, "config {}: {}", path.display(), message.trim_end()),
+            ConfigError::Invalid { path, key, message } => write!(f, "config {}: `{key}`: {message}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// `[practice]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PracticeSection {
+    /// The practice's name.
+    pub name: String,
+    /// IANA time zone, such as `Europe/London`: what "today" means.
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+    /// The data folder, relative to this file (default: this file's folder).
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+}
+
+fn default_time_zone() -> String {
+    "UTC".to_owned()
+}
+
+/// One or several `"HH:MM-HH:MM"` spans.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Spans {
+    /// One span.
+    One(String),
+    /// Several.
+    Many(Vec<String>),
+}
+
+/// A week as `{ monday = "09:00-17:00", wednesday = ["09:00-12:00", "14:00-18:00"] }`.
+pub type WeekSpec = BTreeMap<String, Spans>;
+
+/// Parses a [`WeekSpec`] into weekly windows; `key` names it in errors.
+pub fn parse_week(spec: &WeekSpec, key: &str) -> Result<Vec<WeeklyWindow>, (String, String)> {
+    let mut out = Vec::new();
+    for (day, spans) in spec {
+        let day_key = format!("{key}.{day}");
+        let weekday: Weekday = day.parse().map_err(|e| (day_key.clone(), format!("{e}")))?;
+        let list = match spans {
+            Spans::One(s) => vec![s.clone()],
+            Spans::Many(v) => v.clone(),
+        };
+        for span in list {
+            let (start, end) = parse_span(&span).map_err(|m| (day_key.clone(), m))?;
+            out.push(WeeklyWindow { day: weekday, start, end });
+        }
+    }
+    out.sort_by_key(|w| (w.day, w.start));
+    Ok(out)
+}
+
+fn parse_span(span: &str) -> Result<(TimeOfDay, TimeOfDay), String> {
+    let bad = || format!("`{span}` is not a time span: write it as \"09:00-17:30\"");
+    let (a, b) = span.split_once('-').ok_or_else(bad)?;
+    let start: TimeOfDay = a.trim().parse().map_err(|_| bad())?;
+    let end: TimeOfDay = b.trim().parse().map_err(|_| bad())?;
+    if start >= end {
+        return Err(format!("`{span}` ends before it starts"));
+    }
+    Ok((start, end))
+}
+
+/// `[[practitioners]]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PractitionerConfig {
+    /// Stable id (used on the command line and in records).
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// Disciplines the practitioner is qualified in.
+    pub disciplines: Vec<String>,
+    /// Working hours by weekday.
+    #[serde(default)]
+    pub availability: WeekSpec,
+    /// Leave, as `{ from = "2026-12-24", to = "2027-01-01" }`.
+    #[serde(default)]
+    pub time_off: Vec<DateRange>,
+}
+
+/// `[[rooms]]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomConfig {
+    /// Stable id.
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// `treatment_room`, `acupuncture_room` or `studio`.
+    pub kind: RoomKind,
+    /// How many clients at once.
+    #[serde(default = "one")]
+    pub capacity: u16,
+}
+
+fn one() -> u16 {
+    1
+}
+
+/// `[[classes]]`: a recurring group class.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassConfig {
+    /// Stable id.
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// Discipline (yoga, tai_chi, mindfulness...).
+    pub discipline: String,
+    /// Day of the week.
+    pub day: Weekday,
+    /// Start, `"HH:MM"`.
+    pub start: TimeOfDay,
+    /// Length in minutes.
+    pub minutes: u16,
+    /// Practitioner id.
+    pub practitioner: String,
+    /// Room id.
+    pub room: String,
+    /// Places.
+    pub capacity: u16,
+}
+
+/// `[insurance.<plan>]`: a plan the practice deals with, used as the
+/// template when a client is given that plan.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsurancePlanConfig {
+    /// The payer.
+    pub payer: String,
+    /// Needs a referral or prescription (rule I1).
+    #[serde(default)]
+    pub referral_required: bool,
+    /// Covered conditions (SNOMED CT codes); empty: any (rule I3).
+    #[serde(default)]
+    pub covered_conditions: Vec<String>,
+    /// Sessions covered per period (rule I2).
+    #[serde(default)]
+    pub session_limit: Option<u32>,
+}
+
+/// `[plugins.<id>]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// Whether the plugin is on (default true).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Its settings; the plugin's manifest lists the keys and defaults.
+    #[serde(default)]
+    pub settings: toml::Table,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[plugins]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PluginsSection {
+    /// Extra folders to load plugins from, relative to this file.
+    #[serde(default)]
+    pub folders: Vec<PathBuf>,
+    /// SHA-256 digests of plugin files the practice trusts (files next to the
+    /// `praxis` executable are trusted without one).
+    #[serde(default)]
+    pub trusted: Vec<String>,
+    /// One table per plugin id.
+    #[serde(flatten)]
+    pub modules: BTreeMap<String, PluginConfig>,
+}
+
+/// `[schedule]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSection {
+    /// Planning horizon in weeks (default 8).
+    #[serde(default = "eight")]
+    pub horizon_weeks: u32,
+}
+
+fn eight() -> u32 {
+    8
+}
+
+impl Default for ScheduleSection {
+    fn default() -> Self {
+        ScheduleSection { horizon_weeks: 8 }
+    }
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// `[practice]`.
+    pub practice: PracticeSection,
+    /// `[hours]`: opening hours by weekday.
+    #[serde(default)]
+    pub hours: WeekSpec,
+    /// `[[practitioners]]`.
+    #[serde(default)]
+    pub practitioners: Vec<PractitionerConfig>,
+    /// `[[rooms]]`.
+    #[serde(default)]
+    pub rooms: Vec<RoomConfig>,
+    /// `[[classes]]`.
+    #[serde(default)]
+    pub classes: Vec<ClassConfig>,
+    /// `[insurance.<plan>]`.
+    #[serde(default)]
+    pub insurance: BTreeMap<String, InsurancePlanConfig>,
+    /// `[plugins]`.
+    #[serde(default)]
+    pub plugins: PluginsSection,
+    /// `[schedule]`.
+    #[serde(default)]
+    pub schedule: ScheduleSection,
+    /// `[rules]`: the host's own rule settings (safety screen, insurance).
+    #[serde(default)]
+    pub rules: toml::Table,
+}
+
+/// A loaded, checked practice configuration.
+#[derive(Debug, Clone)]
+pub struct PracticeConfig {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The file as written.
+    pub file: ConfigFile,
+    /// The data folder, resolved.
+    pub data_dir: PathBuf,
+    /// Opening hours.
+    pub opening_hours: Vec<WeeklyWindow>,
+    /// Practitioners, as the calendar and scheduler see them.
+    pub practitioners: Vec<Practitioner>,
+    /// Rooms.
+    pub rooms: Vec<Room>,
+    /// Group classes.
+    pub classes: Vec<GroupClass>,
+}
+
+impl PracticeConfig {
+    /// Reads and checks a config file. `data_override` (from `--data` or
+    /// `PRAXIS_DATA`) wins over the file's `data_dir`.
+    pub fn load(path: &Path, data_override: Option<&Path>) -> Result<PracticeConfig, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
+        PracticeConfig::parse(&text, path, data_override)
+    }
+
+    /// Parses and checks config text; `path` names it in errors and anchors relative paths.
+    pub fn parse(text: &str, path: &Path, data_override: Option<&Path>) -> Result<PracticeConfig, ConfigError> {
+        let file: ConfigFile = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+        let invalid = |key: String, message: String| ConfigError::Invalid { path: path.to_path_buf(), key, message };
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let data_dir = match (data_override, &file.practice.data_dir) {
+            (Some(d), _) => d.to_path_buf(),
+            (None, Some(d)) => base.join(d),
+            (None, None) => base.clone(),
+        };
+        if file.practice.name.trim().is_empty() {
+            return Err(invalid("practice.name".into(), "must not be empty".into()));
+        }
+        if jiff::tz::TimeZone::get(&file.practice.time_zone).is_err() {
+            return Err(invalid(
+                "practice.time_zone".into(),
+                format!("unknown time zone `{}`: use an IANA name such as \"Europe/London\"", file.practice.time_zone),
+            ));
+        }
+        let opening_hours = parse_week(&file.hours, "hours").map_err(|(k, m)| invalid(k, m))?;
+
+        let mut ids = BTreeSet::new();
+        let mut practitioners = Vec::new();
+        for (i, p) in file.practitioners.iter().enumerate() {
+            let key = format!("practitioners[{i}]");
+            check_id(&p.id).map_err(|m| invalid(format!("{key}.id"), m))?;
+            if !ids.insert(p.id.clone()) {
+                return Err(invalid(format!("{key}.id"), format!("practitioner id `{}` is used twice", p.id)));
+            }
+            let disciplines = p
+                .disciplines
+                .iter()
+                .map(|d| known_discipline(d).map_err(|m| invalid(format!("{key}.disciplines"), m)))
+                .collect::<Result<Vec<_>, _>>()?;
+            if disciplines.is_empty() {
+                return Err(invalid(format!("{key}.disciplines"), "name at least one discipline".into()));
+            }
+            for (j, off) in p.time_off.iter().enumerate() {
+                if off.from > off.to {
+                    return Err(invalid(format!("{key}.time_off[{j}]"), "`from` is after `to`".into()));
+                }
+            }
+            let availability =
+                parse_week(&p.availability, &format!("{key}.availability")).map_err(|(k, m)| invalid(k, m))?;
+            practitioners.push(Practitioner {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                disciplines,
+                availability,
+                time_off: p.time_off.clone(),
+            });
+        }
+
+        let mut room_ids = BTreeSet::new();
+        let mut rooms = Vec::new();
+        for (i, r) in file.rooms.iter().enumerate() {
+            let key = format!("rooms[{i}]");
+            check_id(&r.id).map_err(|m| invalid(format!("{key}.id"), m))?;
+            if !room_ids.insert(r.id.clone()) {
+                return Err(invalid(format!("{key}.id"), format!("room id `{}` is used twice", r.id)));
+            }
+            if r.kind == RoomKind::Unknown {
+                return Err(invalid(
+                    format!("{key}.kind"),
+                    "unknown room kind: use treatment_room, acupuncture_room or studio".into(),
+                ));
+            }
+            if r.capacity == 0 {
+                return Err(invalid(format!("{key}.capacity"), "must be at least 1".into()));
+            }
+            rooms.push(Room { id: r.id.clone(), name: r.name.clone(), kind: r.kind, capacity: r.capacity });
+        }
+
+        let mut class_ids = BTreeSet::new();
+        let mut classes = Vec::new();
+        for (i, c) in file.classes.iter().enumerate() {
+            let key = format!("classes[{i}]");
+            check_id(&c.id).map_err(|m| invalid(format!("{key}.id"), m))?;
+            if !class_ids.insert(c.id.clone()) {
+                return Err(invalid(format!("{key}.id"), format!("class id `{}` is used twice", c.id)));
+            }
+            let discipline = known_discipline(&c.discipline).map_err(|m| invalid(format!("{key}.discipline"), m))?;
+            if !ids.contains(&c.practitioner) {
+                return Err(invalid(format!("{key}.practitioner"), format!("no practitioner `{}`", c.practitioner)));
+            }
+            let Some(room) = rooms.iter().find(|r| r.id == c.room) else {
+                return Err(invalid(format!("{key}.room"), format!("no room `{}`", c.room)));
+            };
+            if c.capacity == 0 || c.capacity > room.capacity {
+                return Err(invalid(
+                    format!("{key}.capacity"),
+                    format!("{} places do not fit room `{}` (capacity {})", c.capacity, room.id, room.capacity),
+                ));
+            }
+            if c.minutes == 0 || u32::from(c.start.minutes()) + u32::from(c.minutes) > 24 * 60 {
+                return Err(invalid(
+                    format!("{key}.minutes"),
+                    format!("{} minutes from {} leaves the day", c.minutes, c.start),
+                ));
+            }
+            classes.push(GroupClass {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                discipline,
+                day: c.day,
+                start: c.start,
+                minutes: c.minutes,
+                practitioner: c.practitioner.clone(),
+                room: c.room.clone(),
+                capacity: c.capacity,
+            });
+        }
+
+        for (name, plan) in &file.insurance {
+            if plan.payer.trim().is_empty() {
+                return Err(invalid(format!("insurance.{name}.payer"), "must not be empty".into()));
+            }
+            if plan.session_limit == Some(0) {
+                return Err(invalid(
+                    format!("insurance.{name}.session_limit"),
+                    "must be at least 1, or left out".into(),
+                ));
+            }
+        }
+        for (i, sha) in file.plugins.trusted.iter().enumerate() {
+            if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+                return Err(invalid(
+                    format!("plugins.trusted[{i}]"),
+                    format!(
+                        "`{sha}` is not a SHA-256 digest (64 lowercase hex characters); use `praxis plugins trust FILE`"
+                    ),
+                ));
+            }
+        }
+        if file.schedule.horizon_weeks == 0 || file.schedule.horizon_weeks > 52 {
+            return Err(invalid("schedule.horizon_weeks".into(), "must be 1 to 52".into()));
+        }
+        Ok(PracticeConfig { path: path.to_path_buf(), data_dir, opening_hours, practitioners, rooms, classes, file })
+    }
+
+    /// The practice's time zone.
+    pub fn time_zone(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.file.practice.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
+    /// Today in the practice's time zone.
+    pub fn today(&self) -> Date {
+        let now = jiff::Timestamp::now().to_zoned(self.time_zone()).date();
+        Date::from_ymd(i32::from(now.year()), now.month() as u32, now.day() as u32)
+            .unwrap_or_else(|| Date::from_days(0))
+    }
+
+    /// The plugin folders, resolved against the config file's folder.
+    pub fn plugin_folders(&self) -> Vec<PathBuf> {
+        let base = self.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        self.file.plugins.folders.iter().map(|f| base.join(f)).collect()
+    }
+
+    /// The trust list.
+    pub fn trusted(&self) -> BTreeSet<String> {
+        self.file.plugins.trusted.iter().cloned().collect()
+    }
+
+    /// The store's folder inside the data folder.
+    pub fn store_dir(&self) -> PathBuf {
+        self.data_dir.join("store")
+    }
+}
+
+fn check_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if ok { Ok(()) } else { Err(format!("`{id}` is not a valid id: use 1-64 letters, digits, `-`, `_` or `.`")) }
+}
+
+fn known_discipline(name: &str) -> Result<Discipline, String> {
+    let d = Discipline::parse(name);
+    if d.is_known() {
+        Ok(d)
+    } else {
+        Err(format!(
+            "unknown discipline `{name}`: use massage, yoga, tai_chi, acupuncture, physical_therapy or mindfulness"
+        ))
+    }
+}
+
+fn toml_to_json(value: &toml::Value) -> serde_json::Value {
+    match value {
+        toml::Value::String(s) => serde_json::Value::String(s.clone()),
+        toml::Value::Integer(i) => serde_json::Value::from(*i),
+        toml::Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+        }
+        toml::Value::Boolean(b) => serde_json::Value::Bool(*b),
+        toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
+        toml::Value::Array(a) => serde_json::Value::Array(a.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => {
+            serde_json::Value::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect())
+        }
+    }
+}
+
+impl PluginPolicy for PracticeConfig {
+    fn enabled(&self, id: &str) -> bool {
+        self.file.plugins.modules.get(id).is_none_or(|m| m.enabled)
+    }
+
+    fn settings(&self, id: &str) -> Settings {
+        self.file
+            .plugins
+            .modules
+            .get(id)
+            .map(|m| m.settings.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "[practice]\nname = \"Test\"\n";
+
+    fn check(extra: &str, expected_error: Option<&str>) {
+        let text = format!("{MINIMAL}{extra}");
+        let got = PracticeConfig::parse(&text, Path::new("/p/praxis.toml"), None);
+        match (got, expected_error) {
+            (Ok(_), None) => {}
+            (Err(e), Some(want)) => {
+                let msg = e.to_string();
+                assert!(msg.contains(want), "error `{msg}` does not contain `{want}`");
+                assert!(msg.contains("/p/praxis.toml"), "error `{msg}` does not name the file");
+            }
+            (Ok(_), Some(want)) => panic!("accepted, expected an error containing `{want}`:\n{text}"),
+            (Err(e), None) => panic!("refused: {e}\n{text}"),
+        }
+    }
+
+    #[test]
+    fn good_and_bad_configs() {
+        check("", None);
+        check("[hours]\nmonday = \"08:00-18:00\"\nsaturday = [\"09:00-12:00\", \"13:00-15:00\"]\n", None);
+        check("[hours]\nmonday = \"18:00-08:00\"\n", Some("`hours.monday`: `18:00-08:00` ends before it starts"));
+        check("[hours]\nmoonday = \"08:00-18:00\"\n", Some("`hours.moonday`"));
+        check("[hours]\nmonday = \"8-6\"\n", Some("is not a time span"));
+        check("colour = \"blue\"\n", Some("unknown field `colour`"));
+        check("[practice2]\n", Some("unknown field `practice2`"));
+        check("[[rooms]]\nid = \"r1\"\nkind = \"sauna\"\n", Some("unknown room kind"));
+        check(
+            "[[rooms]]\nid = \"r1\"\nkind = \"studio\"\ncapacity = 0\n",
+            Some("`rooms[0].capacity`: must be at least 1"),
+        );
+        check("[[rooms]]\nid = \"r1\"\nkind = \"studio\"\nsize = 3\n", Some("unknown field `size`"));
+        check(
+            "[[practitioners]]\nid = \"a\"\nname = \"A\"\ndisciplines = [\"reiki\"]\n",
+            Some("`practitioners[0].disciplines`: unknown discipline `reiki`"),
+        );
+        check(
+            "[[practitioners]]\nid = \"a\"\nname = \"A\"\ndisciplines = [\"massage\"]\n[[practitioners]]\nid = \"a\"\nname = \"B\"\ndisciplines = [\"yoga\"]\n",
+            Some("practitioner id `a` is used twice"),
+        );
+        check(
+            "[[practitioners]]\nid = \"a b\"\nname = \"A\"\ndisciplines = [\"massage\"]\n",
+            Some("`a b` is not a valid id"),
+        );
+        check(
+            "[[practitioners]]\nid = \"a\"\nname = \"A\"\ndisciplines = [\"massage\"]\navailability = { monday = \"09:00-17:00\" }\ntime_off = [{ from = \"2026-12-31\", to = \"2026-12-24\" }]\n",
+            Some("`practitioners[0].time_off[0]`: `from` is after `to`"),
+        );
+        check(
+            "[[practitioners]]\nid = \"a\"\nname = \"A\"\ndisciplines = [\"yoga\"]\n[[rooms]]\nid = \"s\"\nkind = \"studio\"\ncapacity = 8\n[[classes]]\nid = \"y\"\ndiscipline = \"yoga\"\nday = \"tuesday\"\nstart = \"18:00\"\nminutes = 60\npractitioner = \"a\"\nroom = \"s\"\ncapacity = 10\n",
+            Some("10 places do not fit room `s` (capacity 8)"),
+        );
+        check(
+            "[[classes]]\nid = \"y\"\ndiscipline = \"yoga\"\nday = \"tuesday\"\nstart = \"18:00\"\nminutes = 60\npractitioner = \"nobody\"\nroom = \"s\"\ncapacity = 10\n",
+            Some("no practitioner `nobody`"),
+        );
+        check("[plugins]\ntrusted = [\"abc\"]\n", Some("is not a SHA-256 digest"));
+        check("[plugins.fibromyalgia]\nenabled = false\n[plugins.fibromyalgia.settings]\nweekly = 3\n", None);
+        check("[plugins.fibromyalgia]\nenable = false\n", Some("unknown field `enable`"));
+        check("[insurance.acme]\npayer = \"Acme\"\nsession_limit = 0\n", Some("session_limit"));
+        check(
+            "[insurance.acme]\npayer = \"Acme\"\nreferal_required = true\n",
+            Some("unknown field `referal_required`"),
+        );
+        check("[schedule]\nhorizon_weeks = 0\n", Some("must be 1 to 52"));
+        check("[practice]\nname = \"x\"\n", Some("duplicate key"));
+    }
+
+    #[test]
+    fn parse_errors_carry_the_line() {
+        let text = "[practice]\nname = \"Test\"\n\n[[rooms]]\nid = \"r\"\nkind = \"studio\"\nvolume = 2\n";
+        let msg = PracticeConfig::parse(text, Path::new("c.toml"), None).unwrap_err().to_string();
+        assert!(msg.contains("line 7"), "{msg}");
+    }
+
+    #[test]
+    fn bad_time_zone() {
+        let text = "[practice]\nname = \"T\"\ntime_zone = \"Mars/Olympus\"\n";
+        let msg = PracticeConfig::parse(text, Path::new("c.toml"), None).unwrap_err().to_string();
+        assert!(msg.contains("unknown time zone `Mars/Olympus`"), "{msg}");
+    }
+}
