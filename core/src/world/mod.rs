@@ -1,1 +1,397 @@
-//! world (in progress)
+//! The clinic world: a bevy_ecs [`World`] derived from the store, and the
+//! schedule that turns records and plugin advice into the guidance a therapist
+//! reads before a session.
+//!
+//! Each client is an entity. Its record ([`ClientSnapshot`]) is a component;
+//! so are the plugins that handle its conditions, and the output of each
+//! stage. Resources hold the plugin registry, the host rules and the
+//! evaluation date. The schedule runs, in order:
+//!
+//! 1. the **safety screen** (S1-S3, [`safety_screen`]), the **protocol plugins**
+//!    (each client asked of the enabled protocols whose manifest handles one of
+//!    its conditions, with the practice's settings; failures and invalid
+//!    output become a warning card) and the **insurance checks** (I1-I3,
+//!    [`insurance_checks`]), side by side;
+//! 2. the **merge** ([`merge`]) into one [`ClientGuidance`] per client.
+//!
+//! Every stage uses change detection: it recomputes a client only when what it
+//! reads changed since it last ran. Recording a session or changing a client
+//! ([`ClinicWorld::upsert_client`]) re-evaluates that client; new settings for
+//! a plugin ([`ClinicWorld::set_plugin_settings`]) re-ask that plugin's
+//! clients; a new date or new host rules re-evaluate everyone.
+//!
+//! The store stays the source of truth: [`ClinicWorld::hydrate`] rebuilds the
+//! world from the store's snapshots at any time.
+//!
+//! ```
+//! use praxis_core::plugin_host::PluginRegistry;
+//! use praxis_core::world::{ClinicWorld, HostRules};
+//! use praxis_sdk::testing::ClientBuilder;
+//!
+//! let as_of = "2026-11-21".parse().unwrap();
+//! let mut world = ClinicWorld::new(PluginRegistry::default(), HostRules::default(), as_of);
+//! world.hydrate(vec![ClientBuilder::new("c1").build()]);
+//! assert_eq!(world.evaluate().clients, 1);
+//! let guidance = world.guidance("c1").unwrap();
+//! assert_eq!(guidance.rules(), ["S3"]); // no intake recorded
+//! assert_eq!(world.evaluate().clients, 0); // nothing changed
+//! ```
+
+mod booking;
+mod insurance;
+mod merge;
+mod render;
+mod rules;
+mod safety;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::MultiThreadedExecutor;
+use praxis_sdk::{ClientSnapshot, Date, Settings};
+
+use crate::plugin_host::{HostError, PluginRegistry};
+
+pub use booking::{Blocker, BookingRefused, OverrideGrant, check_booking};
+pub use insurance::{INSURANCE_LABEL, SELF_PAY_AGREED, insurance_checks};
+pub use merge::{Advice, ClientGuidance, HoldInfo, MergedRecommendation, merge, validate_advice};
+pub use rules::{BUILT_IN_INFLAMMATORY, HostRules, MAX_RECENT_INJURY_DAYS, RulesError};
+pub use safety::{
+    HOST, PROVIDER_CLEARED, SAFETY_LABEL, SUBSIDED_REPORTED, as_of_view, last_massage, pain_subsided, safety_screen,
+};
+
+/// How much one [`ClinicWorld::evaluate`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EvalStats {
+    /// Clients whose guidance was merged anew.
+    pub clients: usize,
+    /// Clients run through the safety screen and the insurance checks.
+    pub screened: usize,
+    /// Calls made to protocol plugins.
+    pub plugin_calls: usize,
+}
+
+/// Guidance for one client without a world: the safety screen, every enabled
+/// protocol that handles one of its conditions, the insurance checks, merged.
+/// This is what the world computes for each client.
+pub fn evaluate_client(
+    registry: &PluginRegistry,
+    rules: &HostRules,
+    as_of: Date,
+    client: &ClientSnapshot,
+) -> ClientGuidance {
+    let view = as_of_view(client, as_of);
+    let routing = route(registry, &view);
+    let mut advice = vec![Advice::host(SAFETY_LABEL, safety_screen(&view, as_of, rules))];
+    advice.extend(ask_plugins(registry, &routing, as_of, &view));
+    advice.push(Advice::host(INSURANCE_LABEL, insurance_checks(&view, rules)));
+    merge(&client.id, as_of, last_massage(&view, as_of).map(|s| s.date), advice)
+}
+
+/// The ids of the enabled protocol plugins that handle one of the client's conditions, in registry order.
+fn route(registry: &PluginRegistry, client: &ClientSnapshot) -> Vec<String> {
+    registry
+        .protocols()
+        .filter(|p| client.conditions.iter().any(|c| p.manifest().handles(&c.code)))
+        .map(|p| p.id().to_owned())
+        .collect()
+}
+
+fn ask_plugins(registry: &PluginRegistry, routing: &[String], as_of: Date, client: &ClientSnapshot) -> Vec<Advice> {
+    routing
+        .iter()
+        .filter_map(|id| registry.get(id))
+        .map(|plugin| Advice {
+            source: plugin.id().to_owned(),
+            label: plugin.manifest().name.clone(),
+            outcome: plugin.evaluate(as_of, client),
+        })
+        .collect()
+}
+
+// --- components and resources ------------------------------------------------
+
+/// A client's id.
+#[derive(Component, Debug)]
+struct ClientKey(String);
+
+/// A client's record, as the store gave it.
+#[derive(Component, Debug)]
+struct Record(Arc<ClientSnapshot>);
+
+/// The protocol plugins that handle one of the client's conditions. Marked
+/// changed when one of them gets new settings.
+#[derive(Component, Debug, Default, PartialEq)]
+struct Routing(Vec<String>);
+
+/// S1-S3 for the client.
+#[derive(Component, Debug, Default)]
+struct SafetyStage(praxis_sdk::Guidance);
+
+/// I1-I3 for the client.
+#[derive(Component, Debug, Default)]
+struct InsuranceStage(praxis_sdk::Guidance);
+
+/// What each routed plugin said.
+#[derive(Component, Debug, Default)]
+struct ProtocolStage(Vec<Advice>);
+
+/// The merged guidance.
+#[derive(Component, Debug, Default)]
+struct Merged(Option<ClientGuidance>);
+
+#[derive(Resource, Debug)]
+struct Plugins(PluginRegistry);
+
+#[derive(Resource, Debug, PartialEq)]
+struct Rules(HostRules);
+
+#[derive(Resource, Debug, PartialEq)]
+struct AsOf(Date);
+
+#[derive(Resource, Debug, Default)]
+struct Counters {
+    merged: AtomicUsize,
+    screened: AtomicUsize,
+    plugin_calls: AtomicUsize,
+}
+
+// --- systems -------------------------------------------------------------------
+
+fn safety_system(as_of: Res<AsOf>, rules: Res<Rules>, counters: Res<Counters>, mut q: Query<(Ref<Record>, &mut SafetyStage)>) {
+    let all = as_of.is_changed() || rules.is_changed();
+    q.par_iter_mut().for_each(|(record, mut stage)| {
+        if all || record.is_changed() {
+            let view = as_of_view(&record.0, as_of.0);
+            stage.0 = safety_screen(&view, as_of.0, &rules.0);
+            counters.screened.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+}
+
+fn insurance_system(as_of: Res<AsOf>, rules: Res<Rules>, mut q: Query<(Ref<Record>, &mut InsuranceStage)>) {
+    let all = as_of.is_changed() || rules.is_changed();
+    q.par_iter_mut().for_each(|(record, mut stage)| {
+        if all || record.is_changed() {
+            let view = as_of_view(&record.0, as_of.0);
+            stage.0 = insurance_checks(&view, &rules.0);
+        }
+    });
+}
+
+fn protocol_system(
+    as_of: Res<AsOf>,
+    plugins: Res<Plugins>,
+    counters: Res<Counters>,
+    mut q: Query<(Ref<Record>, Ref<Routing>, &mut ProtocolStage)>,
+) {
+    let all = as_of.is_changed();
+    q.par_iter_mut().for_each(|(record, routing, mut stage)| {
+        if !(all || record.is_changed() || routing.is_changed()) {
+            return;
+        }
+        if routing.0.is_empty() && stage.0.is_empty() {
+            return;
+        }
+        let view = as_of_view(&record.0, as_of.0);
+        stage.0 = ask_plugins(&plugins.0, &routing.0, as_of.0, &view);
+        counters.plugin_calls.fetch_add(routing.0.len(), Ordering::Relaxed);
+    });
+}
+
+type MergeInputs<'a> = (
+    &'a ClientKey,
+    &'a Record,
+    Ref<'a, SafetyStage>,
+    Ref<'a, ProtocolStage>,
+    Ref<'a, InsuranceStage>,
+    &'a mut Merged,
+);
+
+fn merge_system(as_of: Res<AsOf>, counters: Res<Counters>, mut q: Query<MergeInputs<'_>>) {
+    q.par_iter_mut().for_each(|(key, record, safety, protocols, insurance, mut merged)| {
+        if !(safety.is_changed() || protocols.is_changed() || insurance.is_changed() || merged.0.is_none()) {
+            return;
+        }
+        let mut advice = Vec::with_capacity(protocols.0.len() + 2);
+        advice.push(Advice::host(SAFETY_LABEL, safety.0.clone()));
+        advice.extend(protocols.0.iter().cloned());
+        advice.push(Advice::host(INSURANCE_LABEL, insurance.0.clone()));
+        let last = last_massage(&record.0, as_of.0).map(|s| s.date);
+        merged.0 = Some(merge(&key.0, as_of.0, last, advice));
+        counters.merged.fetch_add(1, Ordering::Relaxed);
+    });
+}
+
+// --- the world -------------------------------------------------------------------
+
+/// The clinic world: clients as entities, the plugin registry, the host rules
+/// and the evaluation date as resources, and the guidance schedule.
+///
+/// It holds no data of its own: rebuild it from the store with
+/// [`hydrate`](ClinicWorld::hydrate) whenever in doubt.
+pub struct ClinicWorld {
+    world: World,
+    schedule: Schedule,
+    index: BTreeMap<String, Entity>,
+}
+
+impl std::fmt::Debug for ClinicWorld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClinicWorld").field("clients", &self.index.len()).field("as_of", &self.as_of()).finish()
+    }
+}
+
+impl ClinicWorld {
+    /// An empty world with these plugins, host rules and evaluation date.
+    pub fn new(registry: PluginRegistry, rules: HostRules, as_of: Date) -> ClinicWorld {
+        let mut world = World::new();
+        world.insert_resource(Plugins(registry));
+        world.insert_resource(Rules(rules));
+        world.insert_resource(AsOf(as_of));
+        world.insert_resource(Counters::default());
+        let mut schedule = Schedule::default();
+        // The multi-threaded executor also sets up the task pool that `par_iter_mut` runs on.
+        schedule.set_executor(MultiThreadedExecutor::new());
+        schedule.add_systems(((safety_system, protocol_system, insurance_system), merge_system).chain());
+        ClinicWorld { world, schedule, index: BTreeMap::new() }
+    }
+
+    /// Replaces every client with these snapshots (from the store). All are
+    /// evaluated by the next [`evaluate`](ClinicWorld::evaluate).
+    pub fn hydrate(&mut self, clients: Vec<ClientSnapshot>) {
+        for (_, entity) in std::mem::take(&mut self.index) {
+            self.world.despawn(entity);
+        }
+        for client in clients {
+            self.upsert_client(client);
+        }
+        tracing::debug!(clients = self.index.len(), "world hydrated");
+    }
+
+    /// Adds a client or replaces its record (a recorded session, a changed
+    /// client): only this client is re-evaluated.
+    pub fn upsert_client(&mut self, client: ClientSnapshot) {
+        let routing = Routing(route(&self.world.resource::<Plugins>().0, &client));
+        if let Some(&entity) = self.index.get(&client.id) {
+            let mut e = self.world.entity_mut(entity);
+            if let Some(mut record) = e.get_mut::<Record>() {
+                record.0 = Arc::new(client);
+            }
+            if let Some(mut r) = e.get_mut::<Routing>() {
+                r.set_if_neq(routing);
+            }
+            return;
+        }
+        let id = client.id.clone();
+        let entity = self
+            .world
+            .spawn((
+                ClientKey(id.clone()),
+                Record(Arc::new(client)),
+                routing,
+                SafetyStage::default(),
+                ProtocolStage::default(),
+                InsuranceStage::default(),
+                Merged::default(),
+            ))
+            .id();
+        self.index.insert(id, entity);
+    }
+
+    /// Removes a client; `false` if it was not there.
+    pub fn remove_client(&mut self, id: &str) -> bool {
+        match self.index.remove(id) {
+            Some(entity) => self.world.despawn(entity),
+            None => false,
+        }
+    }
+
+    /// Gives a plugin new practice settings (validated by the plugin host) and
+    /// marks for re-evaluation only the clients it handles; returns how many.
+    pub fn set_plugin_settings(&mut self, plugin: &str, settings: Settings) -> Result<usize, HostError> {
+        self.world.resource_mut::<Plugins>().0.set_settings(plugin, settings)?;
+        let mut marked = 0;
+        let mut q = self.world.query::<&mut Routing>();
+        for mut routing in q.iter_mut(&mut self.world) {
+            if routing.0.iter().any(|p| p == plugin) {
+                routing.set_changed();
+                marked += 1;
+            }
+        }
+        tracing::info!(plugin, clients = marked, "plugin settings changed");
+        Ok(marked)
+    }
+
+    /// Replaces the host rules (validated); every client is re-evaluated.
+    pub fn set_rules(&mut self, rules: HostRules) -> Result<(), RulesError> {
+        rules.validate()?;
+        self.world.resource_mut::<Rules>().set_if_neq(Rules(rules));
+        Ok(())
+    }
+
+    /// Sets the evaluation date; a different date re-evaluates every client.
+    pub fn set_as_of(&mut self, as_of: Date) {
+        self.world.resource_mut::<AsOf>().set_if_neq(AsOf(as_of));
+    }
+
+    /// The evaluation date.
+    pub fn as_of(&self) -> Date {
+        self.world.resource::<AsOf>().0
+    }
+
+    /// The host rules in force.
+    pub fn rules(&self) -> &HostRules {
+        &self.world.resource::<Rules>().0
+    }
+
+    /// The plugin registry.
+    pub fn registry(&self) -> &PluginRegistry {
+        &self.world.resource::<Plugins>().0
+    }
+
+    /// How many clients the world holds.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether the world holds no client.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The client's record, as last hydrated or upserted.
+    pub fn client(&self, id: &str) -> Option<&ClientSnapshot> {
+        let entity = *self.index.get(id)?;
+        self.world.get::<Record>(entity).map(|r| &*r.0)
+    }
+
+    /// Runs the schedule: evaluates what changed since the last run.
+    pub fn evaluate(&mut self) -> EvalStats {
+        let span = tracing::info_span!("world.evaluate", clients = self.index.len(), as_of = %self.as_of());
+        let _enter = span.enter();
+        self.schedule.run(&mut self.world);
+        let counters = self.world.resource::<Counters>();
+        let stats = EvalStats {
+            clients: counters.merged.swap(0, Ordering::Relaxed),
+            screened: counters.screened.swap(0, Ordering::Relaxed),
+            plugin_calls: counters.plugin_calls.swap(0, Ordering::Relaxed),
+        };
+        tracing::debug!(clients = stats.clients, plugin_calls = stats.plugin_calls, "world evaluated");
+        stats
+    }
+
+    /// The client's guidance as of the last [`evaluate`](ClinicWorld::evaluate);
+    /// `None` for an unknown client or one not evaluated yet.
+    pub fn guidance(&self, id: &str) -> Option<&ClientGuidance> {
+        let entity = *self.index.get(id)?;
+        self.world.get::<Merged>(entity)?.0.as_ref()
+    }
+
+    /// Every evaluated client's guidance, sorted by client id.
+    pub fn all_guidance(&self) -> Vec<ClientGuidance> {
+        self.index.keys().filter_map(|id| self.guidance(id).cloned()).collect()
+    }
+}

@@ -1,0 +1,634 @@
+//! The host's rules (safety screen S1-S3, insurance I1-I3), the merge of
+//! several modules' advice, validation of module output, the booking check,
+//! the JSON contract of `ClientGuidance` and its human page.
+//!
+//! Whole-world tests here use one plugin, the fibromyalgia protocol; the
+//! host-rule rows use clients whose conditions no loaded plugin handles, so
+//! they depend on the host alone.
+
+use praxis_core::plugin_host::{PluginFailure, PluginRegistry};
+use praxis_core::world::{
+    Advice, ClientGuidance, ClinicWorld, HostRules, OverrideGrant, check_booking, evaluate_client, merge,
+};
+use praxis_sdk::testing::{ClientBuilder, massage, session};
+use praxis_sdk::{
+    Adjunct, AdverseEvent, Card, ClientSnapshot, ConditionStatus, Date, Discipline, Guidance, Hold, Indicator,
+    InsuranceSummary, Pressure, Range, Recommendation, RedFlagKind, snomed,
+};
+
+fn date(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+const AS_OF: &str = "2026-11-21";
+
+/// One line for a guidance: cards as `rule:c|w|i` in order, the hold's rule,
+/// then the merged recommendation.
+fn describe(g: &ClientGuidance) -> String {
+    let cards: Vec<String> = g
+        .cards
+        .iter()
+        .map(|c| {
+            let i = match c.indicator {
+                Indicator::Critical => "c",
+                Indicator::Warning => "w",
+                Indicator::Info => "i",
+            };
+            format!("{}:{i}", c.rule)
+        })
+        .collect();
+    let r = &g.recommendation;
+    let opt = |o: Option<String>| o.unwrap_or_else(|| "-".to_owned());
+    let mut out = format!(
+        "{} | hold {} | p {} m {} i {} next {}",
+        if cards.is_empty() { "-".to_owned() } else { cards.join(" ") },
+        opt(g.hold.as_ref().map(|h| format!("{}/{}", h.rule, h.source))),
+        opt(r.pressure_max.map(|p| p.as_str().to_owned())),
+        opt(r.minutes.map(|m| m.to_string())),
+        opt(r.interval_days.map(|m| m.to_string())),
+        opt(r.next_due.map(|d| d.to_string())),
+    );
+    for (name, list) in [("prefer", &r.prefer), ("avoid", &r.avoid), ("focus", &r.focus_regions)] {
+        if !list.is_empty() {
+            out.push_str(&format!(" {name} {}", list.join(",")));
+        }
+    }
+    out
+}
+
+/// A client with intake on file, so that S3 stays quiet unless a row wants it.
+fn client() -> ClientBuilder {
+    ClientBuilder::new("c1").intake("2026-10-01")
+}
+
+fn check_with(rules: &HostRules, snapshot: ClientSnapshot, expect: &str) {
+    let g = evaluate_client(&PluginRegistry::default(), rules, date(AS_OF), &snapshot);
+    assert_eq!(describe(&g), expect, "\nclient: {snapshot:#?}");
+    for card in &g.cards {
+        assert!(card.summary.chars().count() < 140, "summary too long: {}", card.summary);
+        assert_eq!(card.source.plugin.as_deref(), Some("host"), "{card:?}");
+        assert!(card.detail.contains(&format!("rule {}", card.rule)), "detail must cite its rule: {}", card.detail);
+        if card.indicator == Indicator::Critical {
+            assert!(!card.override_reasons.is_empty(), "critical card without override reasons: {card:?}");
+        }
+    }
+}
+
+fn check(snapshot: ClientSnapshot, expect: &str) {
+    check_with(&HostRules::default(), snapshot, expect);
+}
+
+fn resolved(mut c: ClientSnapshot, on: &str) -> ClientSnapshot {
+    for f in &mut c.red_flags {
+        f.resolved = Some(date(on));
+    }
+    c
+}
+
+fn injury(on: Option<&str>) -> ClientSnapshot {
+    client().red_flag(RedFlagKind::RecentInjury, Some("left knee"), on).build()
+}
+
+const NOTHING: &str = "- | hold - | p - m - i - next -";
+const S1: &str = "S1:c | hold - | p - m - i - next -";
+
+#[test]
+fn s1_safety_screen() {
+    check(client().build(), NOTHING);
+    check(injury(Some("2026-11-10")), S1);
+    check(injury(Some("2026-10-10")), S1); // 42 days: still recent (project default)
+    check(injury(Some("2026-10-09")), NOTHING); // 43 days
+    check(injury(None), S1); // undated: always recent
+    check(injury(Some("2026-11-25")), NOTHING); // recorded after the day asked about
+    check(resolved(injury(Some("2026-11-10")), "2026-11-15"), NOTHING);
+    check(resolved(injury(Some("2026-11-10")), "2026-11-25"), S1); // resolved only after as_of
+    check(client().red_flag(RedFlagKind::NerveCompression, Some("neck"), None).build(), S1);
+    check(resolved(client().red_flag(RedFlagKind::NerveCompression, None, None).build(), "2026-11-01"), NOTHING);
+    check(client().red_flag(RedFlagKind::NerveCompression, None, Some("2020-01-01")).build(), S1); // no recency
+    check(client().red_flag(RedFlagKind::InflammatoryFlare, None, Some("2026-11-19")).build(), S1);
+    check(client().red_flag(RedFlagKind::Other, Some("scalp"), None).build(), NOTHING);
+    check(client().red_flag(RedFlagKind::Unknown, None, None).build(), NOTHING);
+    check(client().condition(snomed::RHEUMATOID_ARTHRITIS, ConditionStatus::Flare).build(), S1);
+    check(client().condition(snomed::RHEUMATOID_ARTHRITIS, ConditionStatus::Active).build(), NOTHING);
+    check(client().condition(snomed::OSTEOARTHRITIS, ConditionStatus::Flare).build(), NOTHING);
+    check(
+        client()
+            .red_flag(RedFlagKind::RecentInjury, None, None)
+            .red_flag(RedFlagKind::NerveCompression, None, None)
+            .build(),
+        "S1:c S1:c | hold - | p - m - i - next -",
+    );
+}
+
+#[test]
+fn s1_settings_widen_but_never_narrow() {
+    let mut rules = HostRules { recent_injury_days: 7, ..HostRules::default() };
+    check_with(&rules, injury(Some("2026-11-10")), NOTHING);
+    check_with(&rules, injury(Some("2026-11-14")), S1);
+    rules.inflammatory_conditions = vec![snomed::OSTEOARTHRITIS.to_owned()]; // rheumatoid arthritis not listed
+    check_with(&rules, client().condition(snomed::OSTEOARTHRITIS, ConditionStatus::Flare).build(), S1);
+    check_with(&rules, client().condition(snomed::RHEUMATOID_ARTHRITIS, ConditionStatus::Flare).build(), S1);
+}
+
+fn stopped(on: &str) -> praxis_sdk::testing::SessionBuilder {
+    massage(on).pressure(Pressure::Moderate).pain(4, 7).adverse(AdverseEvent::StoppedEarly { reason: "pain".into() })
+}
+
+const S2_HOLD: &str = "S2:c | hold S2/host | p light m - i - next -";
+const S2_LIFTED: &str = "S2:w | hold - | p light m - i - next -";
+
+#[test]
+fn s2_stopped_early() {
+    check(client().session(stopped("2026-11-14")).build(), S2_HOLD);
+    check(client().session(stopped("2026-11-14").follow_up(4)).build(), S2_LIFTED); // back to pain before
+    check(client().session(stopped("2026-11-14").follow_up(3)).build(), S2_LIFTED);
+    check(client().session(stopped("2026-11-14").follow_up(5)).build(), S2_HOLD); // still above pain before
+    let mut no_before = stopped("2026-11-14").follow_up(6);
+    no_before.0.pain_before = None;
+    check(client().session(no_before.clone()).build(), S2_LIFTED); // below pain after
+    no_before.0.follow_up_pain = Some(7);
+    check(client().session(no_before).build(), S2_HOLD);
+    let mut no_pain = stopped("2026-11-14").follow_up(1);
+    no_pain.0.pain_before = None;
+    no_pain.0.pain_after = None;
+    check(client().session(no_pain).build(), S2_HOLD); // nothing to compare with: the hold stands
+    let later_yoga = |pain: u8| session(Discipline::Yoga, "2026-11-18").pain(pain, pain);
+    check(client().session(stopped("2026-11-14")).session(later_yoga(3)).build(), S2_LIFTED);
+    check(client().session(stopped("2026-11-14")).session(later_yoga(6)).build(), S2_HOLD);
+    check(client().session(stopped("2026-11-14").follow_up(3)).session(later_yoga(6)).build(), S2_HOLD); // latest
+    check(client().session(stopped("2026-11-07")).session(massage("2026-11-14").pain(3, 2)).build(), NOTHING);
+    check(client().session(stopped("2026-11-25")).build(), NOTHING); // after the day asked about
+    let mut unknown_pressure = stopped("2026-11-14");
+    unknown_pressure.0.pressure = None;
+    check(client().session(unknown_pressure).build(), "S2:c | hold S2/host | p - m - i - next -");
+    check(
+        client().session(stopped("2026-11-14").pressure(Pressure::LightTouch)).build(),
+        "S2:c | hold S2/host | p light_touch m - i - next -",
+    );
+}
+
+#[test]
+fn s3_intake() {
+    check(ClientBuilder::new("c1").build(), "S3:w | hold - | p - m - i - next -");
+    check(ClientBuilder::new("c1").intake("2026-11-25").build(), "S3:w | hold - | p - m - i - next -");
+    check(ClientBuilder::new("c1").intake("2026-11-21").build(), NOTHING);
+}
+
+fn plan(f: impl FnOnce(&mut InsuranceSummary)) -> ClientSnapshot {
+    let mut p = InsuranceSummary { payer: "Acme Health".into(), ..InsuranceSummary::default() };
+    f(&mut p);
+    client().condition(snomed::FIBROMYALGIA, ConditionStatus::Active).insurance(p).build()
+}
+
+#[test]
+fn insurance_checks() {
+    check(client().build(), NOTHING);
+    check(plan(|_| {}), NOTHING);
+    check(plan(|p| p.referral_required = true), "I1:w | hold - | p - m - i - next -");
+    check(
+        plan(|p| {
+            p.referral_required = true;
+            p.referral_on_file = true;
+        }),
+        NOTHING,
+    );
+    let limit = |used: u32| {
+        plan(move |p| {
+            p.session_limit = Some(10);
+            p.sessions_used = used;
+        })
+    };
+    check(limit(7), NOTHING);
+    check(limit(8), "I2:w | hold - | p - m - i - next -");
+    check(limit(9), "I2:w | hold - | p - m - i - next -");
+    check(limit(10), "I2:c | hold - | p - m - i - next -");
+    check(limit(12), "I2:c | hold - | p - m - i - next -");
+    check_with(
+        &HostRules { sessions_remaining_warning: 3, ..HostRules::default() },
+        limit(7),
+        "I2:w | hold - | p - m - i - next -",
+    );
+    check(plan(|p| p.covered_conditions = vec![snomed::FIBROMYALGIA.into()]), NOTHING);
+    check(plan(|p| p.covered_conditions = vec![snomed::OSTEOARTHRITIS.into()]), "I3:i | hold - | p - m - i - next -");
+}
+
+#[test]
+fn host_cards_say_what_and_order_critical_warning_info() {
+    let everything = ClientBuilder::new("c1")
+        .condition(snomed::OSTEOARTHRITIS, ConditionStatus::Active)
+        .red_flag(RedFlagKind::NerveCompression, Some("lower back"), None)
+        .insurance(InsuranceSummary {
+            covered_conditions: vec![snomed::FIBROMYALGIA.into()],
+            referral_required: true,
+            ..InsuranceSummary::default()
+        })
+        .build();
+    check(everything.clone(), "S1:c S3:w I1:w I3:i | hold - | p - m - i - next -");
+    let g = evaluate_client(&PluginRegistry::default(), &HostRules::default(), date(AS_OF), &everything);
+    let summaries: Vec<&str> = g.cards.iter().map(|c| c.summary.as_str()).collect();
+    assert_eq!(
+        summaries,
+        [
+            "Nerve compression (lower back): consult the client's healthcare provider before treating",
+            "No intake recorded: record pain patterns, sensitivities and previous treatments first",
+            "The plan requires a referral or prescription; none is on file: obtain one before booking",
+            "Not covered by the plan: osteoarthritis; sessions for it are self-pay",
+        ]
+    );
+}
+
+// --- merge ------------------------------------------------------------------
+
+fn module(source: &str, guidance: Guidance) -> Advice {
+    Advice { source: source.into(), label: format!("{source} protocol"), outcome: Ok(guidance) }
+}
+
+fn rec(minutes: Option<(u32, u32)>, pressure: Option<Pressure>, interval: Option<(u32, u32)>) -> Guidance {
+    Guidance {
+        recommendation: Some(Recommendation {
+            minutes: minutes.map(|(a, b)| Range::new(a, b)),
+            pressure_max: pressure,
+            interval_days: interval.map(|(a, b)| Range::new(a, b)),
+            ..Recommendation::default()
+        }),
+        ..Guidance::default()
+    }
+}
+
+fn card(rule: &str, indicator: Indicator) -> Card {
+    Card::new(rule, indicator, format!("{rule} says so"), format!("because of rule {rule}")).with_source("Module")
+}
+
+fn cards(list: &[(&str, Indicator)]) -> Guidance {
+    Guidance { cards: list.iter().map(|(r, i)| card(r, *i)).collect(), ..Guidance::default() }
+}
+
+fn check_merge(last: Option<&str>, advice: Vec<Advice>, expect: &str) {
+    let g = merge("c1", date(AS_OF), last.map(date), advice);
+    assert_eq!(describe(&g), expect);
+}
+
+use Indicator::{Critical, Info, Warning};
+use Pressure::{Firm, Light, Moderate};
+
+#[test]
+fn merge_pressure_and_minutes() {
+    let mins = |src: &str, r: (u32, u32)| module(src, rec(Some(r), None, None));
+    let press = |src: &str, p: Pressure| module(src, rec(None, Some(p), None));
+    check_merge(None, vec![press("a", Moderate), press("b", Light)], "- | hold - | p light m - i - next -");
+    check_merge(None, vec![press("a", Light), press("b", Firm)], "- | hold - | p light m - i - next -");
+    check_merge(None, vec![press("a", Firm), module("b", rec(None, None, None))], "- | hold - | p firm m - i - next -");
+    check_merge(None, vec![mins("a", (20, 30)), mins("b", (25, 60))], "- | hold - | p - m 25-30 i - next -");
+    check_merge(None, vec![mins("a", (20, 30)), mins("b", (45, 60))], "- | hold - | p - m 20-30 i - next -");
+    check_merge(None, vec![mins("a", (45, 60)), mins("b", (20, 30))], "- | hold - | p - m 20-30 i - next -");
+    check_merge(None, vec![mins("a", (30, 30)), mins("b", (20, 45))], "- | hold - | p - m 30 i - next -");
+    check_merge(None, vec![mins("a", (30, 60))], "- | hold - | p - m 30-60 i - next -");
+}
+
+#[test]
+fn merge_intervals_and_next_due() {
+    let every = |src: &str, r: (u32, u32)| module(src, rec(None, None, Some(r)));
+    check_merge(None, vec![every("a", (7, 14)), every("b", (10, 21))], "- | hold - | p - m - i 10-14 next -");
+    check_merge(None, vec![every("a", (7, 14)), every("b", (14, 28))], "- | hold - | p - m - i 14 next -");
+    check_merge(None, vec![every("a", (7, 14)), every("b", (21, 28))], "- | hold - | p - m - i 21-28 next -");
+    check_merge(None, vec![every("a", (21, 28)), every("b", (7, 14))], "- | hold - | p - m - i 21-28 next -");
+    check_merge(None, vec![every("a", (7, 14)), every("b", (7, 14)), every("c", (30, 40))], "- | hold - | p - m - i 30-40 next -");
+    check_merge(Some("2026-11-14"), vec![every("a", (7, 14))], "- | hold - | p - m - i 7-14 next 2026-11-21");
+    check_merge(Some("2026-11-30"), vec![every("a", (14, 28))], "- | hold - | p - m - i 14-28 next 2026-12-14");
+    check_merge(Some("2026-11-14"), vec![module("a", rec(None, None, None))], NOTHING);
+    let held = Guidance { hold: Some(Hold { reason: "flare".into(), rule: "R2".into() }), ..rec(None, None, Some((7, 14))) };
+    check_merge(Some("2026-11-14"), vec![module("b", held)], "R2:c | hold R2/b | p - m - i 7-14 next -");
+}
+
+#[test]
+fn merge_lists() {
+    let lists = |prefer: &[&str], avoid: &[&str], focus: &[&str], avoid_regions: &[&str]| {
+        let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Guidance {
+            recommendation: Some(Recommendation {
+                prefer: v(prefer),
+                avoid: v(avoid),
+                focus_regions: v(focus),
+                avoid_regions: v(avoid_regions),
+                ..Recommendation::default()
+            }),
+            ..Guidance::default()
+        }
+    };
+    check_merge(
+        None,
+        vec![
+            module("a", lists(&["slow strokes"], &["deep pressure on tender points"], &["neck", "back"], &[])),
+            module("b", lists(&["Slow strokes ", "heat"], &["Deep pressure on tender points"], &["knees"], &["knees"])),
+        ],
+        "- | hold - | p - m - i - next - prefer slow strokes,heat avoid deep pressure on tender points,knees \
+         focus neck,back",
+    );
+    check_merge(None, vec![module("a", lists(&[" ", ""], &[], &[], &[]))], NOTHING);
+    let adj = |before: Vec<Adjunct>, after: Vec<Adjunct>| Guidance {
+        recommendation: Some(Recommendation { before, after, ..Recommendation::default() }),
+        ..Guidance::default()
+    };
+    let g = merge(
+        "c1",
+        date(AS_OF),
+        None,
+        vec![
+            module("a", adj(vec![Adjunct::HeatBefore], vec![])),
+            module("b", adj(vec![Adjunct::HeatBefore], vec![Adjunct::ColdAfter])),
+        ],
+    );
+    assert_eq!((g.recommendation.before, g.recommendation.after), (vec![Adjunct::HeatBefore], vec![Adjunct::ColdAfter]));
+}
+
+#[test]
+fn merge_cards_and_holds() {
+    let a = module("a", cards(&[("F7", Info), ("F4", Warning)]));
+    let b = module("b", cards(&[("R3", Info), ("R2", Critical)]));
+    check_merge(None, vec![a.clone(), b.clone()], "R2:c F4:w F7:i R3:i | hold - | p - m - i - next -");
+    check_merge(None, vec![b, a], "R2:c F4:w R3:i F7:i | hold - | p - m - i - next -");
+    let hold = |rule: &str, with_card: bool| {
+        let mut g = if with_card { cards(&[(rule, Critical)]) } else { Guidance::default() };
+        g.hold = Some(Hold { reason: format!("{rule} hold"), rule: rule.into() });
+        g
+    };
+    check_merge(None, vec![module("host", hold("S2", true)), module("b", hold("R2", false))], "S2:c R2:c | hold S2/host | p - m - i - next -");
+    check_merge(None, vec![module("b", hold("R2", true)), module("host", hold("S2", true))], "R2:c S2:c | hold R2/b | p - m - i - next -");
+    let warned = Guidance { cards: vec![card("R2", Warning)], ..hold("R2", false) };
+    check_merge(None, vec![module("b", warned)], "R2:c R2:w | hold R2/b | p - m - i - next -");
+}
+
+#[test]
+fn merge_names_every_module_and_ids_every_card() {
+    let mut stamped = card("F4", Warning);
+    stamped.source.plugin = Some("fibromyalgia".into());
+    stamped.uuid = Some("given-by-plugin".into());
+    let advice = || vec![module("a", cards(&[("F7", Info), ("F7", Info)])), module("x", Guidance { cards: vec![stamped.clone()], ..Guidance::default() })];
+    let g = merge("c1", date(AS_OF), None, advice());
+    let sources: Vec<&str> = g.cards.iter().map(|c| c.source.plugin.as_deref().unwrap()).collect();
+    assert_eq!(sources, ["fibromyalgia", "a", "a"]);
+    let ids: Vec<&str> = g.cards.iter().map(|c| c.uuid.as_deref().unwrap()).collect();
+    assert_eq!(ids[0], "given-by-plugin");
+    assert_ne!(ids[1], ids[2]);
+    assert!(uuid::Uuid::parse_str(ids[1]).is_ok(), "{}", ids[1]);
+    assert_eq!(merge("c1", date(AS_OF), None, advice()), g, "the same advice gives the same ids");
+    assert_ne!(merge("c2", date(AS_OF), None, advice()).cards[1].uuid.as_deref(), Some(ids[1]));
+}
+
+#[test]
+fn merge_refuses_bad_module_output_and_keeps_the_rest() {
+    let good = || module("host", Guidance { cards: vec![card("S3", Warning)], ..rec(None, Some(Moderate), None) });
+    let bad = |g: Guidance| module("broken", g);
+    let one = |g: Guidance| {
+        let out = merge("c1", date(AS_OF), None, vec![good(), bad(g)]);
+        let failure = out.cards.iter().find(|c| c.rule == "HOST-PLUGIN").expect("a failure card");
+        assert_eq!(failure.indicator, Warning);
+        assert!(failure.summary.contains("`broken`"), "{}", failure.summary);
+        (describe(&out), failure.detail.clone())
+    };
+    let check_bad = |g: Guidance, expect_detail: &str| {
+        let (line, detail) = one(g);
+        assert_eq!(line, "S3:w HOST-PLUGIN:w | hold - | p moderate m - i - next -");
+        assert!(detail.contains(expect_detail), "{detail}");
+    };
+    let mut empty_summary = card("F1", Info);
+    empty_summary.summary = "  ".into();
+    check_bad(Guidance { cards: vec![empty_summary], ..rec(None, Some(Light), None) }, "empty summary");
+    let mut long = card("F1", Info);
+    long.summary = "x".repeat(140);
+    check_bad(Guidance { cards: vec![long], ..Guidance::default() }, "140 characters");
+    check_bad(Guidance { cards: vec![card("", Info)], ..Guidance::default() }, "names no rule");
+    check_bad(rec(Some((40, 20)), Some(Light), None), "minutes has min 40 above max 20");
+    check_bad(rec(None, Some(Light), Some((21, 7))), "interval_days has min 21 above max 7");
+    check_bad(rec(Some((0, 30)), None, None), "outside 1-240");
+    check_bad(Guidance { hold: Some(Hold { reason: " ".into(), rule: "R2".into() }), ..Guidance::default() }, "hold without a reason");
+    let failed = Advice {
+        source: "broken".into(),
+        label: "Broken".into(),
+        outcome: Err(PluginFailure { plugin: "broken".into(), message: "plugin panicked: boom".into() }),
+    };
+    let out = merge("c1", date(AS_OF), None, vec![good(), failed]);
+    assert_eq!(describe(&out), "S3:w HOST-PLUGIN:w | hold - | p moderate m - i - next -");
+    assert!(out.cards[1].detail.contains("boom"));
+}
+
+// --- booking ------------------------------------------------------------------
+
+fn guidance_of(snapshot: ClientSnapshot) -> ClientGuidance {
+    evaluate_client(&PluginRegistry::default(), &HostRules::default(), date(AS_OF), &snapshot)
+}
+
+fn check_booking_case(g: &ClientGuidance, grants: &[(&str, &str)], expect: Result<(), &[&str]>) {
+    let grants: Vec<OverrideGrant> = grants.iter().map(|(r, why)| OverrideGrant::new(r, why)).collect();
+    match (check_booking(g, &grants), expect) {
+        (Ok(()), Ok(())) => {}
+        (Err(refused), Err(rules)) => {
+            let got: Vec<&str> = refused.blockers.iter().map(|b| b.rule.as_str()).collect();
+            assert_eq!(got, rules);
+            let text = refused.to_string();
+            for b in &refused.blockers {
+                assert!(text.contains(&b.summary), "{text}");
+            }
+            assert!(text.contains("override reason"), "{text}");
+        }
+        (got, expected) => panic!("got {got:?}, expected {expected:?}"),
+    }
+}
+
+#[test]
+fn booking_needs_an_override_for_holds_and_critical_cards() {
+    let calm = guidance_of(client().build());
+    let injured = guidance_of(injury(None));
+    let held = guidance_of(client().session(stopped("2026-11-14")).build());
+    let both = guidance_of(
+        client()
+            .red_flag(RedFlagKind::NerveCompression, None, None)
+            .insurance(InsuranceSummary { session_limit: Some(4), sessions_used: 4, ..InsuranceSummary::default() })
+            .build(),
+    );
+    let no_intake = guidance_of(ClientBuilder::new("c1").build());
+    check_booking_case(&calm, &[], Ok(()));
+    check_booking_case(&no_intake, &[], Ok(())); // a warning does not block
+    check_booking_case(&injured, &[], Err(&["S1"]));
+    check_booking_case(&injured, &[("S1", "Client's healthcare provider consulted and cleared treatment")], Ok(()));
+    check_booking_case(&injured, &[("s1", "cleared by GP on the phone")], Ok(()));
+    check_booking_case(&injured, &[("S1", "   ")], Err(&["S1"]));
+    check_booking_case(&injured, &[("S2", "client feels fine")], Err(&["S1"]));
+    check_booking_case(&held, &[], Err(&["S2"])); // the hold and its card: one blocker
+    check_booking_case(&held, &[("S2", "Client reports the pain has subsided")], Ok(()));
+    check_booking_case(&both, &[], Err(&["S1", "I2"]));
+    check_booking_case(&both, &[("S1", "provider cleared")], Err(&["I2"]));
+    check_booking_case(&both, &[("S1", "provider cleared"), ("I2", "Client agrees to pay for the session")], Ok(()));
+    let refused = check_booking(&injured, &[OverrideGrant::new("S1", "")]).unwrap_err();
+    assert!(refused.blockers[0].blank_override);
+    assert!(refused.to_string().contains("the override given for S1 has no reason"), "{refused}");
+}
+
+// --- JSON contract and the human page ----------------------------------------------
+
+fn sample() -> ClientGuidance {
+    let mut plugin_card = Card::new("F4", Warning, "Flare after the last session", "Time the interval.")
+        .with_source("Fibromyalgia protocol");
+    plugin_card.source.plugin = Some("fibromyalgia".into());
+    plugin_card.source.version = Some("1.0.0".into());
+    plugin_card.uuid = Some("9f1c".into());
+    let fibro = Guidance {
+        cards: vec![plugin_card],
+        recommendation: Some(Recommendation {
+            minutes: Some(Range::new(20, 30)),
+            pressure_max: Some(Light),
+            prefer: vec!["slow strokes".into()],
+            avoid: vec!["deep pressure on tender points".into()],
+            focus_regions: vec!["neck".into(), "shoulders".into(), "back".into()],
+            interval_days: Some(Range::new(7, 14)),
+            ..Recommendation::default()
+        }),
+        hold: None,
+    };
+    merge("c-42", date(AS_OF), Some(date("2026-11-21")), vec![module("fibromyalgia", fibro)])
+}
+
+#[test]
+fn json_contract() {
+    let json = serde_json::to_value(sample()).unwrap();
+    let expected = serde_json::json!({
+        "client": "c-42", "as_of": "2026-11-21", "hold": null,
+        "recommendation": {"minutes": {"min": 20, "max": 30}, "pressure_max": "light", "prefer": ["slow strokes"],
+            "avoid": ["deep pressure on tender points"], "focus_regions": ["neck", "shoulders", "back"],
+            "before": [], "after": [], "interval_days": {"min": 7, "max": 14}, "next_due": "2026-11-28"},
+        "cards": [{"uuid": "9f1c", "summary": "Flare after the last session", "detail": "Time the interval.",
+            "indicator": "warning", "rule": "F4",
+            "source": {"label": "Fibromyalgia protocol", "plugin": "fibromyalgia", "version": "1.0.0"},
+            "overrideReasons": []}]
+    });
+    assert_eq!(json, expected);
+    let held = merge(
+        "c-42",
+        date(AS_OF),
+        None,
+        vec![module("arthritis", Guidance { hold: Some(Hold { reason: "RA flare".into(), rule: "R2".into() }), ..Guidance::default() })],
+    );
+    assert_eq!(
+        serde_json::to_value(&held).unwrap()["hold"],
+        serde_json::json!({"reason": "RA flare", "rule": "R2", "source": "arthritis"})
+    );
+    let text = serde_json::to_string(&held).unwrap();
+    assert_eq!(serde_json::from_str::<ClientGuidance>(&text).unwrap(), held);
+}
+
+#[test]
+fn json_from_outside_is_checked() {
+    let good = serde_json::to_string(&sample()).unwrap();
+    let check_bad = |from: &str, to: &str, expect: &str| {
+        let bad = good.replacen(from, to, 1);
+        assert_ne!(bad, good, "the replacement must apply");
+        let err = serde_json::from_str::<ClientGuidance>(&bad).unwrap_err().to_string();
+        assert!(err.contains(expect), "{err}");
+    };
+    check_bad("\"as_of\":\"2026-11-21\"", "\"as_of\":\"2026-13-21\"", "");
+    check_bad("\"pressure_max\":\"light\"", "\"pressure_max\":\"feather\"", "unknown variant `feather`");
+    check_bad("\"indicator\":\"warning\"", "\"indicator\":\"urgent\"", "unknown variant `urgent`");
+    check_bad("\"min\":20", "\"min\":-20", "invalid value");
+    check_bad("\"client\":\"c-42\",", "", "missing field `client`");
+}
+
+#[test]
+fn human_page() {
+    let mut g = sample();
+    g.cards.insert(0, guidance_of(injury(Some("2026-11-10"))).cards.remove(0));
+    let expected = "\
+Guidance for c-42 on 2026-11-21
+
+Do not book or treat without an override reason (see the critical cards).
+Session 20-30 minutes, pressure at most light
+Prefer  slow strokes
+Avoid   deep pressure on tender points
+Focus   neck, shoulders, back
+Next    every 7-14 days; next due 2026-11-28
+
+Critical:
+  [S1] Recent injury (left knee, 2026-11-10): consult the client's healthcare provider before treating (Praxis safety screen, host)
+      override: Client's healthcare provider consulted and cleared treatment
+
+Warning:
+  [F4] Flare after the last session (Fibromyalgia protocol, fibromyalgia 1.0.0)
+";
+    assert_eq!(g.render_text(), expected);
+    let held = guidance_of(client().session(stopped("2026-11-14")).build());
+    let page = held.render_text();
+    let first = page.lines().nth(2).unwrap();
+    assert!(first.starts_with("ON HOLD [S2, host]: Last massage (2026-11-14) was stopped early"), "{page}");
+    assert!(page.contains("Session pressure at most light"), "{page}");
+    let empty = guidance_of(client().build()).render_text();
+    assert_eq!(empty, "Guidance for c1 on 2026-11-21\n\nNo session recommendation from the modules.\n");
+}
+
+// --- host rules from the practice config ------------------------------------------------
+
+#[test]
+fn host_rules_from_config() {
+    fn check_toml(text: &str, expect: Result<HostRules, &str>) {
+        let parsed = toml::from_str::<HostRules>(text).map_err(|e| e.to_string()).and_then(|r| {
+            r.validate().map_err(|e| e.to_string())?;
+            Ok(r)
+        });
+        match (parsed, expect) {
+            (Ok(got), Ok(want)) => assert_eq!(got, want),
+            (Err(got), Err(want)) => assert!(got.contains(want), "{got}"),
+            (got, want) => panic!("{text}: got {got:?}, expected {want:?}"),
+        }
+    }
+    let d = HostRules::default;
+    check_toml("", Ok(d()));
+    check_toml("recent_injury_days = 28", Ok(HostRules { recent_injury_days: 28, ..d() }));
+    check_toml("sessions_remaining_warning = 0", Ok(HostRules { sessions_remaining_warning: 0, ..d() }));
+    check_toml(
+        "inflammatory_conditions = [\"396275006\"]",
+        Ok(HostRules { inflammatory_conditions: vec!["396275006".into()], ..d() }),
+    );
+    check_toml("recent_injury_days = 0", Err("rules.recent_injury_days 0 is outside 1-3650"));
+    check_toml("recent_injury_days = 4000", Err("outside 1-3650"));
+    check_toml("recent_injury_days = -1", Err("invalid value"));
+    check_toml("recent_injury_days = \"six weeks\"", Err("invalid type"));
+    check_toml("inflammatory_conditions = [\"RA\"]", Err("`RA` is not a SNOMED CT code"));
+    check_toml("inflammatory_conditions = [\"\"]", Err("is not a SNOMED CT code"));
+    check_toml("inflammatory_conditions = [\"0123456\"]", Err("is not a SNOMED CT code"));
+    check_toml("sessions_remaining_warning = 5000", Err("above 1000"));
+    check_toml("safety_screen = false", Err("unknown field `safety_screen`"));
+    let mut world = ClinicWorld::new(PluginRegistry::default(), d(), date(AS_OF));
+    let err = world.set_rules(HostRules { recent_injury_days: 0, ..d() }).unwrap_err();
+    assert!(err.to_string().contains("give the number of days"), "{err}");
+}
+
+// --- the whole world, with the fibromyalgia plugin compiled in ---------------------------------
+
+#[test]
+fn world_with_the_fibromyalgia_plugin() {
+    let registry = PluginRegistry::from_tables(&[praxis_fibromyalgia::praxis_plugin_table()]).unwrap();
+    let fibro = |id: &str| ClientBuilder::new(id).intake("2026-10-01").condition(snomed::FIBROMYALGIA, ConditionStatus::Active);
+    let clients = vec![
+        fibro("b-injured").red_flag(RedFlagKind::RecentInjury, Some("wrist"), Some("2026-11-19")).massages(3, 14, "2026-11-07").build(),
+        fibro("a-calm").massages(4, 14, "2026-11-14").build(),
+        ClientBuilder::new("c-new").build(),
+    ];
+    let mut world = ClinicWorld::new(registry, HostRules::default(), date(AS_OF));
+    world.hydrate(clients.clone());
+    assert_eq!(world.evaluate().clients, 3);
+    let all = world.all_guidance();
+    let ids: Vec<&str> = all.iter().map(|g| g.client.as_str()).collect();
+    assert_eq!(ids, ["a-calm", "b-injured", "c-new"]);
+    let alone = PluginRegistry::from_tables(&[praxis_fibromyalgia::praxis_plugin_table()]).unwrap();
+    for (snapshot, in_world) in clients.iter().zip([&all[1], &all[0], &all[2]]) {
+        let direct = evaluate_client(&alone, &HostRules::default(), date(AS_OF), snapshot);
+        assert_eq!(&direct, in_world, "the world and a direct evaluation agree");
+    }
+    let injured = world.guidance("b-injured").unwrap();
+    assert_eq!((injured.cards[0].rule.as_str(), injured.cards[0].indicator), ("S1", Critical));
+    assert!(injured.cards.iter().filter(|c| c.rule != "S1").all(|c| c.indicator != Critical || c.source.plugin.is_some()));
+    for card in &injured.cards {
+        let plugin = card.source.plugin.as_deref().unwrap();
+        assert!(plugin == "host" || plugin == "fibromyalgia", "{card:?}");
+    }
+    assert_eq!(world.guidance("c-new").unwrap().rules(), ["S3"]);
+    assert!(world.guidance("nobody").is_none());
+}
