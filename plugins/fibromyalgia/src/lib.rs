@@ -425,10 +425,13 @@ fn advise(client: &ClientSnapshot, as_of: Date, s: &FibromyalgiaSettings, a: &As
         Phase::Maintenance if !a.recent_flare => s.maintenance_pressure_max,
         _ => s.initial_pressure_max,
     };
-    rec.pressure_max = Some(pressure_max);
+    // F4 lowers it further after a flare; the F2 card shows the pressure that applies.
+    let flare = a.last().filter(|_| a.flare_streak > 0);
+    let after_flare = flare.map(|last| lower_after_flare(last.pressure, pressure_max));
+    rec.pressure_max = Some(after_flare.unwrap_or(pressure_max));
     rec.prefer = vec!["gentle pressure".to_owned(), "slow strokes".to_owned()];
     rec.avoid = vec!["deep pressure on tender points".to_owned(), "firm pressure on tender points".to_owned()];
-    cards.push(f2_card(client, s, a, pressure_max));
+    cards.push(f2_card(client, s, a, pressure_max, after_flare));
 
     // F3: where the tension usually is.
     rec.focus_regions = FOCUS_REGIONS.iter().map(|r| (*r).to_owned()).collect();
@@ -436,12 +439,10 @@ fn advise(client: &ClientSnapshot, as_of: Date, s: &FibromyalgiaSettings, a: &As
 
     // F4: a flare after the last massage.
     let mut interval = phase_interval;
-    if let Some(last) = a.last().filter(|_| a.flare_streak > 0) {
+    if let (Some(last), Some(lowered)) = (flare, after_flare) {
         let repeated = a.flare_streak >= 2;
         let top = phase_interval.max + if repeated { s.repeat_flare_extra_days } else { 0 };
         interval = Range::new(top, top);
-        let lowered = lower_after_flare(last.pressure, pressure_max);
-        rec.pressure_max = Some(lowered);
         let current = rec.minutes.unwrap_or(Range::new(s.flare_max_minutes, s.flare_max_minutes));
         rec.minutes = Some(Range::new(current.min.min(s.flare_max_minutes), current.max.min(s.flare_max_minutes)));
         cards.push(f4_card(s, a, last, top, lowered, phase_interval));
@@ -509,8 +510,15 @@ fn f6_card(s: &FibromyalgiaSettings, a: &Assessment<'_>) -> Card {
     card("F6", Indicator::Info, summary, detail)
 }
 
-fn f2_card(client: &ClientSnapshot, s: &FibromyalgiaSettings, a: &Assessment<'_>, max: Pressure) -> Card {
-    let summary = format!("Gentle pressure (at most {max}) and slow strokes; no deep pressure on tender points");
+fn f2_card(
+    client: &ClientSnapshot,
+    s: &FibromyalgiaSettings,
+    a: &Assessment<'_>,
+    max: Pressure,
+    after_flare: Option<Pressure>,
+) -> Card {
+    let applies = after_flare.unwrap_or(max);
+    let summary = format!("Gentle pressure (at most {applies}) and slow strokes; no deep pressure on tender points");
     let mut detail = String::new();
     let why = match a.phase {
         Phase::Initial => "the initial-phase maximum (project default)".to_owned(),
@@ -524,7 +532,11 @@ fn f2_card(client: &ClientSnapshot, s: &FibromyalgiaSettings, a: &Assessment<'_>
             s.maintenance_pressure_flare_free_sessions
         ),
     };
-    let _ = write!(detail, "Heaviest pressure: **{max}**, {why}. Never firm or deep pressure on tender points.");
+    let _ = write!(detail, "Heaviest pressure under F2: **{max}**, {why}.");
+    if let Some(lowered) = after_flare {
+        let _ = write!(detail, " After the flare following the last massage, F4 lowers it to **{lowered}**.");
+    }
+    detail.push_str(" Never firm or deep pressure on tender points.");
     if !client.tender_points.is_empty() {
         let _ = write!(detail, " Tender points on record: {}.", client.tender_points.join(", "));
     }
