@@ -1,1 +1,770 @@
-//! store (in progress)
+//! The practice's records in an embedded sled store.
+//!
+//! Every record the practice keeps (clients, intake, sessions, appointments,
+//! practitioners, rooms, overrides of critical cards) is a typed value with a
+//! stable id, checked before it is written ([`ValidationError`] names the
+//! record, field and value), written in one sled transaction with its index
+//! entries and an [`AuditEntry`], and **flushed to disk before the call
+//! returns**: a write the store acknowledges survives a crash.
+//!
+//! ```
+//! use praxis_core::store::{Client, Store};
+//! use praxis_sdk::Date;
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = Store::open(dir.path()).unwrap();
+//! let today = Date::from_ymd(2026, 11, 21).unwrap();
+//! let client = Client::new(praxis_core::store::new_id(), "Ada Lovelace");
+//! store.put_client_as_of(&client, today, "front-desk").unwrap();
+//! assert_eq!(store.get_client(&client.id).unwrap(), Some(client));
+//! assert_eq!(store.audit().unwrap().len(), 1);
+//! ```
+//!
+//! The layout (see the `keys` module source) makes each of the clinic's
+//! queries one range scan: a client's session history, a day's or week's
+//! appointments, a practitioner's or room's calendar. The schema version is
+//! kept in the store; [`Store::open`] migrates older stores and refuses newer
+//! ones ([`StoreError::TooNew`]). Only one process may have a store open
+//! ([`StoreError::InUse`]).
+//!
+//! Whole practices move in and out as JSON ([`PracticeExport`], schema in
+//! `docs/schema/practice-export.schema.json`, also [`EXPORT_SCHEMA`]).
+
+mod error;
+mod export;
+mod keys;
+mod migrate;
+mod records;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use praxis_sdk::{ClientSnapshot, Date, DateTime};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::Transactional;
+use sled::transaction::{
+    ConflictableTransactionError, ConflictableTransactionResult, TransactionError, TransactionalTree,
+};
+
+pub use error::{Problem, RecordKind, RecordRef, StoreError, ValidationError};
+pub use export::{EXPORT_FORMAT_VERSION, EXPORT_SCHEMA, ImportReport, PracticeExport};
+pub use migrate::SCHEMA_VERSION;
+pub use records::{
+    Appointment, AppointmentStatus, AuditAction, AuditEntry, Authorization, Client, Consent, Contact, Insurance,
+    Intake, LimitPeriod, MedicationUse, Override, Practitioner, Room, Session, SessionLimit, new_id,
+};
+pub use validate::{Limits, PAIN_MAX, is_valid_id};
+
+use keys::T;
+
+/// How a store is opened. Every value is a **project default**, not a
+/// clinical fact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Validation limits.
+    pub limits: Limits,
+    /// Records per batch (one transaction and one flush) in an import
+    /// (project default 1000).
+    pub import_batch: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { limits: Limits::default(), import_batch: 1000 }
+    }
+}
+
+/// sled's segment size for Praxis stores. sled refuses to reopen a store
+/// with another segment size, so this is fixed for all stores (and tools
+/// that write a store with sled directly must use it): 64 KiB keeps a small
+/// practice's store small on disk (sled's default is 512 KiB).
+pub const SLED_SEGMENT_SIZE: usize = 64 * 1024;
+
+/// The practice's store. Cheap to share between threads (`&Store` is enough);
+/// one process at a time.
+pub struct Store {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+    path: PathBuf,
+    options: StoreOptions,
+    /// Held while an import writes, so two imports never share the journal.
+    import_lock: std::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Store>();
+    assert_send_sync::<StoreError>();
+};
+
+type TxResult<A> = ConflictableTransactionResult<A, StoreError>;
+
+fn abort<A>(error: impl Into<StoreError>) -> TxResult<A> {
+    Err(ConflictableTransactionError::Abort(error.into()))
+}
+
+pub(crate) fn decode<V: DeserializeOwned>(tree: T, key: &[u8], bytes: &[u8]) -> Result<V, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        tree: tree.name().to_owned(),
+        key: keys::show(key),
+        error: e.to_string(),
+    })
+}
+
+pub(crate) fn encode<V: Serialize>(tree: T, key: &[u8], value: &V) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt {
+        tree: tree.name().to_owned(),
+        key: keys::show(key),
+        error: format!("cannot encode: {e}"),
+    })
+}
+
+fn to_json<V: Serialize>(value: &V) -> Option<serde_json::Value> {
+    serde_json::to_value(value).ok()
+}
+
+/// One transaction over every tree.
+pub(crate) struct Tx<'a> {
+    views: &'a [TransactionalTree],
+}
+
+impl Tx<'_> {
+    fn tree(&self, t: T) -> &TransactionalTree {
+        &self.views[t as usize]
+    }
+
+    fn raw(&self, t: T, key: &[u8]) -> TxResult<Option<sled::IVec>> {
+        Ok(self.tree(t).get(key)?)
+    }
+
+    fn get<V: DeserializeOwned>(&self, t: T, key: &[u8]) -> TxResult<Option<V>> {
+        match self.tree(t).get(key)? {
+            None => Ok(None),
+            Some(bytes) => match decode(t, key, &bytes) {
+                Ok(v) => Ok(Some(v)),
+                Err(e) => abort(e),
+            },
+        }
+    }
+
+    fn put<V: Serialize>(&self, t: T, key: &[u8], value: &V) -> TxResult<()> {
+        match encode(t, key, value) {
+            Ok(bytes) => self.put_raw(t, key, bytes),
+            Err(e) => abort(e),
+        }
+    }
+
+    fn put_raw(&self, t: T, key: &[u8], bytes: impl Into<sled::IVec>) -> TxResult<()> {
+        self.tree(t).insert(key, bytes)?;
+        Ok(())
+    }
+
+    fn del(&self, t: T, key: &[u8]) -> TxResult<()> {
+        self.tree(t).remove(key)?;
+        Ok(())
+    }
+
+    /// Appends an audit entry stamped now.
+    #[allow(clippy::too_many_arguments)]
+    fn audit(
+        &self,
+        actor: &str,
+        action: AuditAction,
+        entity: &str,
+        key: &str,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> TxResult<()> {
+        let entry = AuditEntry {
+            seq: 0,
+            at: jiff::Timestamp::now(),
+            actor: actor.to_owned(),
+            action,
+            entity: entity.to_owned(),
+            key: key.to_owned(),
+            before,
+            after,
+        };
+        self.append_audit(entry).map(|_| ())
+    }
+
+    /// Appends an audit entry under a new sequence number; returns its key.
+    fn append_audit(&self, mut entry: AuditEntry) -> TxResult<[u8; 8]> {
+        entry.seq = self.tree(T::Audit).generate_id()?;
+        let key = keys::seq(entry.seq);
+        self.put(T::Audit, &key, &entry)?;
+        Ok(key)
+    }
+
+    /// Audits a change of a record from `before` to `after`.
+    fn audit_change<V: Serialize>(
+        &self,
+        actor: &str,
+        kind: RecordKind,
+        id: &str,
+        before: Option<&V>,
+        after: &V,
+    ) -> TxResult<()> {
+        let action = if before.is_some() { AuditAction::Update } else { AuditAction::Create };
+        self.audit(actor, action, kind.as_str(), id, before.and_then(to_json), to_json(after))
+    }
+}
+
+fn unknown(kind: RecordKind, id: &str, field: &str, value: &str, target: RecordKind) -> StoreError {
+    ValidationError::new(RecordRef::new(kind, id), field, value, Problem::UnknownReference { kind: target }).into()
+}
+
+/// The local calendar date now, for the write methods that do not take "today".
+fn local_today() -> Date {
+    let now = jiff::Zoned::now().date();
+    Date::from_ymd(i32::from(now.year()), now.month() as u32, now.day() as u32).unwrap_or_default()
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir` with the default options,
+    /// migrating an older schema and finishing or undoing an interrupted import.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_with(dir, StoreOptions::default())
+    }
+
+    /// Opens (or creates) the store in `dir`.
+    pub fn open_with(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
+        let db = sled::Config::new()
+            .path(dir)
+            .segment_size(SLED_SEGMENT_SIZE)
+            .open()
+            .map_err(|e| StoreError::from_sled(e, dir))?;
+        let found = migrate::check_version(&db, dir)?;
+        let trees = T::ALL
+            .into_iter()
+            .map(|t| db.open_tree(t.name()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::from_sled(e, dir))?;
+        let store = Store { db, trees, path: dir.to_owned(), options, import_lock: std::sync::Mutex::new(()) };
+        migrate::run(&store, found)?;
+        store.recover_import()?;
+        tracing::debug!(path = %dir.display(), "store opened");
+        Ok(store)
+    }
+
+    /// The store's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.options
+    }
+
+    fn tree(&self, t: T) -> &sled::Tree {
+        &self.trees[t as usize]
+    }
+
+    fn sled_err(&self, e: sled::Error) -> StoreError {
+        StoreError::from_sled(e, &self.path)
+    }
+
+    /// Flushes everything written so far to disk.
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(|e| self.sled_err(e))
+    }
+
+    /// Runs `f` as one transaction over every tree, then flushes.
+    fn write<A>(&self, f: impl Fn(&Tx<'_>) -> TxResult<A>) -> Result<A, StoreError> {
+        let refs: Vec<&sled::Tree> = self.trees.iter().collect();
+        let value =
+            refs.as_slice().transaction(|views: &Vec<TransactionalTree>| f(&Tx { views })).map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => self.sled_err(e),
+            })?;
+        self.flush()?;
+        Ok(value)
+    }
+
+    fn read<V: DeserializeOwned>(&self, t: T, key: &[u8]) -> Result<Option<V>, StoreError> {
+        match self.tree(t).get(key).map_err(|e| self.sled_err(e))? {
+            None => Ok(None),
+            Some(bytes) => decode(t, key, &bytes).map(Some),
+        }
+    }
+
+    fn decode_all<V: DeserializeOwned>(
+        &self,
+        t: T,
+        iter: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+    ) -> Result<Vec<V>, StoreError> {
+        iter.map(|kv| {
+            let (k, v) = kv.map_err(|e| self.sled_err(e))?;
+            decode(t, &k, &v)
+        })
+        .collect()
+    }
+
+    fn all<V: DeserializeOwned>(&self, t: T) -> Result<Vec<V>, StoreError> {
+        self.decode_all(t, self.tree(t).iter())
+    }
+
+    fn prefixed<V: DeserializeOwned>(&self, t: T, owner: &str) -> Result<Vec<V>, StoreError> {
+        self.decode_all(t, self.tree(t).scan_prefix(keys::scope(owner)))
+    }
+
+    fn contains(&self, t: T, key: &[u8]) -> Result<bool, StoreError> {
+        self.tree(t).contains_key(key).map_err(|e| self.sled_err(e))
+    }
+
+    // ----- clients -----
+
+    /// Inserts or updates a client, checked against the local calendar date.
+    /// Tests and anything that needs to be deterministic use
+    /// [`put_client_as_of`](Self::put_client_as_of).
+    pub fn put_client(&self, client: &Client, actor: &str) -> Result<(), StoreError> {
+        self.put_client_as_of(client, local_today(), actor)
+    }
+
+    /// Inserts or updates a client; dates after `today` are refused.
+    pub fn put_client_as_of(&self, client: &Client, today: Date, actor: &str) -> Result<(), StoreError> {
+        validate::actor(actor)?;
+        validate::client(client, today, &self.options.limits, None)?;
+        self.write(|tx| {
+            let key = client.id.as_bytes();
+            let before: Option<Client> = tx.get(T::Clients, key)?;
+            if before.as_ref() == Some(client) {
+                return Ok(());
+            }
+            tx.put(T::Clients, key, client)?;
+            tx.audit_change(actor, RecordKind::Client, &client.id, before.as_ref(), client)
+        })?;
+        tracing::info!(client = %client.id, actor, "client saved");
+        Ok(())
+    }
+
+    /// One client.
+    pub fn get_client(&self, id: &str) -> Result<Option<Client>, StoreError> {
+        self.read(T::Clients, id.as_bytes())
+    }
+
+    /// Every client, by id (oldest first for UUID v7 ids).
+    pub fn clients(&self) -> Result<Vec<Client>, StoreError> {
+        self.all(T::Clients)
+    }
+
+    // ----- intake -----
+
+    /// Records a client's intake (replacing an earlier one), checked against
+    /// the local calendar date.
+    pub fn put_intake(&self, intake: &Intake, actor: &str) -> Result<(), StoreError> {
+        self.put_intake_as_of(intake, local_today(), actor)
+    }
+
+    /// Records a client's intake (replacing an earlier one); a `recorded`
+    /// date after `today` is refused.
+    pub fn put_intake_as_of(&self, intake: &Intake, today: Date, actor: &str) -> Result<(), StoreError> {
+        validate::actor(actor)?;
+        validate::intake(intake, today, &self.options.limits, None)?;
+        self.write(|tx| {
+            if tx.raw(T::Clients, intake.client.as_bytes())?.is_none() {
+                return abort(unknown(RecordKind::Intake, &intake.id, "client", &intake.client, RecordKind::Client));
+            }
+            let key = intake.client.as_bytes();
+            let before: Option<Intake> = tx.get(T::Intakes, key)?;
+            if before.as_ref() == Some(intake) {
+                return Ok(());
+            }
+            tx.put(T::Intakes, key, intake)?;
+            tx.audit_change(actor, RecordKind::Intake, &intake.id, before.as_ref(), intake)
+        })
+    }
+
+    /// A client's intake, if recorded.
+    pub fn intake(&self, client_id: &str) -> Result<Option<Intake>, StoreError> {
+        self.read(T::Intakes, client_id.as_bytes())
+    }
+
+    // ----- practitioners and rooms -----
+
+    /// Inserts or updates a practitioner.
+    pub fn put_practitioner(&self, practitioner: &Practitioner, actor: &str) -> Result<(), StoreError> {
+        validate::actor(actor)?;
+        validate::practitioner(practitioner, &self.options.limits, None)?;
+        self.write(|tx| {
+            let key = practitioner.id.as_bytes();
+            let before: Option<Practitioner> = tx.get(T::Practitioners, key)?;
+            if before.as_ref() == Some(practitioner) {
+                return Ok(());
+            }
+            tx.put(T::Practitioners, key, practitioner)?;
+            tx.audit_change(actor, RecordKind::Practitioner, &practitioner.id, before.as_ref(), practitioner)
+        })
+    }
+
+    /// Every practitioner, by id.
+    pub fn practitioners(&self) -> Result<Vec<Practitioner>, StoreError> {
+        self.all(T::Practitioners)
+    }
+
+    /// One practitioner.
+    pub fn get_practitioner(&self, id: &str) -> Result<Option<Practitioner>, StoreError> {
+        self.read(T::Practitioners, id.as_bytes())
+    }
+
+    /// Inserts or updates a room.
+    pub fn put_room(&self, room: &Room, actor: &str) -> Result<(), StoreError> {
+        validate::actor(actor)?;
+        validate::room(room, &self.options.limits, None)?;
+        self.write(|tx| {
+            let key = room.id.as_bytes();
+            let before: Option<Room> = tx.get(T::Rooms, key)?;
+            if before.as_ref() == Some(room) {
+                return Ok(());
+            }
+            tx.put(T::Rooms, key, room)?;
+            tx.audit_change(actor, RecordKind::Room, &room.id, before.as_ref(), room)
+        })
+    }
+
+    /// Every room, by id.
+    pub fn rooms(&self) -> Result<Vec<Room>, StoreError> {
+        self.all(T::Rooms)
+    }
+
+    /// One room.
+    pub fn get_room(&self, id: &str) -> Result<Option<Room>, StoreError> {
+        self.read(T::Rooms, id.as_bytes())
+    }
+
+    // ----- sessions -----
+
+    /// Records a session (or corrects one already recorded, same id and
+    /// client). A new session for a client whose plan has a session limit
+    /// increments the plan's `sessions_used` in the same transaction.
+    pub fn record_session(&self, session: &Session, today: Date, actor: &str) -> Result<(), StoreError> {
+        validate::actor(actor)?;
+        validate::session(session, today, &self.options.limits, None)?;
+        self.write(|tx| {
+            let rec = || RecordRef::new(RecordKind::Session, &session.id);
+            let Some(mut client) = tx.get::<Client>(T::Clients, session.client.as_bytes())? else {
+                return abort(unknown(RecordKind::Session, &session.id, "client", &session.client, RecordKind::Client));
+            };
+            check_practitioner(tx, rec(), &session.practitioner, &session.discipline)?;
+            let key = keys::scoped(&session.client, session.start, &session.id);
+            let before: Option<Session> = match tx.raw(T::SessionIds, session.id.as_bytes())? {
+                None => None,
+                Some(old_key) => {
+                    let Some(old) = tx.get::<Session>(T::Sessions, &old_key)? else {
+                        return abort(StoreError::Corrupt {
+                            tree: T::SessionIds.name().into(),
+                            key: session.id.clone(),
+                            error: format!("points at missing sessions key `{}`", keys::show(&old_key)),
+                        });
+                    };
+                    if old.client != session.client {
+                        let problem = Problem::Immutable { recorded: old.client.clone() };
+                        return abort(ValidationError::new(rec(), "client", &session.client, problem));
+                    }
+                    tx.del(T::Sessions, &old_key)?;
+                    Some(old)
+                }
+            };
+            if before.as_ref() == Some(session) {
+                tx.put(T::Sessions, &key, session)?;
+                return Ok(());
+            }
+            tx.put(T::Sessions, &key, session)?;
+            tx.put_raw(T::SessionIds, session.id.as_bytes(), key.as_slice())?;
+            tx.audit_change(actor, RecordKind::Session, &session.id, before.as_ref(), session)?;
+            let limited = client.insurance.as_ref().is_some_and(|i| i.session_limit.is_some());
+            if before.is_none() && limited {
+                let old = client.clone();
+                if let Some(insurance) = client.insurance.as_mut() {
+                    insurance.sessions_used = insurance.sessions_used.saturating_add(1);
+                }
+                tx.put(T::Clients, client.id.as_bytes(), &client)?;
+                tx.audit_change(actor, RecordKind::Client, &client.id, Some(&old), &client)?;
+            }
+            Ok(())
+        })?;
+        tracing::info!(session = %session.id, client = %session.client, actor, "session recorded");
+        Ok(())
+    }
+
+    /// Adds the 24-48 hour follow-up pain score (0-10) to a recorded session.
+    pub fn set_follow_up(&self, session_id: &str, pain: u8, actor: &str) -> Result<(), StoreError> {
+        validate::actor(actor)?;
+        validate::follow_up(session_id, pain, &self.options.limits)?;
+        self.write(|tx| {
+            let Some(key) = tx.raw(T::SessionIds, session_id.as_bytes())? else {
+                return abort(StoreError::NotFound { kind: RecordKind::Session, id: session_id.to_owned() });
+            };
+            let Some(before) = tx.get::<Session>(T::Sessions, &key)? else {
+                return abort(StoreError::NotFound { kind: RecordKind::Session, id: session_id.to_owned() });
+            };
+            let mut after = before.clone();
+            after.follow_up_pain = Some(pain);
+            tx.put(T::Sessions, &key, &after)?;
+            tx.audit_change(actor, RecordKind::Session, session_id, Some(&before), &after)
+        })
+    }
+
+    /// One session.
+    pub fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let Some(key) = self.tree(T::SessionIds).get(id.as_bytes()).map_err(|e| self.sled_err(e))? else {
+            return Ok(None);
+        };
+        self.read(T::Sessions, &key)
+    }
+
+    /// A client's sessions, oldest first: one range scan.
+    pub fn sessions_for(&self, client_id: &str) -> Result<Vec<Session>, StoreError> {
+        self.prefixed(T::Sessions, client_id)
+    }
+
+    // ----- appointments -----
+
+    /// Books appointments (or updates ones already booked, by id), all in one
+    /// transaction with their index entries: all are written or none.
+    pub fn book(&self, appointments: &[Appointment], actor: &str) -> Result<(), StoreError> {
+        validate::actor(actor)?;
+        let mut seen = std::collections::HashSet::new();
+        for a in appointments {
+            validate::appointment(a, &self.options.limits, None)?;
+            if !seen.insert(a.id.as_str()) {
+                let rec = RecordRef::new(RecordKind::Appointment, &a.id);
+                return Err(ValidationError::new(rec, "id", &a.id, Problem::AlreadyExists).into());
+            }
+        }
+        self.write(|tx| {
+            for a in appointments {
+                let rec = || RecordRef::new(RecordKind::Appointment, &a.id);
+                if tx.raw(T::Clients, a.client.as_bytes())?.is_none() {
+                    return abort(unknown(RecordKind::Appointment, &a.id, "client", &a.client, RecordKind::Client));
+                }
+                if tx.raw(T::Rooms, a.room.as_bytes())?.is_none() {
+                    return abort(unknown(RecordKind::Appointment, &a.id, "room", &a.room, RecordKind::Room));
+                }
+                check_practitioner(tx, rec(), &a.practitioner, &a.discipline)?;
+                let before = remove_appointment(tx, &a.id)?;
+                if let Some(old) = &before
+                    && old.client != a.client
+                {
+                    let problem = Problem::Immutable { recorded: old.client.clone() };
+                    return abort(ValidationError::new(rec(), "client", &a.client, problem));
+                }
+                put_appointment(tx, a)?;
+                if before.as_ref() != Some(a) {
+                    tx.audit_change(actor, RecordKind::Appointment, &a.id, before.as_ref(), a)?;
+                }
+            }
+            Ok(())
+        })?;
+        tracing::info!(count = appointments.len(), actor, "appointments booked");
+        Ok(())
+    }
+
+    /// Changes an appointment's status.
+    pub fn set_appointment_status(&self, id: &str, status: AppointmentStatus, actor: &str) -> Result<(), StoreError> {
+        validate::actor(actor)?;
+        self.write(|tx| {
+            let Some(before) = remove_appointment(tx, id)? else {
+                return abort(StoreError::NotFound { kind: RecordKind::Appointment, id: id.to_owned() });
+            };
+            let after = Appointment { status, ..before.clone() };
+            put_appointment(tx, &after)?;
+            if before != after {
+                tx.audit_change(actor, RecordKind::Appointment, id, Some(&before), &after)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// One appointment.
+    pub fn get_appointment(&self, id: &str) -> Result<Option<Appointment>, StoreError> {
+        let Some(key) = self.tree(T::AppointmentIds).get(id.as_bytes()).map_err(|e| self.sled_err(e))? else {
+            return Ok(None);
+        };
+        self.read(T::Appointments, &key)
+    }
+
+    /// Appointments starting in `[from, to)`, by start time: one range scan.
+    pub fn appointments_between(&self, from: DateTime, to: DateTime) -> Result<Vec<Appointment>, StoreError> {
+        if to <= from {
+            return Ok(Vec::new());
+        }
+        let range = keys::minute(from).to_vec()..keys::minute(to).to_vec();
+        self.decode_all(T::Appointments, self.tree(T::Appointments).range(range))
+    }
+
+    /// A practitioner's appointments starting in `[from, to)`, by start time: one range scan.
+    pub fn appointments_for_practitioner(
+        &self,
+        practitioner_id: &str,
+        from: DateTime,
+        to: DateTime,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        self.owned_between(T::ByPractitioner, practitioner_id, from, to)
+    }
+
+    /// A room's appointments starting in `[from, to)`, by start time: one range scan.
+    pub fn appointments_for_room(
+        &self,
+        room_id: &str,
+        from: DateTime,
+        to: DateTime,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        self.owned_between(T::ByRoom, room_id, from, to)
+    }
+
+    /// A client's appointments, by start time: one range scan.
+    pub fn appointments_for_client(&self, client_id: &str) -> Result<Vec<Appointment>, StoreError> {
+        self.prefixed(T::ByClient, client_id)
+    }
+
+    fn owned_between(&self, t: T, owner: &str, from: DateTime, to: DateTime) -> Result<Vec<Appointment>, StoreError> {
+        if to <= from {
+            return Ok(Vec::new());
+        }
+        let range = keys::scope_at(owner, from)..keys::scope_at(owner, to);
+        self.decode_all(t, self.tree(t).range(range))
+    }
+
+    // ----- overrides and audit -----
+
+    /// Records an override of a critical card with its reason. Overrides are
+    /// never changed: recording an id twice is refused. The override also
+    /// goes into the audit log.
+    pub fn record_override(&self, ov: &Override, actor: &str) -> Result<(), StoreError> {
+        validate::actor(actor)?;
+        validate::override_(ov, &self.options.limits, None)?;
+        self.write(|tx| {
+            if tx.raw(T::Clients, ov.client.as_bytes())?.is_none() {
+                return abort(unknown(RecordKind::Override, &ov.id, "client", &ov.client, RecordKind::Client));
+            }
+            if let Some(appointment) = &ov.appointment
+                && tx.raw(T::AppointmentIds, appointment.as_bytes())?.is_none()
+            {
+                return abort(unknown(
+                    RecordKind::Override,
+                    &ov.id,
+                    "appointment",
+                    appointment,
+                    RecordKind::Appointment,
+                ));
+            }
+            if tx.raw(T::OverrideIds, ov.id.as_bytes())?.is_some() {
+                let rec = RecordRef::new(RecordKind::Override, &ov.id);
+                return abort(ValidationError::new(rec, "id", &ov.id, Problem::AlreadyExists));
+            }
+            let key = keys::scoped(&ov.client, ov.at, &ov.id);
+            tx.put(T::Overrides, &key, ov)?;
+            tx.put_raw(T::OverrideIds, ov.id.as_bytes(), key.as_slice())?;
+            tx.audit(actor, AuditAction::Override, RecordKind::Override.as_str(), &ov.id, None, to_json(ov))
+        })?;
+        tracing::warn!(client = %ov.client, rule = %ov.rule, actor, "critical card overridden");
+        Ok(())
+    }
+
+    /// A client's overrides, oldest first: one range scan.
+    pub fn overrides_for(&self, client_id: &str) -> Result<Vec<Override>, StoreError> {
+        self.prefixed(T::Overrides, client_id)
+    }
+
+    /// The whole audit log, oldest first.
+    pub fn audit(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        self.all(T::Audit)
+    }
+
+    // ----- snapshots -----
+
+    /// What the plugins and the clinic world see of one client: conditions,
+    /// red flags, sensitivities, tender points, preferred pressure, intake,
+    /// every session oldest first and the insurance plan.
+    pub fn snapshot(&self, client_id: &str) -> Result<ClientSnapshot, StoreError> {
+        let Some(client) = self.get_client(client_id)? else {
+            return Err(StoreError::NotFound { kind: RecordKind::Client, id: client_id.to_owned() });
+        };
+        self.snapshot_of(client)
+    }
+
+    /// Snapshots of every client, by id.
+    pub fn snapshots(&self) -> Result<Vec<ClientSnapshot>, StoreError> {
+        self.clients()?.into_iter().map(|c| self.snapshot_of(c)).collect()
+    }
+
+    fn snapshot_of(&self, client: Client) -> Result<ClientSnapshot, StoreError> {
+        let intake = self.intake(&client.id)?.map(|i| i.summary());
+        let sessions = self.sessions_for(&client.id)?.iter().map(Session::record).collect();
+        Ok(ClientSnapshot {
+            insurance: client.insurance.as_ref().map(Insurance::summary),
+            id: client.id,
+            conditions: client.conditions,
+            red_flags: client.red_flags,
+            sensitivities: client.sensitivities,
+            tender_points: client.tender_points,
+            preferred_pressure: client.preferred_pressure,
+            intake,
+            sessions,
+        })
+    }
+}
+
+/// Checks that the practitioner is in the store and qualified in the discipline.
+fn check_practitioner(tx: &Tx<'_>, rec: RecordRef, id: &str, discipline: &praxis_sdk::Discipline) -> TxResult<()> {
+    let Some(p) = tx.get::<Practitioner>(T::Practitioners, id.as_bytes())? else {
+        let problem = Problem::UnknownReference { kind: RecordKind::Practitioner };
+        return abort(ValidationError::new(rec, "practitioner", id, problem));
+    };
+    if !p.disciplines.contains(discipline) {
+        let problem = Problem::NotQualified { practitioner: id.to_owned() };
+        return abort(ValidationError::new(rec, "discipline", discipline, problem));
+    }
+    Ok(())
+}
+
+/// The writes that put an appointment in its tree and its three indexes.
+pub(crate) fn appointment_keys(a: &Appointment) -> [(T, Vec<u8>); 4] {
+    [
+        (T::Appointments, keys::timed(a.start, &a.id)),
+        (T::ByPractitioner, keys::scoped(&a.practitioner, a.start, &a.id)),
+        (T::ByRoom, keys::scoped(&a.room, a.start, &a.id)),
+        (T::ByClient, keys::scoped(&a.client, a.start, &a.id)),
+    ]
+}
+
+fn put_appointment(tx: &Tx<'_>, a: &Appointment) -> TxResult<()> {
+    let [primary, ..] = appointment_keys(a);
+    let bytes = match encode(T::Appointments, &primary.1, a) {
+        Ok(bytes) => sled::IVec::from(bytes),
+        Err(e) => return abort(e),
+    };
+    for (t, key) in appointment_keys(a) {
+        tx.put_raw(t, &key, bytes.clone())?;
+    }
+    tx.put_raw(T::AppointmentIds, a.id.as_bytes(), primary.1.as_slice())
+}
+
+/// Removes an appointment from its tree and indexes; returns it if it was there.
+fn remove_appointment(tx: &Tx<'_>, id: &str) -> TxResult<Option<Appointment>> {
+    let Some(key) = tx.raw(T::AppointmentIds, id.as_bytes())? else {
+        return Ok(None);
+    };
+    let Some(old) = tx.get::<Appointment>(T::Appointments, &key)? else {
+        return abort(StoreError::Corrupt {
+            tree: T::AppointmentIds.name().into(),
+            key: id.to_owned(),
+            error: format!("points at missing appointments key `{}`", keys::show(&key)),
+        });
+    };
+    for (t, key) in appointment_keys(&old) {
+        tx.del(t, &key)?;
+    }
+    tx.del(T::AppointmentIds, id.as_bytes())?;
+    Ok(Some(old))
+}

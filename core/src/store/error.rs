@@ -1,0 +1,336 @@
+//! The store's errors: what went wrong, on which record and field, and what to do.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// The kinds of record the store keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    /// A client.
+    Client,
+    /// A client's intake.
+    Intake,
+    /// A treatment session.
+    Session,
+    /// An appointment.
+    Appointment,
+    /// A practitioner.
+    Practitioner,
+    /// A room.
+    Room,
+    /// An override of a critical card.
+    Override,
+    /// An entry of the audit log.
+    AuditEntry,
+}
+
+impl RecordKind {
+    /// The name used in messages and in the audit log, such as `session`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Client => "client",
+            RecordKind::Intake => "intake",
+            RecordKind::Session => "session",
+            RecordKind::Appointment => "appointment",
+            RecordKind::Practitioner => "practitioner",
+            RecordKind::Room => "room",
+            RecordKind::Override => "override",
+            RecordKind::AuditEntry => "audit entry",
+        }
+    }
+}
+
+impl fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which record a validation error is about: its kind, its id and, inside an
+/// import, its position in the export (`sessions[3]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRef {
+    /// The kind of record.
+    pub kind: RecordKind,
+    /// Its id as given (may be empty or malformed: that may be the error).
+    pub id: String,
+    /// Its index in the export's list of this kind, for imports.
+    pub index: Option<usize>,
+}
+
+impl RecordRef {
+    /// A record outside an import.
+    pub fn new(kind: RecordKind, id: &str) -> RecordRef {
+        RecordRef { kind, id: id.to_owned(), index: None }
+    }
+}
+
+impl fmt::Display for RecordRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.index {
+            Some(i) => write!(f, "{} #{i} (id `{}`)", self.kind, self.id),
+            None => write!(f, "{} `{}`", self.kind, self.id),
+        }
+    }
+}
+
+/// What is wrong with a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A number outside its allowed range (inclusive).
+    OutOfRange {
+        /// Smallest allowed value.
+        min: i64,
+        /// Largest allowed value.
+        max: i64,
+    },
+    /// A date or time after "today" where that cannot be.
+    InFuture {
+        /// The day the write was checked against.
+        today: praxis_sdk::Date,
+    },
+    /// A date that comes before another one it cannot precede.
+    BeforeOther {
+        /// The other field.
+        other: &'static str,
+    },
+    /// A required value is empty.
+    Empty,
+    /// A text is longer than allowed.
+    TooLong {
+        /// The limit, in bytes.
+        max: usize,
+    },
+    /// An id that is not usable as a key.
+    BadId,
+    /// A value that is not one the store accepts (an unknown enum value from
+    /// a newer version, a malformed code).
+    BadValue {
+        /// What a good value looks like.
+        expected: &'static str,
+    },
+    /// A reference to a record that is not in the store (nor in the import).
+    UnknownReference {
+        /// The kind of record referenced.
+        kind: RecordKind,
+    },
+    /// The practitioner is not qualified in the discipline.
+    NotQualified {
+        /// The practitioner's id.
+        practitioner: String,
+    },
+    /// A record with this id already exists where a new one is required.
+    AlreadyExists,
+    /// The field cannot be changed once recorded.
+    Immutable {
+        /// The value on record.
+        recorded: String,
+    },
+    /// A required companion value is missing.
+    Missing {
+        /// What is needed.
+        needed: &'static str,
+    },
+}
+
+/// A record that failed validation: which record, which field, which value
+/// and why. Nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// The record.
+    pub record: RecordRef,
+    /// The field, such as `pain_before` or `conditions[1].since`.
+    pub field: String,
+    /// The offending value as text (empty if absent).
+    pub value: String,
+    /// What is wrong.
+    pub problem: Problem,
+}
+
+impl ValidationError {
+    /// A validation error.
+    pub fn new(record: RecordRef, field: impl Into<String>, value: impl fmt::Display, problem: Problem) -> Self {
+        ValidationError { record, field: field.into(), value: value.to_string(), problem }
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ValidationError { record, field, value, problem } = self;
+        write!(f, "{record}: {field} ")?;
+        match problem {
+            Problem::OutOfRange { min, max } => {
+                write!(f, "{value} is outside {min}-{max}: give a whole number from {min} to {max}")
+            }
+            Problem::InFuture { today } => {
+                write!(f, "{value} is after today ({today}): give a date that has already happened")
+            }
+            Problem::BeforeOther { other } => {
+                write!(f, "{value} comes before {other}: correct one of the two dates")
+            }
+            Problem::Empty => write!(f, "is empty: give a value"),
+            Problem::TooLong { max } => {
+                write!(f, "is {} bytes long, more than the {max} allowed: shorten it", value.len())
+            }
+            Problem::BadId => write!(
+                f,
+                "`{value}` is not a usable id: use 1 to 128 characters without spaces or control characters \
+                 (new ids: store::new_id())"
+            ),
+            Problem::BadValue { expected } => write!(f, "`{value}` is not accepted: expected {expected}"),
+            Problem::UnknownReference { kind } => {
+                write!(f, "`{value}` names no {kind} in the store: add the {kind} first or correct the id")
+            }
+            Problem::NotQualified { practitioner } => write!(
+                f,
+                "`{value}` is not a discipline of practitioner `{practitioner}`: choose one of the practitioner's \
+                 disciplines or add it to the practitioner"
+            ),
+            Problem::AlreadyExists => {
+                write!(f, "`{value}` is already in the store: give the new record a new id (store::new_id())")
+            }
+            Problem::Immutable { recorded } => write!(
+                f,
+                "cannot change from `{recorded}` to `{value}` once recorded: record a new {} instead",
+                record.kind
+            ),
+            Problem::Missing { needed } => write!(f, "is incomplete: {needed}"),
+        }
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// Everything that can go wrong in the store.
+#[derive(Debug)]
+pub enum StoreError {
+    /// Another process (or another handle in this one) has the store open.
+    InUse {
+        /// The store's directory.
+        path: PathBuf,
+    },
+    /// The store was written by a newer Praxis.
+    TooNew {
+        /// The schema version found in the store.
+        found: u32,
+        /// The newest version this build knows.
+        supported: u32,
+    },
+    /// Reading or writing the disk failed.
+    Io {
+        /// The store's directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// sled reported an error other than I/O (corruption it detected itself,
+    /// an unsupported configuration, a bug).
+    Storage(sled::Error),
+    /// A value in the store failed to decode.
+    Corrupt {
+        /// The sled tree.
+        tree: String,
+        /// The key, as text (hex when not UTF-8).
+        key: String,
+        /// The decoder's message.
+        error: String,
+    },
+    /// A record failed validation; nothing was written.
+    Invalid(ValidationError),
+    /// A record that an operation names is not in the store.
+    NotFound {
+        /// The kind of record.
+        kind: RecordKind,
+        /// The id asked for.
+        id: String,
+    },
+    /// An export file could not be read: bad JSON, an unknown field, a wrong type.
+    Format {
+        /// Where: `export` for the top level, or a record such as `sessions[3] (id ...)`.
+        record: String,
+        /// The decoder's message.
+        error: String,
+    },
+    /// An export file of a format version this build does not read.
+    UnsupportedFormat {
+        /// The version in the file.
+        found: u32,
+        /// The version this build reads and writes.
+        supported: u32,
+    },
+    /// The actor named for the audit log is empty or unusable.
+    BadActor(String),
+}
+
+impl StoreError {
+    /// Maps a sled error, recognizing the lock failure of a store in use.
+    pub(crate) fn from_sled(error: sled::Error, path: &std::path::Path) -> StoreError {
+        match error {
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::InUse { path: path.to_owned() }
+            }
+            sled::Error::Io(io) => StoreError::Io { path: path.to_owned(), source: io },
+            other => StoreError::Storage(other),
+        }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::InUse { path } => write!(
+                f,
+                "the store at {} is in use by another Praxis process: close that process (or use its store) and \
+                 try again",
+                path.display()
+            ),
+            StoreError::TooNew { found, supported } => write!(
+                f,
+                "the store has schema version {found}, but this Praxis knows versions up to {supported}: it was \
+                 written by a newer Praxis; upgrade Praxis to open it (the store was left untouched)"
+            ),
+            StoreError::Io { path, source } => {
+                write!(f, "disk error in the store at {}: {source}: check the disk and permissions", path.display())
+            }
+            StoreError::Storage(e) => write!(f, "storage error: {e}: restore the store from an export or backup"),
+            StoreError::Corrupt { tree, key, error } => write!(
+                f,
+                "the value at key `{key}` of tree `{tree}` cannot be decoded ({error}): restore the store from an \
+                 export or backup"
+            ),
+            StoreError::Invalid(e) => write!(f, "{e}"),
+            StoreError::NotFound { kind, id } => write!(f, "no {kind} with id `{id}` in the store: check the id"),
+            StoreError::Format { record, error } => {
+                write!(f, "the export cannot be read at {record}: {error}: correct the file and import it again")
+            }
+            StoreError::UnsupportedFormat { found, supported } => write!(
+                f,
+                "the export has format_version {found}, but this Praxis reads version {supported}: export it again \
+                 with a matching Praxis"
+            ),
+            StoreError::BadActor(actor) => write!(
+                f,
+                "actor `{}` is not usable: name who made the change (1 to 200 characters, no control characters), \
+                 for the audit log",
+                actor.escape_debug()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Io { source, .. } => Some(source),
+            StoreError::Storage(e) => Some(e),
+            StoreError::Invalid(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ValidationError> for StoreError {
+    fn from(e: ValidationError) -> Self {
+        StoreError::Invalid(e)
+    }
+}

@@ -1,0 +1,481 @@
+//! A whole practice as JSON: export, and all-or-nothing import.
+//!
+//! An import is checked completely before anything is written: every record
+//! on its own, every reference (to a record in the export or already in the
+//! store), and every id (new to the store and unique in the export). Then it
+//! is written in batches, one transaction and one flush per batch, each
+//! written key also noted in the `import_journal` tree. If writing fails, or
+//! the process dies before the import's final commit, the journal is used to
+//! remove what was written (on the spot, or when the store is next opened),
+//! so the store is left as it was.
+
+use std::collections::{HashMap, HashSet};
+
+use praxis_sdk::{Date, Discipline};
+use serde::{Deserialize, Serialize};
+
+use super::error::{Problem, RecordKind, RecordRef, StoreError, ValidationError};
+use super::keys::{self, T};
+use super::migrate::SYSTEM_ACTOR;
+use super::records::{Appointment, AuditAction, AuditEntry, Client, Intake, Override, Practitioner, Room, Session};
+use super::{Store, appointment_keys, encode, validate};
+
+/// The export format version this build reads and writes.
+pub const EXPORT_FORMAT_VERSION: u32 = 1;
+
+/// The JSON Schema (draft 2020-12) of the export format, as published in
+/// `docs/schema/practice-export.schema.json`.
+pub const EXPORT_SCHEMA: &str = include_str!("../../../docs/schema/practice-export.schema.json");
+
+/// A whole practice: every record of the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PracticeExport {
+    /// Always [`EXPORT_FORMAT_VERSION`] when written by this build.
+    pub format_version: u32,
+    /// Practitioners.
+    #[serde(default)]
+    pub practitioners: Vec<Practitioner>,
+    /// Rooms.
+    #[serde(default)]
+    pub rooms: Vec<Room>,
+    /// Clients.
+    #[serde(default)]
+    pub clients: Vec<Client>,
+    /// Intakes (one per client at most).
+    #[serde(default)]
+    pub intakes: Vec<Intake>,
+    /// Sessions, by client and start.
+    #[serde(default)]
+    pub sessions: Vec<Session>,
+    /// Appointments, by start.
+    #[serde(default)]
+    pub appointments: Vec<Appointment>,
+    /// Overrides of critical cards, by client and time.
+    #[serde(default)]
+    pub overrides: Vec<Override>,
+    /// The audit log, oldest first. On import the entries are appended to the
+    /// store's log in this order, under new sequence numbers.
+    #[serde(default)]
+    pub audit: Vec<AuditEntry>,
+}
+
+impl Default for PracticeExport {
+    fn default() -> Self {
+        PracticeExport {
+            format_version: EXPORT_FORMAT_VERSION,
+            practitioners: Vec::new(),
+            rooms: Vec::new(),
+            clients: Vec::new(),
+            intakes: Vec::new(),
+            sessions: Vec::new(),
+            appointments: Vec::new(),
+            overrides: Vec::new(),
+            audit: Vec::new(),
+        }
+    }
+}
+
+/// The top level, with records left undecoded so that an error can name its record.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExport {
+    format_version: u32,
+    #[serde(default)]
+    practitioners: Vec<serde_json::Value>,
+    #[serde(default)]
+    rooms: Vec<serde_json::Value>,
+    #[serde(default)]
+    clients: Vec<serde_json::Value>,
+    #[serde(default)]
+    intakes: Vec<serde_json::Value>,
+    #[serde(default)]
+    sessions: Vec<serde_json::Value>,
+    #[serde(default)]
+    appointments: Vec<serde_json::Value>,
+    #[serde(default)]
+    overrides: Vec<serde_json::Value>,
+    #[serde(default)]
+    audit: Vec<serde_json::Value>,
+}
+
+fn decode_list<V: serde::de::DeserializeOwned>(
+    list: &str,
+    items: Vec<serde_json::Value>,
+) -> Result<Vec<V>, StoreError> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let id = item.get("id").or_else(|| item.get("seq")).map(|v| v.to_string()).unwrap_or_default();
+            serde_json::from_value(item).map_err(|e| StoreError::Format {
+                record: if id.is_empty() { format!("{list}[{i}]") } else { format!("{list}[{i}] (id {id})") },
+                error: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+impl PracticeExport {
+    /// Reads an export from JSON. Errors name the record (`sessions[3] (id
+    /// "...")`) and what is wrong with it: bad JSON, an unknown field, an
+    /// unknown pressure or status, a malformed date.
+    pub fn from_json(text: &str) -> Result<PracticeExport, StoreError> {
+        let top = |error: String| StoreError::Format { record: "export".into(), error };
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| top(e.to_string()))?;
+        let Some(version) = value.get("format_version") else {
+            return Err(top("missing field `format_version`".into()));
+        };
+        let Some(found) = version.as_u64() else {
+            return Err(top(format!("format_version {version} is not a whole number")));
+        };
+        if found != u64::from(EXPORT_FORMAT_VERSION) {
+            let found = u32::try_from(found).unwrap_or(u32::MAX);
+            return Err(StoreError::UnsupportedFormat { found, supported: EXPORT_FORMAT_VERSION });
+        }
+        let raw: RawExport = serde_json::from_value(value).map_err(|e| top(e.to_string()))?;
+        Ok(PracticeExport {
+            format_version: raw.format_version,
+            practitioners: decode_list("practitioners", raw.practitioners)?,
+            rooms: decode_list("rooms", raw.rooms)?,
+            clients: decode_list("clients", raw.clients)?,
+            intakes: decode_list("intakes", raw.intakes)?,
+            sessions: decode_list("sessions", raw.sessions)?,
+            appointments: decode_list("appointments", raw.appointments)?,
+            overrides: decode_list("overrides", raw.overrides)?,
+            audit: decode_list("audit", raw.audit)?,
+        })
+    }
+
+    /// The export as pretty-printed JSON.
+    pub fn to_json(&self) -> Result<String, StoreError> {
+        serde_json::to_string_pretty(self)
+            .map_err(|e| StoreError::Format { record: "export".into(), error: e.to_string() })
+    }
+
+    /// How many records of all kinds the export holds.
+    pub fn len(&self) -> usize {
+        self.practitioners.len()
+            + self.rooms.len()
+            + self.clients.len()
+            + self.intakes.len()
+            + self.sessions.len()
+            + self.appointments.len()
+            + self.overrides.len()
+            + self.audit.len()
+    }
+
+    /// Whether the export holds no records.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What an import wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// Practitioners added.
+    pub practitioners: usize,
+    /// Rooms added.
+    pub rooms: usize,
+    /// Clients added.
+    pub clients: usize,
+    /// Intakes added.
+    pub intakes: usize,
+    /// Sessions added.
+    pub sessions: usize,
+    /// Appointments added.
+    pub appointments: usize,
+    /// Overrides added.
+    pub overrides: usize,
+    /// Audit entries appended from the export.
+    pub audit_entries: usize,
+    /// Batches written (one transaction and one flush each).
+    pub batches: usize,
+}
+
+/// One write of an import.
+enum Op {
+    Put(T, Vec<u8>, Vec<u8>),
+    Audit(AuditEntry),
+}
+
+/// Ids already taken, in the store or earlier in the export.
+struct Taken<'a> {
+    store: &'a Store,
+    seen: HashSet<(T, Vec<u8>)>,
+}
+
+impl Taken<'_> {
+    /// Claims `key` of `t` for a new record; an error if the store or the export already has it.
+    fn claim(&mut self, t: T, key: &[u8], rec: &RecordRef, field: &str, value: &str) -> Result<(), StoreError> {
+        if self.store.contains(t, key)? || !self.seen.insert((t, key.to_vec())) {
+            return Err(ValidationError::new(rec.clone(), field, value, Problem::AlreadyExists).into());
+        }
+        Ok(())
+    }
+}
+
+fn put<V: Serialize>(t: T, key: Vec<u8>, value: &V) -> Result<Op, StoreError> {
+    let bytes = encode(t, &key, value)?;
+    Ok(Op::Put(t, key, bytes))
+}
+
+impl Store {
+    /// The whole practice. Records are read tree by tree; take an export
+    /// while no one else is writing to get a consistent picture.
+    pub fn export(&self) -> Result<PracticeExport, StoreError> {
+        Ok(PracticeExport {
+            format_version: EXPORT_FORMAT_VERSION,
+            practitioners: self.all(T::Practitioners)?,
+            rooms: self.all(T::Rooms)?,
+            clients: self.all(T::Clients)?,
+            intakes: self.all(T::Intakes)?,
+            sessions: self.all(T::Sessions)?,
+            appointments: self.all(T::Appointments)?,
+            overrides: self.all(T::Overrides)?,
+            audit: self.all(T::Audit)?,
+        })
+    }
+
+    /// Imports a whole practice, all or nothing: every record is checked
+    /// first (dates against `today`), and a bad record leaves the store as it
+    /// was, with an error naming the record. Records must be new to the
+    /// store. Written in batches of [`StoreOptions::import_batch`](super::StoreOptions)
+    /// records, one flush per batch.
+    pub fn import(&self, export: &PracticeExport, today: Date, actor: &str) -> Result<ImportReport, StoreError> {
+        validate::actor(actor)?;
+        if export.format_version != EXPORT_FORMAT_VERSION {
+            return Err(StoreError::UnsupportedFormat {
+                found: export.format_version,
+                supported: EXPORT_FORMAT_VERSION,
+            });
+        }
+        let _guard = self.import_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let plan = self.plan_import(export, today)?;
+        let mut report = ImportReport {
+            practitioners: export.practitioners.len(),
+            rooms: export.rooms.len(),
+            clients: export.clients.len(),
+            intakes: export.intakes.len(),
+            sessions: export.sessions.len(),
+            appointments: export.appointments.len(),
+            overrides: export.overrides.len(),
+            audit_entries: export.audit.len(),
+            batches: 0,
+        };
+        self.clear_journal()?;
+        let import_id = super::new_id();
+        self.tree(T::Meta).insert(keys::IMPORT_PENDING, import_id.as_bytes()).map_err(|e| self.sled_err(e))?;
+        self.flush()?;
+        let written = self.write_plan(&plan, &mut report, &import_id, actor);
+        if let Err(e) = written {
+            tracing::error!(error = %e, "import failed while writing; undoing it");
+            if let Err(undo) = self.rollback_import(actor) {
+                tracing::error!(error = %undo, "undoing the import failed; it will be undone when the store is next opened");
+            }
+            return Err(e);
+        }
+        if let Err(e) = self.clear_journal() {
+            tracing::warn!(error = %e, "clearing the import journal failed; it is cleared when the store is next opened");
+        }
+        tracing::info!(records = export.len(), batches = report.batches, actor, "practice imported");
+        Ok(report)
+    }
+
+    fn write_plan(
+        &self,
+        plan: &[Vec<Op>],
+        report: &mut ImportReport,
+        import_id: &str,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        for chunk in plan.chunks(self.options.import_batch.max(1)) {
+            self.write(|tx| {
+                for record in chunk {
+                    for op in record {
+                        let (t, key) = match op {
+                            Op::Put(t, key, bytes) => {
+                                tx.put_raw(*t, key, bytes.as_slice())?;
+                                (*t, key.clone())
+                            }
+                            Op::Audit(entry) => (T::Audit, tx.append_audit(entry.clone())?.to_vec()),
+                        };
+                        tx.put_raw(T::Journal, &keys::journal(t, &key), &[])?;
+                    }
+                }
+                Ok(())
+            })?;
+            report.batches += 1;
+        }
+        let summary = serde_json::to_value(&*report).ok();
+        self.write(|tx| {
+            tx.del(T::Meta, keys::IMPORT_PENDING)?;
+            tx.audit(actor, AuditAction::Import, "practice", import_id, None, summary.clone())
+        })
+    }
+
+    /// Checks everything and turns the export into writes, one list per record.
+    fn plan_import(&self, export: &PracticeExport, today: Date) -> Result<Vec<Vec<Op>>, StoreError> {
+        let limits = &self.options.limits;
+        let mut taken = Taken { store: self, seen: HashSet::new() };
+        let mut plan = Vec::with_capacity(export.len());
+        let rec = |kind, id: &str, i| RecordRef { kind, id: id.to_owned(), index: Some(i) };
+        let unknown = |r: &RecordRef, field: &str, value: &str, kind| {
+            StoreError::from(ValidationError::new(r.clone(), field, value, Problem::UnknownReference { kind }))
+        };
+
+        let mut practitioners: HashMap<&str, &[Discipline]> = HashMap::new();
+        for (i, p) in export.practitioners.iter().enumerate() {
+            validate::practitioner(p, limits, Some(i))?;
+            taken.claim(T::Practitioners, p.id.as_bytes(), &rec(RecordKind::Practitioner, &p.id, i), "id", &p.id)?;
+            practitioners.insert(&p.id, &p.disciplines);
+            plan.push(vec![put(T::Practitioners, p.id.as_bytes().to_vec(), p)?]);
+        }
+        let mut rooms = HashSet::new();
+        for (i, r) in export.rooms.iter().enumerate() {
+            validate::room(r, limits, Some(i))?;
+            taken.claim(T::Rooms, r.id.as_bytes(), &rec(RecordKind::Room, &r.id, i), "id", &r.id)?;
+            rooms.insert(r.id.as_str());
+            plan.push(vec![put(T::Rooms, r.id.as_bytes().to_vec(), r)?]);
+        }
+        let mut clients = HashSet::new();
+        for (i, c) in export.clients.iter().enumerate() {
+            validate::client(c, today, limits, Some(i))?;
+            taken.claim(T::Clients, c.id.as_bytes(), &rec(RecordKind::Client, &c.id, i), "id", &c.id)?;
+            clients.insert(c.id.as_str());
+            plan.push(vec![put(T::Clients, c.id.as_bytes().to_vec(), c)?]);
+        }
+        let client_known = |id: &str| -> Result<bool, StoreError> {
+            Ok(clients.contains(id) || self.contains(T::Clients, id.as_bytes())?)
+        };
+        let qualified = |r: &RecordRef, id: &str, discipline: &Discipline| -> Result<(), StoreError> {
+            let stored;
+            let disciplines = match practitioners.get(id) {
+                Some(d) => *d,
+                None => match self.get_practitioner(id)? {
+                    Some(p) => {
+                        stored = p.disciplines;
+                        &stored[..]
+                    }
+                    None => return Err(unknown(r, "practitioner", id, RecordKind::Practitioner)),
+                },
+            };
+            if !disciplines.contains(discipline) {
+                let problem = Problem::NotQualified { practitioner: id.to_owned() };
+                return Err(ValidationError::new(r.clone(), "discipline", discipline, problem).into());
+            }
+            Ok(())
+        };
+
+        let mut intake_ids = HashSet::new();
+        for (i, intake) in export.intakes.iter().enumerate() {
+            let r = rec(RecordKind::Intake, &intake.id, i);
+            validate::intake(intake, today, limits, Some(i))?;
+            if !intake_ids.insert(intake.id.as_str()) {
+                return Err(ValidationError::new(r, "id", &intake.id, Problem::AlreadyExists).into());
+            }
+            if !client_known(&intake.client)? {
+                return Err(unknown(&r, "client", &intake.client, RecordKind::Client));
+            }
+            taken.claim(T::Intakes, intake.client.as_bytes(), &r, "client", &intake.client)?;
+            plan.push(vec![put(T::Intakes, intake.client.as_bytes().to_vec(), intake)?]);
+        }
+        for (i, s) in export.sessions.iter().enumerate() {
+            let r = rec(RecordKind::Session, &s.id, i);
+            validate::session(s, today, limits, Some(i))?;
+            taken.claim(T::SessionIds, s.id.as_bytes(), &r, "id", &s.id)?;
+            if !client_known(&s.client)? {
+                return Err(unknown(&r, "client", &s.client, RecordKind::Client));
+            }
+            qualified(&r, &s.practitioner, &s.discipline)?;
+            let key = keys::scoped(&s.client, s.start, &s.id);
+            plan.push(vec![put(T::Sessions, key.clone(), s)?, Op::Put(T::SessionIds, s.id.as_bytes().to_vec(), key)]);
+        }
+        let mut appointments = HashSet::new();
+        for (i, a) in export.appointments.iter().enumerate() {
+            let r = rec(RecordKind::Appointment, &a.id, i);
+            validate::appointment(a, limits, Some(i))?;
+            taken.claim(T::AppointmentIds, a.id.as_bytes(), &r, "id", &a.id)?;
+            if !client_known(&a.client)? {
+                return Err(unknown(&r, "client", &a.client, RecordKind::Client));
+            }
+            if !rooms.contains(a.room.as_str()) && !self.contains(T::Rooms, a.room.as_bytes())? {
+                return Err(unknown(&r, "room", &a.room, RecordKind::Room));
+            }
+            qualified(&r, &a.practitioner, &a.discipline)?;
+            appointments.insert(a.id.as_str());
+            let keys = appointment_keys(a);
+            let bytes = encode(T::Appointments, &keys[0].1, a)?;
+            let mut ops = vec![Op::Put(T::AppointmentIds, a.id.as_bytes().to_vec(), keys[0].1.clone())];
+            ops.extend(keys.into_iter().map(|(t, key)| Op::Put(t, key, bytes.clone())));
+            plan.push(ops);
+        }
+        for (i, o) in export.overrides.iter().enumerate() {
+            let r = rec(RecordKind::Override, &o.id, i);
+            validate::override_(o, limits, Some(i))?;
+            taken.claim(T::OverrideIds, o.id.as_bytes(), &r, "id", &o.id)?;
+            if !client_known(&o.client)? {
+                return Err(unknown(&r, "client", &o.client, RecordKind::Client));
+            }
+            if let Some(appointment) = &o.appointment
+                && !appointments.contains(appointment.as_str())
+                && !self.contains(T::AppointmentIds, appointment.as_bytes())?
+            {
+                return Err(unknown(&r, "appointment", appointment, RecordKind::Appointment));
+            }
+            let key = keys::scoped(&o.client, o.at, &o.id);
+            plan.push(vec![put(T::Overrides, key.clone(), o)?, Op::Put(T::OverrideIds, o.id.as_bytes().to_vec(), key)]);
+        }
+        for (i, entry) in export.audit.iter().enumerate() {
+            validate::audit_entry(entry, limits, i)?;
+            plan.push(vec![Op::Audit(entry.clone())]);
+        }
+        Ok(plan)
+    }
+
+    /// Removes every key an unfinished import wrote, then its marker.
+    fn rollback_import(&self, actor: &str) -> Result<usize, StoreError> {
+        let marker = self.tree(T::Meta).get(keys::IMPORT_PENDING).map_err(|e| self.sled_err(e))?;
+        let import_id = marker.map(|m| String::from_utf8_lossy(&m).into_owned()).unwrap_or_default();
+        let mut removed = 0usize;
+        for entry in self.tree(T::Journal).iter() {
+            let (entry, _) = entry.map_err(|e| self.sled_err(e))?;
+            match keys::parse_journal(&entry) {
+                Some((t, key)) => {
+                    self.tree(t).remove(key).map_err(|e| self.sled_err(e))?;
+                    removed += 1;
+                }
+                None => tracing::error!(entry = %keys::show(&entry), "unreadable import journal entry skipped"),
+            }
+        }
+        self.flush()?;
+        let after = Some(serde_json::json!({ "records_removed": removed }));
+        self.write(|tx| {
+            tx.del(T::Meta, keys::IMPORT_PENDING)?;
+            tx.audit(actor, AuditAction::ImportRolledBack, "practice", &import_id, None, after.clone())
+        })?;
+        self.clear_journal()?;
+        tracing::warn!(import = %import_id, removed, "unfinished import undone");
+        Ok(removed)
+    }
+
+    fn clear_journal(&self) -> Result<(), StoreError> {
+        let journal = self.tree(T::Journal);
+        if journal.is_empty() {
+            return Ok(());
+        }
+        journal.clear().map_err(|e| self.sled_err(e))?;
+        self.flush()
+    }
+
+    /// On open: undoes an import that did not finish; drops a finished import's leftover journal.
+    pub(crate) fn recover_import(&self) -> Result<(), StoreError> {
+        if self.contains(T::Meta, keys::IMPORT_PENDING)? {
+            self.rollback_import(SYSTEM_ACTOR)?;
+        } else {
+            self.clear_journal()?;
+        }
+        Ok(())
+    }
+}

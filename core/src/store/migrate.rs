@@ -1,0 +1,116 @@
+//! The schema version and the migrations run on open.
+//!
+//! - Version 1 kept sessions, appointments and overrides keyed by their id
+//!   alone, with no index trees: a client's history or a day's calendar meant
+//!   reading every record.
+//! - Version 2 keys sessions by client and start, appointments by start (with
+//!   copies by practitioner, room and client) and overrides by client and
+//!   time, with id-to-key trees (`session_ids`, `appointment_ids`,
+//!   `override_ids`).
+//!
+//! Values are JSON in both; fields added since version 1 have defaults.
+
+use sled::IVec;
+
+use super::keys::{self, T};
+use super::records::{Appointment, AuditAction, Override, Session};
+use super::{Store, StoreError, decode, put_appointment};
+
+/// The schema version this build writes; it opens this one and older ones.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The actor named in the audit log for changes the store makes itself.
+pub(crate) const SYSTEM_ACTOR: &str = "praxis";
+
+fn corrupt_version(error: impl Into<String>) -> StoreError {
+    StoreError::Corrupt { tree: T::Meta.name().into(), key: keys::show(keys::SCHEMA_VERSION), error: error.into() }
+}
+
+/// Reads the schema version before anything else is touched, and refuses a
+/// store written by a newer Praxis. `None` for a store without one.
+pub(crate) fn check_version(db: &sled::Db, path: &std::path::Path) -> Result<Option<u32>, StoreError> {
+    let meta = db.open_tree(T::Meta.name()).map_err(|e| StoreError::from_sled(e, path))?;
+    let Some(bytes) = meta.get(keys::SCHEMA_VERSION).map_err(|e| StoreError::from_sled(e, path))? else {
+        return Ok(None);
+    };
+    let Ok(raw) = <[u8; 4]>::try_from(bytes.as_ref()) else {
+        return Err(corrupt_version(format!("expected 4 bytes, found {}", bytes.len())));
+    };
+    let found = u32::from_be_bytes(raw);
+    if found == 0 {
+        return Err(corrupt_version("version 0 does not exist"));
+    }
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { found, supported: SCHEMA_VERSION });
+    }
+    Ok(Some(found))
+}
+
+/// Brings the store to [`SCHEMA_VERSION`].
+pub(crate) fn run(store: &Store, found: Option<u32>) -> Result<(), StoreError> {
+    let Some(mut version) = found else {
+        let has_records = T::ALL.into_iter().any(|t| t != T::Meta && !store.tree(t).is_empty());
+        if has_records {
+            return Err(corrupt_version("missing while the store holds records"));
+        }
+        store
+            .tree(T::Meta)
+            .insert(keys::SCHEMA_VERSION, &SCHEMA_VERSION.to_be_bytes())
+            .map_err(|e| store.sled_err(e))?;
+        return store.flush();
+    };
+    while version < SCHEMA_VERSION {
+        match version {
+            1 => v1_to_v2(store)?,
+            other => return Err(corrupt_version(format!("no migration is known from version {other}"))),
+        }
+        version += 1;
+        tracing::info!(path = %store.path.display(), version, "store migrated");
+    }
+    Ok(())
+}
+
+fn read_all<V: serde::de::DeserializeOwned>(store: &Store, t: T) -> Result<Vec<(IVec, V)>, StoreError> {
+    store
+        .tree(t)
+        .iter()
+        .map(|kv| {
+            let (k, v) = kv.map_err(|e| store.sled_err(e))?;
+            let value = decode(t, &k, &v)?;
+            Ok((k, value))
+        })
+        .collect()
+}
+
+fn v1_to_v2(store: &Store) -> Result<(), StoreError> {
+    let sessions: Vec<(IVec, Session)> = read_all(store, T::Sessions)?;
+    let appointments: Vec<(IVec, Appointment)> = read_all(store, T::Appointments)?;
+    let overrides: Vec<(IVec, Override)> = read_all(store, T::Overrides)?;
+    let counts = serde_json::json!({
+        "schema_version": 2,
+        "sessions": sessions.len(),
+        "appointments": appointments.len(),
+        "overrides": overrides.len(),
+    });
+    store.write(|tx| {
+        for (old, s) in &sessions {
+            tx.del(T::Sessions, old)?;
+            let key = keys::scoped(&s.client, s.start, &s.id);
+            tx.put(T::Sessions, &key, s)?;
+            tx.put_raw(T::SessionIds, s.id.as_bytes(), key.as_slice())?;
+        }
+        for (old, a) in &appointments {
+            tx.del(T::Appointments, old)?;
+            put_appointment(tx, a)?;
+        }
+        for (old, o) in &overrides {
+            tx.del(T::Overrides, old)?;
+            let key = keys::scoped(&o.client, o.at, &o.id);
+            tx.put(T::Overrides, &key, o)?;
+            tx.put_raw(T::OverrideIds, o.id.as_bytes(), key.as_slice())?;
+        }
+        tx.put_raw(T::Meta, keys::SCHEMA_VERSION, &2u32.to_be_bytes())?;
+        let before = Some(serde_json::json!({ "schema_version": 1 }));
+        tx.audit(SYSTEM_ACTOR, AuditAction::Migrate, "store", "schema_version", before, Some(counts.clone()))
+    })
+}

@@ -1,0 +1,429 @@
+//! The records the practice keeps, as typed values.
+//!
+//! Every record has a stable string id; new ids are UUID v7 ([`new_id`]), so
+//! that they sort by creation time. Practitioners and rooms are the SDK's own
+//! [`Practitioner`] and [`Room`] types, so the scheduler plugins see exactly
+//! what the store keeps.
+
+use std::fmt;
+
+use praxis_sdk::{
+    Adjunct, AdverseEvent, Condition, Date, DateTime, Discipline, InsuranceSummary, IntakeSummary, Pressure, RedFlag,
+    SessionRecord, WeeklyWindow,
+};
+pub use praxis_sdk::{Practitioner, Room};
+use serde::{Deserialize, Serialize};
+
+/// A new record id: a UUID v7 (time-ordered) as lowercase hyphenated text.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// How to reach a client.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Telephone number, as the client gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Postal address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+/// What the client consented to, and when.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    /// Consent to treatment.
+    #[serde(default)]
+    pub treatment: bool,
+    /// Consent to keeping and processing the client's health data.
+    #[serde(default)]
+    pub data_processing: bool,
+    /// The day consent was given or last changed; required once any consent is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<Date>,
+}
+
+/// What an insurance plan requires before it pays (rule I1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Authorization {
+    /// A referral.
+    Referral,
+    /// A prescription.
+    Prescription,
+}
+
+/// The period a session limit counts over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitPeriod {
+    /// The calendar year.
+    CalendarYear,
+    /// The plan year.
+    PlanYear,
+    /// One referral or prescription.
+    Referral,
+}
+
+/// A plan's session limit (rule I2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionLimit {
+    /// Sessions covered per period (at least 1).
+    pub sessions: u32,
+    /// The period.
+    pub period: LimitPeriod,
+}
+
+/// A client's insurance plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Insurance {
+    /// The payer.
+    pub payer: String,
+    /// What the plan requires before it pays, if anything (rule I1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<Authorization>,
+    /// Whether the required referral or prescription is on file.
+    #[serde(default)]
+    pub authorization_on_file: bool,
+    /// SNOMED CT codes the plan covers; empty means any condition (rule I3).
+    #[serde(default)]
+    pub covered_conditions: Vec<String>,
+    /// The session limit, if any (rule I2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_limit: Option<SessionLimit>,
+    /// Sessions used in the current period. Recording a new session for the
+    /// client increments it when the plan has a limit.
+    #[serde(default)]
+    pub sessions_used: u32,
+}
+
+impl Insurance {
+    /// The plan as guidance sees it.
+    pub fn summary(&self) -> InsuranceSummary {
+        InsuranceSummary {
+            payer: self.payer.clone(),
+            referral_required: self.requires.is_some(),
+            referral_on_file: self.authorization_on_file,
+            covered_conditions: self.covered_conditions.clone(),
+            session_limit: self.session_limit.map(|l| l.sessions),
+            sessions_used: self.sessions_used,
+        }
+    }
+}
+
+/// A client of the practice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    /// Stable id.
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// Date of birth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<Date>,
+    /// How to reach the client.
+    #[serde(default)]
+    pub contact: Contact,
+    /// Diagnosed conditions, as recorded by the practice.
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+    /// Red flags (rule S1).
+    #[serde(default)]
+    pub red_flags: Vec<RedFlag>,
+    /// Sensitivities, such as oils or touch on the scalp.
+    #[serde(default)]
+    pub sensitivities: Vec<String>,
+    /// Tender points (regions).
+    #[serde(default)]
+    pub tender_points: Vec<String>,
+    /// Preferred massage pressure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_pressure: Option<Pressure>,
+    /// When the client can come, week by week.
+    #[serde(default)]
+    pub availability: Vec<WeeklyWindow>,
+    /// Insurance plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insurance: Option<Insurance>,
+    /// Consent.
+    #[serde(default)]
+    pub consent: Consent,
+}
+
+impl Client {
+    /// A client with a name and nothing else recorded yet.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Client {
+        Client {
+            id: id.into(),
+            name: name.into(),
+            date_of_birth: None,
+            contact: Contact::default(),
+            conditions: Vec::new(),
+            red_flags: Vec::new(),
+            sensitivities: Vec::new(),
+            tender_points: Vec::new(),
+            preferred_pressure: None,
+            availability: Vec::new(),
+            insurance: None,
+            consent: Consent::default(),
+        }
+    }
+}
+
+/// A client's intake (rule S3): one per client, replaced when taken again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intake {
+    /// Stable id.
+    pub id: String,
+    /// The client.
+    pub client: String,
+    /// When intake was recorded.
+    pub recorded: Date,
+    /// Pain patterns in the client's words.
+    #[serde(default)]
+    pub pain_patterns: Vec<String>,
+    /// Sensitivities.
+    #[serde(default)]
+    pub sensitivities: Vec<String>,
+    /// Treatments tried before.
+    #[serde(default)]
+    pub previous_treatments: Vec<String>,
+    /// Medications.
+    #[serde(default)]
+    pub medications: Vec<String>,
+}
+
+impl Intake {
+    /// The intake as guidance sees it.
+    pub fn summary(&self) -> IntakeSummary {
+        IntakeSummary {
+            recorded: self.recorded,
+            pain_patterns: self.pain_patterns.clone(),
+            sensitivities: self.sensitivities.clone(),
+            previous_treatments: self.previous_treatments.clone(),
+            medications: self.medications.clone(),
+        }
+    }
+}
+
+/// The client's own report of pain-medication use since the previous session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MedicationUse {
+    /// Took no pain medication.
+    None,
+    /// Took less than usual.
+    LessThanUsual,
+    /// Took as much as usual.
+    AsUsual,
+    /// Took more than usual.
+    MoreThanUsual,
+}
+
+/// A treatment session that took place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    /// Stable id.
+    pub id: String,
+    /// The client.
+    pub client: String,
+    /// The practitioner.
+    pub practitioner: String,
+    /// The discipline.
+    pub discipline: Discipline,
+    /// When it started (practice local time).
+    pub start: DateTime,
+    /// Length in minutes.
+    pub minutes: u16,
+    /// Pressure used, for massage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pressure: Option<Pressure>,
+    /// Techniques used.
+    #[serde(default)]
+    pub techniques: Vec<String>,
+    /// Regions worked.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Pain before, 0-10 (LOINC 72514-3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pain_before: Option<u8>,
+    /// Pain after, 0-10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pain_after: Option<u8>,
+    /// Pain at the 24-48 hour follow-up, 0-10, added later with `Store::set_follow_up`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_pain: Option<u8>,
+    /// Adverse event.
+    #[serde(default)]
+    pub adverse_event: AdverseEvent,
+    /// Heat before and cold after.
+    #[serde(default)]
+    pub adjuncts: Vec<Adjunct>,
+    /// Free notes.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub notes: String,
+    /// Self-reported pain-medication use since the previous session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pain_medication: Option<MedicationUse>,
+}
+
+impl Session {
+    /// The session as a plugin sees it.
+    pub fn record(&self) -> SessionRecord {
+        SessionRecord {
+            id: self.id.clone(),
+            date: self.start.date,
+            discipline: self.discipline.clone(),
+            minutes: self.minutes,
+            pressure: self.pressure,
+            techniques: self.techniques.clone(),
+            regions: self.regions.clone(),
+            pain_before: self.pain_before,
+            pain_after: self.pain_after,
+            follow_up_pain: self.follow_up_pain,
+            adverse_event: self.adverse_event.clone(),
+            adjuncts: self.adjuncts.clone(),
+        }
+    }
+}
+
+/// Where an appointment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppointmentStatus {
+    /// Booked.
+    Booked,
+    /// Took place.
+    Completed,
+    /// Cancelled.
+    Cancelled,
+    /// The client did not come.
+    NoShow,
+}
+
+impl fmt::Display for AppointmentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AppointmentStatus::Booked => "booked",
+            AppointmentStatus::Completed => "completed",
+            AppointmentStatus::Cancelled => "cancelled",
+            AppointmentStatus::NoShow => "no_show",
+        })
+    }
+}
+
+/// An appointment in the practice calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Appointment {
+    /// Stable id.
+    pub id: String,
+    /// The client.
+    pub client: String,
+    /// The practitioner.
+    pub practitioner: String,
+    /// The room.
+    pub room: String,
+    /// The discipline.
+    pub discipline: Discipline,
+    /// Start (practice local time).
+    pub start: DateTime,
+    /// Length in minutes.
+    pub minutes: u16,
+    /// Status.
+    pub status: AppointmentStatus,
+    /// The visit it belongs to: appointments booked together (heat, massage
+    /// and cold, rule R4) share one visit id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit: Option<String>,
+}
+
+/// A practitioner's override of a critical card, with the reason (rule
+/// vocabulary: `critical` means "do not book or treat without a recorded
+/// override reason"). Overrides are never changed or removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// Stable id.
+    pub id: String,
+    /// The client.
+    pub client: String,
+    /// The rule id of the card overridden, such as `S1`.
+    pub rule: String,
+    /// The card's summary, as shown.
+    pub card_summary: String,
+    /// Why the practitioner went ahead.
+    pub reason: String,
+    /// When.
+    pub at: DateTime,
+    /// The appointment it was for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appointment: Option<String>,
+}
+
+/// What an audited change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// A record was created.
+    Create,
+    /// A record was changed.
+    Update,
+    /// A critical card was overridden.
+    Override,
+    /// A practice export was imported.
+    Import,
+    /// An import interrupted by a crash was undone on open.
+    ImportRolledBack,
+    /// The store's schema was migrated.
+    Migrate,
+}
+
+/// One entry of the append-only audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEntry {
+    /// Position in the log (increasing, not necessarily contiguous).
+    pub seq: u64,
+    /// When the change was made (UTC).
+    #[serde(with = "timestamp_text")]
+    pub at: jiff::Timestamp,
+    /// Who made it.
+    pub actor: String,
+    /// What it did.
+    pub action: AuditAction,
+    /// The kind of record changed, such as `session` (or `practice`, `store`).
+    pub entity: String,
+    /// The id of the record changed.
+    pub key: String,
+    /// The record before the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
+    /// The record after the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<serde_json::Value>,
+}
+
+mod timestamp_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &jiff::Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(t)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<jiff::Timestamp, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
