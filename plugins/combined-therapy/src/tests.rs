@@ -1,0 +1,312 @@
+//! Plugin-level tests: settings, data checks, reasons for unmet demand and
+//! the planner's choices, called through the trait and through the ABI.
+
+use praxis_sdk::abi::PluginHandle;
+use praxis_sdk::schedule::{
+    Appointment, CarePlan, DisciplineDemand, GroupClass, MassageDemand, Practitioner, Room, RoomKind,
+};
+use praxis_sdk::{
+    Adjunct, Date, Discipline, Range, ScheduleProposal, ScheduleRequest, Scheduler, Weekday, WeeklyWindow,
+};
+
+use crate::CombinedTherapy;
+
+fn date(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+fn window(day: Weekday, from: &str, to: &str) -> WeeklyWindow {
+    WeeklyWindow { day, start: from.parse().unwrap(), end: to.parse().unwrap() }
+}
+
+fn prac(id: &str, disciplines: &[Discipline]) -> Practitioner {
+    Practitioner {
+        id: id.into(),
+        name: String::new(),
+        disciplines: disciplines.to_vec(),
+        availability: vec![],
+        time_off: vec![],
+    }
+}
+
+fn room(id: &str, kind: RoomKind, capacity: u16) -> Room {
+    Room { id: id.into(), name: String::new(), kind, capacity }
+}
+
+fn client(id: &str) -> CarePlan {
+    CarePlan { client: id.into(), availability: vec![], fibromyalgia: false, massage: None, other: vec![] }
+}
+
+fn massage(mut p: CarePlan, min: u32, max: u32, last: Option<&str>) -> CarePlan {
+    p.massage = Some(MassageDemand {
+        interval_days: Range::new(min, max),
+        minutes: Range::new(20, 30),
+        before: vec![],
+        after: vec![],
+        last: last.map(date),
+        not_before: None,
+    });
+    p
+}
+
+fn other(mut p: CarePlan, discipline: Discipline, every_days: u32) -> CarePlan {
+    p.other.push(DisciplineDemand { discipline, every_days, minutes: 30, last: None });
+    p
+}
+
+/// Monday 2026-11-23, weekdays 09:00-17:00, one massage therapist `m`, one
+/// yoga teacher `y` with a Wednesday 09:00 class of 1 place, rooms `t1`, `s1`.
+fn request(days: u32, plans: Vec<CarePlan>) -> ScheduleRequest {
+    ScheduleRequest {
+        start: date("2026-11-23"),
+        days,
+        opening_hours: Weekday::ALL[..5].iter().map(|&d| window(d, "09:00", "17:00")).collect(),
+        practitioners: vec![prac("m", &[Discipline::Massage]), prac("y", &[Discipline::Yoga])],
+        rooms: vec![room("t1", RoomKind::TreatmentRoom, 1), room("s1", RoomKind::Studio, 8)],
+        classes: vec![GroupClass {
+            id: "yoga-wed".into(),
+            name: String::new(),
+            discipline: Discipline::Yoga,
+            day: Weekday::Wednesday,
+            start: "09:00".parse().unwrap(),
+            minutes: 60,
+            practitioner: "y".into(),
+            room: "s1".into(),
+            capacity: 1,
+        }],
+        booked: vec![],
+        plans,
+        settings: Default::default(),
+    }
+}
+
+/// Plans by the trait and through the ABI; both must agree.
+fn run(req: &ScheduleRequest) -> ScheduleProposal {
+    let by_call = CombinedTherapy.schedule(req).unwrap_or_else(|e| panic!("{e}"));
+    let handle = PluginHandle::from_static(crate::praxis_plugin_table()).unwrap();
+    let by_abi = handle.schedule(req).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(by_call, by_abi, "the static call and the ABI call disagree");
+    by_abi
+}
+
+fn starts(p: &ScheduleProposal, discipline: &Discipline) -> Vec<String> {
+    p.appointments
+        .iter()
+        .filter(|a| &a.discipline == discipline && a.adjunct.is_none())
+        .map(|a| a.start.to_string())
+        .collect()
+}
+
+#[test]
+fn refuses_bad_requests() {
+    fn check(change: impl FnOnce(&mut ScheduleRequest), expected: &str) {
+        let mut req = request(7, vec![massage(client("c1"), 7, 14, None)]);
+        change(&mut req);
+        let err = CombinedTherapy.schedule(&req).expect_err(expected).to_string();
+        assert!(err.contains(expected), "`{err}` lacks `{expected}`");
+    }
+    check(|r| r.days = 400, "horizon of 400 days is outside 1-366");
+    check(|r| r.practitioners[1].id = "m".into(), "practitioner `m` appears twice");
+    check(|r| r.practitioners[0].id = " ".into(), "practitioner number 1 has an empty id");
+    check(|r| r.rooms[0].capacity = 0, "room `t1` has capacity 0");
+    check(|r| r.classes[0].room = "t1".into(), "which is not a studio");
+    check(|r| r.classes[0].practitioner = "m".into(), "`m` is not qualified in it");
+    check(|r| r.classes[0].minutes = 0, "does not fit in one day");
+    check(|r| r.classes.push(r.classes[0].clone()), "group class `yoga-wed` appears twice");
+    check(|r| r.plans[0].client = String::new(), "empty client id");
+    check(|r| r.plans[0].massage.as_mut().unwrap().interval_days = Range::new(0, 7), "massage interval 0-7");
+    check(|r| r.plans[0].massage.as_mut().unwrap().minutes = Range::new(30, 300), "massage minutes 30-300");
+    check(|r| r.plans[0].massage.as_mut().unwrap().before = vec![Adjunct::ColdAfter], "only one heat step");
+    check(|r| r.plans[0].massage.as_mut().unwrap().after = vec![Adjunct::ColdAfter; 2], "only one cold step");
+    check(|r| r.plans[0] = other(other(client("c1"), Discipline::Yoga, 7), Discipline::Yoga, 14), "yoga appears twice");
+    check(|r| r.plans[0] = other(client("c1"), Discipline::Yoga, 0), "yoga every 0 days");
+    check(
+        |r| r.plans[0].availability = vec![window(Weekday::Friday, "10:00", "10:00")],
+        "client `c1` has a window on friday",
+    );
+    check(|r| drop(r.settings.insert("slot_minutes".into(), 7.into())), "slot_minutes 7");
+}
+
+#[test]
+fn settings_change_the_plan() {
+    fn check(settings: &str, plan: CarePlan, days: u32, expected: &[&str]) {
+        let mut req = request(days, vec![plan]);
+        req.settings = serde_json::from_str(settings).unwrap();
+        let p = run(&req);
+        let got: Vec<String> =
+            p.appointments.iter().map(|a| format!("{} {} {:?}", a.start, a.minutes, a.adjunct)).collect();
+        assert_eq!(got, expected, "{settings}");
+    }
+    let hc = || {
+        let mut p = massage(client("c1"), 7, 14, None);
+        p.massage.as_mut().unwrap().before = vec![Adjunct::HeatBefore];
+        p.massage.as_mut().unwrap().after = vec![Adjunct::ColdAfter];
+        p
+    };
+    check(
+        "{}",
+        hc(),
+        1,
+        &["2026-11-23T09:00 10 Some(HeatBefore)", "2026-11-23T09:10 30 None", "2026-11-23T09:40 10 Some(ColdAfter)"],
+    );
+    check(
+        r#"{"heat_minutes": 15, "cold_minutes": 5}"#,
+        hc(),
+        1,
+        &["2026-11-23T09:00 15 Some(HeatBefore)", "2026-11-23T09:15 30 None", "2026-11-23T09:45 5 Some(ColdAfter)"],
+    );
+    let mut busy_morning = massage(client("c1"), 7, 14, None);
+    busy_morning.availability = vec![window(Weekday::Monday, "09:10", "12:00")];
+    check("{}", busy_morning.clone(), 1, &["2026-11-23T09:15 30 None"]);
+    check(r#"{"slot_minutes": 60}"#, busy_morning, 1, &["2026-11-23T10:00 30 None"]);
+    // Weekly yoga: the Wednesday class, or (prefer_classes off) an individual session on the first day.
+    let yoga = || other(client("c1"), Discipline::Yoga, 7);
+    check("{}", yoga(), 7, &["2026-11-25T09:00 60 None"]);
+    check(r#"{"prefer_classes": false}"#, yoga(), 7, &["2026-11-23T09:00 30 None"]);
+}
+
+#[test]
+fn weekly_cap_setting() {
+    let plan = || {
+        let mut p =
+            other(other(massage(client("c1"), 1, 2, None), Discipline::Yoga, 7), Discipline::Other("reiki".into()), 7);
+        p.fibromyalgia = true;
+        p
+    };
+    let mut req = request(7, vec![plan()]);
+    req.practitioners[0].disciplines.push(Discipline::Other("reiki".into()));
+    let visits = |p: &ScheduleProposal| p.appointments.len();
+    assert_eq!(visits(&run(&req)), 3);
+    req.settings.insert("weekly_cap".into(), 2.into());
+    assert_eq!(visits(&run(&req)), 2);
+    req.settings.insert("weekly_cap".into(), 5.into());
+    assert_eq!(visits(&run(&req)), 5);
+}
+
+#[test]
+fn unmet_demand_says_why() {
+    fn check(req: ScheduleRequest, expected: &[(&str, &str, &str)]) {
+        let p = run(&req);
+        let got: Vec<(String, String, String)> =
+            p.unmet.iter().map(|u| (u.discipline.to_string(), u.due.to_string(), u.reason.clone())).collect();
+        assert_eq!(got.len(), expected.len(), "{got:#?}");
+        for ((d, due, reason), (ed, edue, part)) in got.iter().zip(expected) {
+            assert_eq!((d.as_str(), due.as_str()), (*ed, *edue), "{reason}");
+            assert!(reason.contains(part), "`{reason}` lacks `{part}`");
+        }
+    }
+    // No acupuncture room.
+    let mut req = request(7, vec![other(client("c1"), Discipline::Acupuncture, 7)]);
+    req.practitioners.push(prac("a", &[Discipline::Acupuncture]));
+    check(req, &[("acupuncture", "2026-11-23", "no room suitable for acupuncture")]);
+    // The client is free only on Saturdays.
+    let mut weekend = massage(client("c1"), 7, 7, Some("2026-11-16"));
+    weekend.availability = vec![window(Weekday::Saturday, "09:00", "12:00")];
+    check(
+        request(14, vec![weekend]),
+        &[
+            ("massage", "2026-11-23", "1 day the client is not available while the practice is open"),
+            ("massage", "2026-11-30", "breaks the interval chain (C4)"),
+        ],
+    );
+    // The yoga class is full and the teacher teaches nothing else: no individual session either.
+    let mut req = request(7, vec![other(client("c1"), Discipline::Yoga, 7)]);
+    req.booked.push(Appointment {
+        client: "c0".into(),
+        practitioner: "y".into(),
+        room: "s1".into(),
+        discipline: Discipline::Yoga,
+        start: "2026-11-25T09:00".parse().unwrap(),
+        minutes: 60,
+        visit: None,
+        adjunct: None,
+        class: Some("yoga-wed".into()),
+    });
+    req.practitioners[1].availability = vec![window(Weekday::Wednesday, "09:00", "10:00")];
+    check(req, &[("yoga", "2026-11-23", "the group classes that fit were full")]);
+}
+
+#[test]
+fn rooms_with_capacity_and_booked_time() {
+    // Two tables in one treatment room, two therapists: two clients at 09:00.
+    let mut req = request(1, vec![massage(client("c1"), 7, 14, None), massage(client("c2"), 7, 14, None)]);
+    req.rooms[0].capacity = 2;
+    req.practitioners.push(prac("m2", &[Discipline::Massage]));
+    let p = run(&req);
+    let got: Vec<(String, String)> =
+        p.appointments.iter().map(|a| (a.start.to_string(), a.practitioner.clone())).collect();
+    assert_eq!(
+        got,
+        [("2026-11-23T09:00".to_owned(), "m".to_owned()), ("2026-11-23T09:00".to_owned(), "m2".to_owned())]
+    );
+    // A booked session takes 09:00-10:00 of the therapist.
+    let mut req = request(1, vec![massage(client("c1"), 7, 14, None)]);
+    req.booked.push(Appointment {
+        client: "c9".into(),
+        practitioner: "m".into(),
+        room: "t1".into(),
+        discipline: Discipline::Massage,
+        start: "2026-11-23T09:00".parse().unwrap(),
+        minutes: 60,
+        visit: None,
+        adjunct: None,
+        class: None,
+    });
+    assert_eq!(starts(&run(&req), &Discipline::Massage), ["2026-11-23T10:00"]);
+    // A booked individual session of the yoga teacher during the class: no place in that class.
+    let mut req = request(7, vec![other(client("c1"), Discipline::Yoga, 7)]);
+    req.booked.push(Appointment {
+        client: "c9".into(),
+        practitioner: "y".into(),
+        room: "s1".into(),
+        discipline: Discipline::Yoga,
+        start: "2026-11-25T09:30".parse().unwrap(),
+        minutes: 30,
+        visit: None,
+        adjunct: None,
+        class: None,
+    });
+    let p = run(&req);
+    assert!(p.appointments.iter().all(|a| a.class.is_none()), "{:#?}", p.appointments);
+}
+
+#[test]
+fn massage_booked_after_the_horizon_is_respected() {
+    let mut req = request(7, vec![massage(client("c1"), 7, 14, Some("2026-11-16"))]);
+    req.booked.push(Appointment {
+        client: "c1".into(),
+        practitioner: "m".into(),
+        room: "t1".into(),
+        discipline: Discipline::Massage,
+        start: "2026-12-01T09:00".parse().unwrap(),
+        minutes: 30,
+        visit: None,
+        adjunct: None,
+        class: None,
+    });
+    let p = run(&req);
+    // At least 7 days before the booked 2026-12-01: no later than 2026-11-24.
+    assert_eq!(starts(&p, &Discipline::Massage), ["2026-11-23T09:00"]);
+    let mut req2 = req.clone();
+    req2.days = 8;
+    req2.plans[0].massage.as_mut().unwrap().not_before = Some(date("2026-11-25"));
+    let p = run(&req2);
+    assert!(starts(&p, &Discipline::Massage).is_empty());
+    assert!(
+        p.unmet.iter().any(|u| u.reason.contains("a massage booked later would follow too soon (C4)")),
+        "{:#?}",
+        p.unmet
+    );
+}
+
+#[test]
+fn proposals_are_sorted_and_deterministic() {
+    let plans: Vec<CarePlan> =
+        (0..12).map(|i| other(massage(client(&format!("c{i:02}")), 7, 14, None), Discipline::Yoga, 7)).collect();
+    let req = request(28, plans);
+    let a = run(&req);
+    let b = run(&req);
+    assert_eq!(a, b);
+    assert!(a.appointments.windows(2).all(|w| (w[0].start, &w[0].client) <= (w[1].start, &w[1].client)));
+    assert!(a.unmet.windows(2).all(|w| (&w[0].client, w[0].due) <= (&w[1].client, w[1].due)));
+}
