@@ -1,1 +1,0 @@
-//! calendar (in progress)
