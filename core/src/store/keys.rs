@@ -4,7 +4,7 @@
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `meta` | `schema_version`, `import_pending` | u32 big-endian, import id |
+//! | `meta` | `schema_version`, `audit_next`, `import_pending` | u32 big-endian, u64 big-endian, import id |
 //! | `clients` | client id | [`Client`](super::Client) |
 //! | `intakes` | client id | [`Intake`](super::Intake) |
 //! | `sessions` | client id, 0, start, session id | [`Session`](super::Session) |
@@ -98,6 +98,8 @@ impl T {
 
 /// `meta` key of the schema version.
 pub(crate) const SCHEMA_VERSION: &[u8] = b"schema_version";
+/// `meta` key of the next audit sequence number (u64 big-endian).
+pub(crate) const AUDIT_NEXT: &[u8] = b"audit_next";
 /// `meta` key present while an import is being written.
 pub(crate) const IMPORT_PENDING: &[u8] = b"import_pending";
 

@@ -57,8 +57,9 @@ pub(crate) fn run(store: &Store, found: Option<u32>) -> Result<(), StoreError> {
             .tree(T::Meta)
             .insert(keys::SCHEMA_VERSION, &SCHEMA_VERSION.to_be_bytes())
             .map_err(|e| store.sled_err(e))?;
-        return store.flush();
+        return ensure_audit_counter(store);
     };
+    ensure_audit_counter(store)?;
     while version < SCHEMA_VERSION {
         match version {
             1 => v1_to_v2(store)?,
@@ -68,6 +69,30 @@ pub(crate) fn run(store: &Store, found: Option<u32>) -> Result<(), StoreError> {
         tracing::info!(path = %store.path.display(), version, "store migrated");
     }
     Ok(())
+}
+
+/// Sets the audit counter after the last entry of the log if it is not set
+/// (a new store, or a version 1 store, which had none).
+fn ensure_audit_counter(store: &Store) -> Result<(), StoreError> {
+    let meta = store.tree(T::Meta);
+    if meta.contains_key(keys::AUDIT_NEXT).map_err(|e| store.sled_err(e))? {
+        return Ok(());
+    }
+    let next = match store.tree(T::Audit).last().map_err(|e| store.sled_err(e))? {
+        None => 0,
+        Some((key, _)) => match <[u8; 8]>::try_from(key.as_ref()) {
+            Ok(raw) => u64::from_be_bytes(raw) + 1,
+            Err(_) => {
+                return Err(StoreError::Corrupt {
+                    tree: T::Audit.name().into(),
+                    key: keys::show(&key),
+                    error: "an audit key is 8 bytes".into(),
+                });
+            }
+        },
+    };
+    meta.insert(keys::AUDIT_NEXT, &next.to_be_bytes()).map_err(|e| store.sled_err(e))?;
+    store.flush()
 }
 
 fn read_all<V: serde::de::DeserializeOwned>(store: &Store, t: T) -> Result<Vec<(IVec, V)>, StoreError> {

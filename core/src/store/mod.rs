@@ -197,7 +197,16 @@ impl Tx<'_> {
 
     /// Appends an audit entry under a new sequence number; returns its key.
     fn append_audit(&self, mut entry: AuditEntry) -> TxResult<[u8; 8]> {
-        entry.seq = self.tree(T::Audit).generate_id()?;
+        let counter = self.raw(T::Meta, keys::AUDIT_NEXT)?;
+        let Some(next) = counter.as_deref().and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_be_bytes) else {
+            return abort(StoreError::Corrupt {
+                tree: T::Meta.name().into(),
+                key: keys::show(keys::AUDIT_NEXT),
+                error: "the audit counter is missing or not 8 bytes".into(),
+            });
+        };
+        self.put_raw(T::Meta, keys::AUDIT_NEXT, &(next + 1).to_be_bytes())?;
+        entry.seq = next;
         let key = keys::seq(entry.seq);
         self.put(T::Audit, &key, &entry)?;
         Ok(key)
@@ -253,6 +262,16 @@ impl Store {
         store.recover_import()?;
         tracing::debug!(path = %dir.display(), "store opened");
         Ok(store)
+    }
+
+    /// The schema version of the store (after the migrations run on open,
+    /// always [`SCHEMA_VERSION`]).
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        migrate::check_version(&self.db, &self.path)?.ok_or_else(|| StoreError::Corrupt {
+            tree: "meta".into(),
+            key: "schema_version".into(),
+            error: "missing".into(),
+        })
     }
 
     /// The store's directory.
