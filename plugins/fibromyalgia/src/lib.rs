@@ -320,8 +320,15 @@ fn is_stable(massages: &[&SessionRecord], s: &FibromyalgiaSettings) -> bool {
     if last.iter().any(|m| m.is_flare()) {
         return false;
     }
-    let pains: Option<Vec<u8>> = last.iter().map(|m| m.pain_before).collect();
-    pains.is_some_and(|p| p.windows(2).all(|w| w[1] <= w[0]))
+    let mut previous: Option<u8> = None;
+    for m in last {
+        let Some(pain) = m.pain_before else { return false };
+        if previous.is_some_and(|before| pain > before) {
+            return false;
+        }
+        previous = Some(pain);
+    }
+    true
 }
 
 /// Why a session counts as a flare after treatment, for people.
