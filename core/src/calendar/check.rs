@@ -711,8 +711,10 @@ impl<'a> Checker<'a> {
                         );
                         if gap < min {
                             self.flag(i, t, Constraint::IntervalTooShort, detail);
-                        } else if gap > max {
-                            // Overdue: the window had closed before planning could begin.
+                        } else if gap > max && proposed.is_some() {
+                            // Too long is the later massage's fault; a massage booked long after a proposed one
+                            // leaves room to book more in between. Overdue: the window had closed before planning
+                            // could begin.
                             let overdue = pp.is_none() && pd.add_days(max) < floor;
                             if !overdue {
                                 self.flag(i, t, Constraint::IntervalTooLong, detail);
