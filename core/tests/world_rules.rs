@@ -292,11 +292,16 @@ fn merge_intervals_and_next_due() {
     check_merge(None, vec![every("a", (7, 14)), every("b", (14, 28))], "- | hold - | p - m - i 14 next -");
     check_merge(None, vec![every("a", (7, 14)), every("b", (21, 28))], "- | hold - | p - m - i 21-28 next -");
     check_merge(None, vec![every("a", (21, 28)), every("b", (7, 14))], "- | hold - | p - m - i 21-28 next -");
-    check_merge(None, vec![every("a", (7, 14)), every("b", (7, 14)), every("c", (30, 40))], "- | hold - | p - m - i 30-40 next -");
+    check_merge(
+        None,
+        vec![every("a", (7, 14)), every("b", (7, 14)), every("c", (30, 40))],
+        "- | hold - | p - m - i 30-40 next -",
+    );
     check_merge(Some("2026-11-14"), vec![every("a", (7, 14))], "- | hold - | p - m - i 7-14 next 2026-11-21");
     check_merge(Some("2026-11-30"), vec![every("a", (14, 28))], "- | hold - | p - m - i 14-28 next 2026-12-14");
     check_merge(Some("2026-11-14"), vec![module("a", rec(None, None, None))], NOTHING);
-    let held = Guidance { hold: Some(Hold { reason: "flare".into(), rule: "R2".into() }), ..rec(None, None, Some((7, 14))) };
+    let held =
+        Guidance { hold: Some(Hold { reason: "flare".into(), rule: "R2".into() }), ..rec(None, None, Some((7, 14))) };
     check_merge(Some("2026-11-14"), vec![module("b", held)], "R2:c | hold R2/b | p - m - i 7-14 next -");
 }
 
@@ -338,7 +343,10 @@ fn merge_lists() {
             module("b", adj(vec![Adjunct::HeatBefore], vec![Adjunct::ColdAfter])),
         ],
     );
-    assert_eq!((g.recommendation.before, g.recommendation.after), (vec![Adjunct::HeatBefore], vec![Adjunct::ColdAfter]));
+    assert_eq!(
+        (g.recommendation.before, g.recommendation.after),
+        (vec![Adjunct::HeatBefore], vec![Adjunct::ColdAfter])
+    );
 }
 
 #[test]
@@ -352,8 +360,16 @@ fn merge_cards_and_holds() {
         g.hold = Some(Hold { reason: format!("{rule} hold"), rule: rule.into() });
         g
     };
-    check_merge(None, vec![module("host", hold("S2", true)), module("b", hold("R2", false))], "S2:c R2:c | hold S2/host | p - m - i - next -");
-    check_merge(None, vec![module("b", hold("R2", true)), module("host", hold("S2", true))], "R2:c S2:c | hold R2/b | p - m - i - next -");
+    check_merge(
+        None,
+        vec![module("host", hold("S2", true)), module("b", hold("R2", false))],
+        "S2:c R2:c | hold S2/host | p - m - i - next -",
+    );
+    check_merge(
+        None,
+        vec![module("b", hold("R2", true)), module("host", hold("S2", true))],
+        "R2:c S2:c | hold R2/b | p - m - i - next -",
+    );
     let warned = Guidance { cards: vec![card("R2", Warning)], ..hold("R2", false) };
     check_merge(None, vec![module("b", warned)], "R2:c R2:w | hold R2/b | p - m - i - next -");
 }
@@ -363,7 +379,12 @@ fn merge_names_every_module_and_ids_every_card() {
     let mut stamped = card("F4", Warning);
     stamped.source.plugin = Some("fibromyalgia".into());
     stamped.uuid = Some("given-by-plugin".into());
-    let advice = || vec![module("a", cards(&[("F7", Info), ("F7", Info)])), module("x", Guidance { cards: vec![stamped.clone()], ..Guidance::default() })];
+    let advice = || {
+        vec![
+            module("a", cards(&[("F7", Info), ("F7", Info)])),
+            module("x", Guidance { cards: vec![stamped.clone()], ..Guidance::default() }),
+        ]
+    };
     let g = merge("c1", date(AS_OF), None, advice());
     let sources: Vec<&str> = g.cards.iter().map(|c| c.source.plugin.as_deref().unwrap()).collect();
     assert_eq!(sources, ["fibromyalgia", "a", "a"]);
@@ -401,7 +422,10 @@ fn merge_refuses_bad_module_output_and_keeps_the_rest() {
     check_bad(rec(Some((40, 20)), Some(Light), None), "minutes has min 40 above max 20");
     check_bad(rec(None, Some(Light), Some((21, 7))), "interval_days has min 21 above max 7");
     check_bad(rec(Some((0, 30)), None, None), "outside 1-240");
-    check_bad(Guidance { hold: Some(Hold { reason: " ".into(), rule: "R2".into() }), ..Guidance::default() }, "hold without a reason");
+    check_bad(
+        Guidance { hold: Some(Hold { reason: " ".into(), rule: "R2".into() }), ..Guidance::default() },
+        "hold without a reason",
+    );
     let failed = Advice {
         source: "broken".into(),
         label: "Broken".into(),
@@ -506,7 +530,10 @@ fn json_contract() {
         "c-42",
         date(AS_OF),
         None,
-        vec![module("arthritis", Guidance { hold: Some(Hold { reason: "RA flare".into(), rule: "R2".into() }), ..Guidance::default() })],
+        vec![module(
+            "arthritis",
+            Guidance { hold: Some(Hold { reason: "RA flare".into(), rule: "R2".into() }), ..Guidance::default() },
+        )],
     );
     assert_eq!(
         serde_json::to_value(&held).unwrap()["hold"],
@@ -525,7 +552,7 @@ fn json_from_outside_is_checked() {
         let err = serde_json::from_str::<ClientGuidance>(&bad).unwrap_err().to_string();
         assert!(err.contains(expect), "{err}");
     };
-    check_bad("\"as_of\":\"2026-11-21\"", "\"as_of\":\"2026-13-21\"", "");
+    check_bad("\"as_of\":\"2026-11-21\"", "\"as_of\":\"2026-13-21\"", "`2026-13-21` is not a valid date");
     check_bad("\"pressure_max\":\"light\"", "\"pressure_max\":\"feather\"", "unknown variant `feather`");
     check_bad("\"indicator\":\"warning\"", "\"indicator\":\"urgent\"", "unknown variant `urgent`");
     check_bad("\"min\":20", "\"min\":-20", "invalid value");
@@ -605,9 +632,13 @@ fn host_rules_from_config() {
 #[test]
 fn world_with_the_fibromyalgia_plugin() {
     let registry = PluginRegistry::from_tables(&[praxis_fibromyalgia::praxis_plugin_table()]).unwrap();
-    let fibro = |id: &str| ClientBuilder::new(id).intake("2026-10-01").condition(snomed::FIBROMYALGIA, ConditionStatus::Active);
+    let fibro =
+        |id: &str| ClientBuilder::new(id).intake("2026-10-01").condition(snomed::FIBROMYALGIA, ConditionStatus::Active);
     let clients = vec![
-        fibro("b-injured").red_flag(RedFlagKind::RecentInjury, Some("wrist"), Some("2026-11-19")).massages(3, 14, "2026-11-07").build(),
+        fibro("b-injured")
+            .red_flag(RedFlagKind::RecentInjury, Some("wrist"), Some("2026-11-19"))
+            .massages(3, 14, "2026-11-07")
+            .build(),
         fibro("a-calm").massages(4, 14, "2026-11-14").build(),
         ClientBuilder::new("c-new").build(),
     ];
@@ -624,7 +655,10 @@ fn world_with_the_fibromyalgia_plugin() {
     }
     let injured = world.guidance("b-injured").unwrap();
     assert_eq!((injured.cards[0].rule.as_str(), injured.cards[0].indicator), ("S1", Critical));
-    assert!(injured.cards.iter().filter(|c| c.rule != "S1").all(|c| c.indicator != Critical || c.source.plugin.is_some()));
+    let calm = world.guidance("a-calm").unwrap();
+    assert!(calm.cards.iter().any(|c| c.source.plugin.as_deref() == Some("fibromyalgia")), "{calm:#?}");
+    let interval = calm.recommendation.interval_days.expect("the protocol recommends an interval");
+    assert_eq!(calm.recommendation.next_due, Some(date("2026-11-14").add_days(interval.min as i32)));
     for card in &injured.cards {
         let plugin = card.source.plugin.as_deref().unwrap();
         assert!(plugin == "host" || plugin == "fibromyalgia", "{card:?}");

@@ -97,9 +97,10 @@ pub fn check_booking(guidance: &ClientGuidance, overrides: &[OverrideGrant]) -> 
         });
     };
     let critical = |rule: &str, source: &str| {
-        guidance.cards.iter().any(|c| {
-            c.indicator == Indicator::Critical && c.rule == rule && c.source.plugin.as_deref() == Some(source)
-        })
+        guidance
+            .cards
+            .iter()
+            .any(|c| c.indicator == Indicator::Critical && c.rule == rule && c.source.plugin.as_deref() == Some(source))
     };
     if let Some(hold) = guidance.hold.as_ref().filter(|h| !critical(&h.rule, &h.source)) {
         consider(&hold.rule, &hold.reason, &hold.source);

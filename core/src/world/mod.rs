@@ -50,7 +50,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::MultiThreadedExecutor;
-use praxis_sdk::{ClientSnapshot, Date, Settings};
+use praxis_sdk::{Appointment, ClientSnapshot, Date, Practitioner, Room, Settings};
 
 use crate::plugin_host::{HostError, PluginRegistry};
 
@@ -142,6 +142,18 @@ struct ProtocolStage(Vec<Advice>);
 #[derive(Component, Debug, Default)]
 struct Merged(Option<ClientGuidance>);
 
+/// A practitioner of the practice.
+#[derive(Component, Debug)]
+struct PractitionerEntity(Practitioner);
+
+/// A room of the practice.
+#[derive(Component, Debug)]
+struct RoomEntity(Room);
+
+/// A booked appointment.
+#[derive(Component, Debug)]
+struct AppointmentEntity(Appointment);
+
 #[derive(Resource, Debug)]
 struct Plugins(PluginRegistry);
 
@@ -160,7 +172,12 @@ struct Counters {
 
 // --- systems -------------------------------------------------------------------
 
-fn safety_system(as_of: Res<AsOf>, rules: Res<Rules>, counters: Res<Counters>, mut q: Query<(Ref<Record>, &mut SafetyStage)>) {
+fn safety_system(
+    as_of: Res<AsOf>,
+    rules: Res<Rules>,
+    counters: Res<Counters>,
+    mut q: Query<(Ref<Record>, &mut SafetyStage)>,
+) {
     let all = as_of.is_changed() || rules.is_changed();
     q.par_iter_mut().for_each(|(record, mut stage)| {
         if all || record.is_changed() {
@@ -201,14 +218,8 @@ fn protocol_system(
     });
 }
 
-type MergeInputs<'a> = (
-    &'a ClientKey,
-    &'a Record,
-    Ref<'a, SafetyStage>,
-    Ref<'a, ProtocolStage>,
-    Ref<'a, InsuranceStage>,
-    &'a mut Merged,
-);
+type MergeInputs<'a> =
+    (&'a ClientKey, &'a Record, Ref<'a, SafetyStage>, Ref<'a, ProtocolStage>, Ref<'a, InsuranceStage>, &'a mut Merged);
 
 fn merge_system(as_of: Res<AsOf>, counters: Res<Counters>, mut q: Query<MergeInputs<'_>>) {
     q.par_iter_mut().for_each(|(key, record, safety, protocols, insurance, mut merged)| {
@@ -236,7 +247,16 @@ pub struct ClinicWorld {
     world: World,
     schedule: Schedule,
     index: BTreeMap<String, Entity>,
+    calendar: Vec<Entity>,
 }
+
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send::<ClinicWorld>();
+    assert_send_sync::<ClientGuidance>();
+    assert_send_sync::<EvalStats>();
+};
 
 impl std::fmt::Debug for ClinicWorld {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -256,7 +276,7 @@ impl ClinicWorld {
         // The multi-threaded executor also sets up the task pool that `par_iter_mut` runs on.
         schedule.set_executor(MultiThreadedExecutor::new());
         schedule.add_systems(((safety_system, protocol_system, insurance_system), merge_system).chain());
-        ClinicWorld { world, schedule, index: BTreeMap::new() }
+        ClinicWorld { world, schedule, index: BTreeMap::new(), calendar: Vec::new() }
     }
 
     /// Replaces every client with these snapshots (from the store). All are
@@ -299,6 +319,44 @@ impl ClinicWorld {
             ))
             .id();
         self.index.insert(id, entity);
+    }
+
+    /// Replaces the practice's practitioners, rooms and booked appointments
+    /// (from the store). They do not take part in guidance; they are here so
+    /// that the world mirrors the practice.
+    pub fn set_calendar(&mut self, practitioners: Vec<Practitioner>, rooms: Vec<Room>, appointments: Vec<Appointment>) {
+        for entity in std::mem::take(&mut self.calendar) {
+            self.world.despawn(entity);
+        }
+        let world = &mut self.world;
+        let calendar = &mut self.calendar;
+        calendar.extend(practitioners.into_iter().map(|p| world.spawn(PractitionerEntity(p)).id()));
+        calendar.extend(rooms.into_iter().map(|r| world.spawn(RoomEntity(r)).id()));
+        calendar.extend(appointments.into_iter().map(|a| world.spawn(AppointmentEntity(a)).id()));
+        tracing::debug!(entities = self.calendar.len(), "calendar hydrated");
+    }
+
+    /// The practitioners, as last given to [`set_calendar`](ClinicWorld::set_calendar).
+    pub fn practitioners(&self) -> Vec<&Practitioner> {
+        self.calendar.iter().filter_map(|&e| self.world.get::<PractitionerEntity>(e)).map(|p| &p.0).collect()
+    }
+
+    /// The rooms, as last given to [`set_calendar`](ClinicWorld::set_calendar).
+    pub fn rooms(&self) -> Vec<&Room> {
+        self.calendar.iter().filter_map(|&e| self.world.get::<RoomEntity>(e)).map(|r| &r.0).collect()
+    }
+
+    /// A client's booked appointments, by start time.
+    pub fn appointments_for(&self, client: &str) -> Vec<&Appointment> {
+        let mut list: Vec<&Appointment> = self
+            .calendar
+            .iter()
+            .filter_map(|&e| self.world.get::<AppointmentEntity>(e))
+            .map(|a| &a.0)
+            .filter(|a| a.client == client)
+            .collect();
+        list.sort_by_key(|a| a.start);
+        list
     }
 
     /// Removes a client; `false` if it was not there.

@@ -170,7 +170,10 @@ fn screen_conditions(client: &ClientSnapshot, rules: &HostRules, cards: &mut Vec
         let name = condition_label(&condition.code, &condition.name);
         cards.push(s1_card(
             &format!("{} in flare: consult the client's healthcare provider before treating", capitalized(&name)),
-            &format!("The client's {name} (SNOMED CT {}), an inflammatory condition, is recorded in flare.", condition.code),
+            &format!(
+                "The client's {name} (SNOMED CT {}), an inflammatory condition, is recorded in flare.",
+                condition.code
+            ),
         ));
     }
 }
@@ -239,8 +242,10 @@ fn screen_stopped_early(client: &ClientSnapshot, as_of: Date, guidance: &mut Gui
         ));
         return;
     }
-    let reason_text =
-        format!("Last massage ({}) was stopped early: not booked until the client reports the pain has subsided", last.date);
+    let reason_text = format!(
+        "Last massage ({}) was stopped early: not booked until the client reports the pain has subsided",
+        last.date
+    );
     guidance.hold = Some(Hold { reason: reason_text.clone(), rule: "S2".to_owned() });
     guidance.cards.push(
         host_card(
