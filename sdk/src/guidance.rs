@@ -288,27 +288,27 @@ impl Guidance {
         }
         if let Some(rec) = &self.recommendation {
             for (name, range) in [("minutes", rec.minutes), ("interval_days", rec.interval_days)] {
-                if let Some(r) = range {
-                    if !r.is_valid() {
-                        return Err(format!("recommendation.{name} has min {} above max {}", r.min, r.max));
-                    }
+                if let Some(r) = range
+                    && !r.is_valid()
+                {
+                    return Err(format!("recommendation.{name} has min {} above max {}", r.min, r.max));
                 }
             }
-            if let Some(m) = rec.minutes {
-                if m.min == 0 || m.max > 240 {
-                    return Err(format!("recommendation.minutes {m} is outside 1-240"));
-                }
+            if let Some(m) = rec.minutes
+                && (m.min == 0 || m.max > 240)
+            {
+                return Err(format!("recommendation.minutes {m} is outside 1-240"));
             }
-            if let Some(i) = rec.interval_days {
-                if i.max > 366 {
-                    return Err(format!("recommendation.interval_days {i} is longer than a year"));
-                }
+            if let Some(i) = rec.interval_days
+                && i.max > 366
+            {
+                return Err(format!("recommendation.interval_days {i} is longer than a year"));
             }
         }
-        if let Some(hold) = &self.hold {
-            if hold.reason.trim().is_empty() || hold.rule.trim().is_empty() {
-                return Err("hold without a reason or a rule".to_owned());
-            }
+        if let Some(hold) = &self.hold
+            && (hold.reason.trim().is_empty() || hold.rule.trim().is_empty())
+        {
+            return Err("hold without a reason or a rule".to_owned());
         }
         Ok(())
     }

@@ -56,6 +56,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Adds a red flag that a practitioner marked resolved on `resolved`.
+    pub fn resolved_red_flag(mut self, kind: RedFlagKind, region: Option<&str>, on: &str, resolved: &str) -> Self {
+        self.snapshot.red_flags.push(RedFlag {
+            kind,
+            region: region.map(str::to_owned),
+            date: Some(date(on)),
+            resolved: Some(date(resolved)),
+            note: String::new(),
+        });
+        self
+    }
+
     /// Adds a tender point.
     pub fn tender_point(mut self, region: &str) -> Self {
         self.snapshot.tender_points.push(region.to_owned());
@@ -143,6 +155,16 @@ impl SessionBuilder {
     /// Pain at the 24-48 hour follow-up.
     pub fn follow_up(mut self, pain: u8) -> Self {
         self.0.follow_up_pain = Some(pain);
+        self
+    }
+    /// Regions worked.
+    pub fn regions(mut self, regions: &[&str]) -> Self {
+        self.0.regions = regions.iter().map(|r| (*r).to_owned()).collect();
+        self
+    }
+    /// Techniques used.
+    pub fn techniques(mut self, techniques: &[&str]) -> Self {
+        self.0.techniques = techniques.iter().map(|t| (*t).to_owned()).collect();
         self
     }
     /// An adverse event.
