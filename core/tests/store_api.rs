@@ -126,7 +126,7 @@ fn practice() -> Practice {
 #[track_caller]
 fn invalid(result: Result<impl std::fmt::Debug, StoreError>) -> ValidationError {
     match result {
-        Err(StoreError::Invalid(v)) => v,
+        Err(StoreError::Invalid(v)) => *v,
         other => panic!("expected a validation error, got {other:?}"),
     }
 }

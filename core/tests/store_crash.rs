@@ -9,7 +9,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use praxis_core::store::{
@@ -207,10 +207,7 @@ fn spawn(dir: &Path, mode: &str) -> Running {
 impl Running {
     /// The next complete line, or `None` if the child exits or is silent for 30 s.
     fn next(&self) -> Option<String> {
-        match self.lines.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) => Some(line),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.lines.recv_timeout(Duration::from_secs(30)).ok()
     }
 
     /// SIGKILL (what `Child::kill` sends on Unix), then every line printed before it.

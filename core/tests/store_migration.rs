@@ -76,8 +76,8 @@ fn v1_records() -> Vec<(&'static str, Vec<u8>, serde_json::Value)> {
                    "reason": "cleared by rheumatologist", "at": "2025-03-01T09:55", "appointment": "a-0"}),
         ),
     ];
-    for (seq, entity, key) in [(0, "practitioner", "p-anna"), (1, "client", "c-ada"), (2, "session", "s-1")] {
-        records.push(("audit", (seq as u64).to_be_bytes().to_vec(), audit(seq, "front-desk", entity, key)));
+    for (seq, entity, key) in [(0u64, "practitioner", "p-anna"), (1, "client", "c-ada"), (2, "session", "s-1")] {
+        records.push(("audit", seq.to_be_bytes().to_vec(), audit(seq, "front-desk", entity, key)));
     }
     records
 }

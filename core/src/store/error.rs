@@ -236,7 +236,7 @@ pub enum StoreError {
         error: String,
     },
     /// A record failed validation; nothing was written.
-    Invalid(ValidationError),
+    Invalid(Box<ValidationError>),
     /// A record that an operation names is not in the store.
     NotFound {
         /// The kind of record.
@@ -323,7 +323,7 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Io { source, .. } => Some(source),
             StoreError::Storage(e) => Some(e),
-            StoreError::Invalid(e) => Some(e),
+            StoreError::Invalid(e) => Some(e.as_ref()),
             _ => None,
         }
     }
@@ -331,6 +331,12 @@ impl std::error::Error for StoreError {
 
 impl From<ValidationError> for StoreError {
     fn from(e: ValidationError) -> Self {
+        StoreError::Invalid(Box::new(e))
+    }
+}
+
+impl From<Box<ValidationError>> for StoreError {
+    fn from(e: Box<ValidationError>) -> Self {
         StoreError::Invalid(e)
     }
 }

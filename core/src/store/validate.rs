@@ -33,7 +33,7 @@ impl Default for Limits {
 /// The highest pain score (LOINC 72514-3 is a 0-10 scale).
 pub const PAIN_MAX: u8 = 10;
 
-type R = Result<(), ValidationError>;
+type R = Result<(), Box<ValidationError>>;
 
 /// One record under check.
 pub(crate) struct Check<'a> {
@@ -51,8 +51,8 @@ impl<'a> Check<'a> {
         field: impl Into<String>,
         value: impl std::fmt::Display,
         problem: Problem,
-    ) -> ValidationError {
-        ValidationError::new(self.record.clone(), field, value, problem)
+    ) -> Box<ValidationError> {
+        Box::new(ValidationError::new(self.record.clone(), field, value, problem))
     }
 
     pub(crate) fn id(&self, field: &str, id: &str) -> R {
