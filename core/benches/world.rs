@@ -72,6 +72,9 @@ fn generate(n: usize) -> Vec<ClientSnapshot> {
             let mut on = today.add_days(-(sessions * 14));
             for _ in 0..sessions {
                 on = on.add_days(10 + rng.next(8) as i32);
+                if on > today {
+                    break;
+                }
                 let before = 3 + rng.next(5) as u8;
                 let after = before.saturating_sub(rng.next(4) as u8) + u8::from(rng.next(8) == 0) * 3;
                 let mut s = massage(&on.to_string()).minutes(30).pressure(Pressure::Light).pain(before, after.min(10));

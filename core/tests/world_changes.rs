@@ -303,3 +303,56 @@ fn the_calendar_mirrors_the_practice_without_re_evaluating() {
     assert!(world.practitioners().is_empty() && world.rooms().is_empty());
     assert_eq!(world.evaluate(), EvalStats::default());
 }
+
+#[test]
+fn the_world_is_rebuilt_from_the_store() {
+    use praxis_core::store::{Client, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let practitioner: praxis_sdk::Practitioner =
+        serde_json::from_value(serde_json::json!({"id": "p1", "name": "Ana", "disciplines": ["massage"]})).unwrap();
+    let room: praxis_sdk::Room =
+        serde_json::from_value(serde_json::json!({"id": "r1", "kind": "treatment_room", "capacity": 1})).unwrap();
+    store.put_practitioner(&practitioner, "test").unwrap();
+    store.put_room(&room, "test").unwrap();
+    let mut kim = Client::new("k1", "Kim");
+    kim.conditions.push(Condition {
+        code: snomed::FIBROMYALGIA.into(),
+        name: String::new(),
+        status: ConditionStatus::Active,
+        since: None,
+    });
+    store.put_client(&kim, "test").unwrap();
+    store.put_client(&Client::new("k2", "Lee"), "test").unwrap();
+    let session = |id: &str, start: &str| -> praxis_core::store::Session {
+        serde_json::from_value(serde_json::json!({"id": id, "client": "k1", "practitioner": "p1",
+            "discipline": "massage", "start": start, "minutes": 30, "pressure": "light",
+            "pain_before": 5, "pain_after": 3}))
+        .unwrap()
+    };
+    store.record_session(&session("s1", "2026-11-07T10:00"), date("2026-11-21"), "test").unwrap();
+    let appointment: praxis_core::store::Appointment = serde_json::from_value(serde_json::json!({"id": "a1",
+        "client": "k1", "practitioner": "p1", "room": "r1", "discipline": "massage", "start": "2026-11-28T10:00",
+        "minutes": 30, "status": "booked"}))
+    .unwrap();
+    store.book(&[appointment], "test").unwrap();
+
+    let registry = PluginRegistry::from_tables(&[praxis_plugin_table()]).unwrap();
+    let mut world = ClinicWorld::new(registry, HostRules::default(), date("2026-11-21"));
+    assert_eq!(world.hydrate_from_store(&store).unwrap(), 2);
+    assert_eq!(world.evaluate(), stats(2, 2, 1));
+    assert_eq!(probe_card(&world, "k1"), "Probe saw 1 sessions");
+    assert_eq!(world.guidance("k2").unwrap().rules(), ["S3"]);
+    assert_eq!(world.appointments_for("k1").len(), 1);
+    assert_eq!((world.practitioners().len(), world.rooms().len()), (1, 1));
+
+    // A session recorded in the store reaches the world as one upserted snapshot: one client re-evaluated.
+    store.record_session(&session("s2", "2026-11-20T10:00"), date("2026-11-21"), "test").unwrap();
+    world.upsert_client(store.snapshot("k1").unwrap());
+    assert_eq!(world.evaluate(), stats(1, 1, 1));
+    assert_eq!(probe_card(&world, "k1"), "Probe saw 2 sessions");
+    let incremental = world.all_guidance();
+    world.hydrate_from_store(&store).unwrap();
+    world.evaluate();
+    assert_eq!(world.all_guidance(), incremental, "rebuilt from the store, the world says the same");
+}

@@ -180,6 +180,7 @@ pub fn merge(client: &str, as_of: Date, last_massage: Option<Date>, advice: Vec<
                 )
                 .with_source(&label);
                 card.source.plugin = Some(source.clone());
+                card.source.version = cards[first_of_module..].iter().find_map(|c| c.source.version.clone());
                 cards.push(card);
             }
             holds.push(HoldInfo { reason, rule, source: source.clone() });

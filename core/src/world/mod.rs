@@ -53,6 +53,7 @@ use bevy_ecs::schedule::MultiThreadedExecutor;
 use praxis_sdk::{Appointment, ClientSnapshot, Date, Practitioner, Room, Settings};
 
 use crate::plugin_host::{HostError, PluginRegistry};
+use crate::store::{AppointmentStatus, Store, StoreError};
 
 pub use booking::{Blocker, BookingRefused, OverrideGrant, check_booking};
 pub use insurance::{INSURANCE_LABEL, SELF_PAY_AGREED, insurance_checks};
@@ -289,6 +290,37 @@ impl ClinicWorld {
             self.upsert_client(client);
         }
         tracing::debug!(clients = self.index.len(), "world hydrated");
+    }
+
+    /// Rebuilds the world from the store, the source of truth: every client's
+    /// snapshot, the practitioners, the rooms, and the appointments still
+    /// booked. Returns how many clients were loaded; all are evaluated by the
+    /// next [`evaluate`](ClinicWorld::evaluate).
+    pub fn hydrate_from_store(&mut self, store: &Store) -> Result<usize, StoreError> {
+        let clients = store.snapshots()?;
+        let mut appointments = Vec::new();
+        for client in &clients {
+            for a in store.appointments_for_client(&client.id)? {
+                if a.status != AppointmentStatus::Booked {
+                    continue;
+                }
+                appointments.push(Appointment {
+                    client: a.client,
+                    practitioner: a.practitioner,
+                    room: a.room,
+                    discipline: a.discipline,
+                    start: a.start,
+                    minutes: a.minutes,
+                    visit: a.visit,
+                    adjunct: None,
+                    class: None,
+                });
+            }
+        }
+        self.set_calendar(store.practitioners()?, store.rooms()?, appointments);
+        let n = clients.len();
+        self.hydrate(clients);
+        Ok(n)
     }
 
     /// Adds a client or replaces its record (a recorded session, a changed
