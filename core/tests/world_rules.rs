@@ -666,3 +666,61 @@ fn world_with_the_fibromyalgia_plugin() {
     assert_eq!(world.guidance("c-new").unwrap().rules(), ["S3"]);
     assert!(world.guidance("nobody").is_none());
 }
+
+// --- merge invariants, for any advice ---------------------------------------------------------
+
+mod merge_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn range() -> impl Strategy<Value = Range> {
+        (1u32..60, 0u32..60).prop_map(|(min, span)| Range::new(min, min + span))
+    }
+
+    fn indicator() -> impl Strategy<Value = Indicator> {
+        prop_oneof![Just(Critical), Just(Warning), Just(Info)]
+    }
+
+    fn module_guidance() -> impl Strategy<Value = Guidance> {
+        (
+            proptest::option::of(range()),
+            proptest::option::of(proptest::sample::select(Pressure::ALL.to_vec())),
+            proptest::option::of(range()),
+            proptest::collection::vec(indicator(), 0..4),
+        )
+            .prop_map(|(minutes, pressure, interval, indicators)| Guidance {
+                cards: indicators.into_iter().enumerate().map(|(i, ind)| card(&format!("X{i}"), ind)).collect(),
+                recommendation: Some(Recommendation {
+                    minutes,
+                    pressure_max: pressure,
+                    interval_days: interval,
+                    ..Recommendation::default()
+                }),
+                hold: None,
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn merged_advice_is_never_less_cautious_than_any_module(
+            modules in proptest::collection::vec(module_guidance(), 1..5)
+        ) {
+            let advice: Vec<Advice> =
+                modules.iter().enumerate().map(|(i, g)| module(&format!("m{i}"), g.clone())).collect();
+            let merged = merge("c1", date(AS_OF), Some(date("2026-11-01")), advice);
+            let recs: Vec<&Recommendation> = modules.iter().filter_map(|g| g.recommendation.as_ref()).collect();
+            let r = &merged.recommendation;
+            prop_assert_eq!(r.pressure_max, recs.iter().filter_map(|x| x.pressure_max).min());
+            let shortest = recs.iter().filter_map(|x| x.minutes).map(|m| m.max).min();
+            prop_assert_eq!(r.minutes.map(|m| m.max), shortest);
+            let longest_rest = recs.iter().filter_map(|x| x.interval_days).map(|m| m.min).max();
+            prop_assert_eq!(r.interval_days.map(|i| i.min), longest_rest);
+            prop_assert!(r.minutes.is_none_or(|m| m.is_valid()) && r.interval_days.is_none_or(|i| i.is_valid()));
+            prop_assert_eq!(r.next_due, r.interval_days.map(|i| date("2026-11-01").add_days(i.min as i32)));
+            let total: usize = modules.iter().map(|g| g.cards.len()).sum();
+            prop_assert_eq!(merged.cards.len(), total);
+            prop_assert!(merged.cards.windows(2).all(|w| w[0].indicator <= w[1].indicator));
+            prop_assert!(merged.cards.iter().all(|c| c.uuid.is_some() && c.source.plugin.is_some()));
+        }
+    }
+}

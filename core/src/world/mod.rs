@@ -463,6 +463,11 @@ impl ClinicWorld {
         let span = tracing::info_span!("world.evaluate", clients = self.index.len(), as_of = %self.as_of());
         let _enter = span.enter();
         self.schedule.run(&mut self.world);
+        // Keep change ticks from wrapping in a long-running host (cheap: it
+        // does nothing until enough ticks have passed).
+        if let Some(check) = self.world.check_change_ticks() {
+            self.schedule.check_change_ticks(check);
+        }
         let counters = self.world.resource::<Counters>();
         let stats = EvalStats {
             clients: counters.merged.swap(0, Ordering::Relaxed),
