@@ -157,6 +157,7 @@ fn bad_sessions_are_refused_naming_field_and_value() {
     check_session(|s| s.minutes = 4, "minutes", minutes.clone());
     check_session(|s| s.minutes = 241, "minutes", minutes);
     check_session(|s| s.start = at("2026-11-22T00:00"), "start", Problem::InFuture { today: today() });
+    check_session(|s| s.start = at("2026-11-20T24:00"), "start", bad_value());
     check_session(|s| s.client = "nobody".into(), "client", Problem::UnknownReference { kind: RecordKind::Client });
     check_session(
         |s| s.practitioner = "nobody".into(),
@@ -369,6 +370,7 @@ fn bad_appointments_leave_the_whole_booking_unwritten() {
     );
     check(|a| a.discipline = Discipline::TaiChi, "discipline", Problem::NotQualified { practitioner: "p-anna".into() });
     check(|a| a.minutes = 300, "minutes", Problem::OutOfRange { min: 5, max: 240 });
+    check(|a| a.start = at("2026-11-23T24:00"), "start", bad_value());
     check(|a| a.id = "a-good".into(), "id", Problem::AlreadyExists);
     check(|a| a.visit = Some(String::new()), "visit", Problem::BadId);
 }

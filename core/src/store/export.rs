@@ -242,7 +242,10 @@ impl Store {
     /// first (dates against `today`), and a bad record leaves the store as it
     /// was, with an error naming the record. Records must be new to the
     /// store. Written in batches of [`StoreOptions::import_batch`](super::StoreOptions)
-    /// records, one flush per batch.
+    /// records, one flush per batch. If writing fails, what was written is
+    /// removed again (including changes made meanwhile to the imported
+    /// records by other writers), before the error is returned or, after a
+    /// crash, when the store is next opened.
     pub fn import(&self, export: &PracticeExport, today: Date, actor: &str) -> Result<ImportReport, StoreError> {
         validate::actor(actor)?;
         if export.format_version != EXPORT_FORMAT_VERSION {

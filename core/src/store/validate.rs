@@ -121,6 +121,14 @@ impl<'a> Check<'a> {
         }
     }
 
+    /// A start time is a minute of the day: 24:00 ends a day, it starts none.
+    fn start(&self, field: &str, start: praxis_sdk::DateTime) -> R {
+        if start.time.minutes() >= 24 * 60 {
+            return Err(self.fail(field, start, Problem::BadValue { expected: "a start time from 00:00 to 23:59" }));
+        }
+        Ok(())
+    }
+
     pub(crate) fn discipline(&self, field: &str, discipline: &Discipline) -> R {
         match discipline {
             Discipline::Other(name) if !is_slug(name) => Err(self.fail(
@@ -306,6 +314,7 @@ pub fn session(s: &Session, today: Date, limits: &Limits, index: Option<usize>) 
     k.id("client", &s.client)?;
     k.id("practitioner", &s.practitioner)?;
     k.discipline("discipline", &s.discipline)?;
+    k.start("start", s.start)?;
     k.not_future("start", s.start.date, today)?;
     k.minutes("minutes", s.minutes)?;
     k.list("techniques", &s.techniques)?;
@@ -351,9 +360,7 @@ pub fn appointment(a: &Appointment, limits: &Limits, index: Option<usize>) -> R 
     k.id("room", &a.room)?;
     k.discipline("discipline", &a.discipline)?;
     k.minutes("minutes", a.minutes)?;
-    if a.start.time.minutes() >= 24 * 60 {
-        return Err(k.fail("start", a.start, Problem::BadValue { expected: "a start time before 24:00" }));
-    }
+    k.start("start", a.start)?;
     k.opt_id("visit", a.visit.as_deref())
 }
 
