@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use praxis_core::store::{
-    Appointment, AppointmentStatus, Authorization, Client, Consent, Contact, Insurance, Intake, LimitPeriod,
-    MedicationUse, Override, PracticeExport, Practitioner, Room, Session, SessionLimit, Store,
+    Appointment, AppointmentStatus, AuditAction, AuditEntry, Authorization, Client, Consent, Contact, Insurance,
+    Intake, LimitPeriod, MedicationUse, Override, PracticeExport, Practitioner, Room, Session, SessionLimit, Store,
 };
 use praxis_sdk::{
     Adjunct, AdverseEvent, Condition, ConditionStatus, Date, DateRange, DateTime, Discipline, Pressure, RedFlag,
@@ -526,6 +526,55 @@ fn random_practices_survive_export_and_import() {
             for c in &practice.clients {
                 prop_assert_eq!(second.snapshot(&c.id).unwrap(), first.snapshot(&c.id).unwrap());
             }
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn audit_entry() -> impl Strategy<Value = AuditEntry> {
+    let action = prop::sample::select(vec![
+        AuditAction::Create,
+        AuditAction::Update,
+        AuditAction::Override,
+        AuditAction::Import,
+        AuditAction::ImportRolledBack,
+        AuditAction::Migrate,
+    ]);
+    let json = || {
+        prop::option::of(
+            (text(), 0i64..1000).prop_map(|(name, n)| serde_json::json!({ "name": name, "n": n, "list": [n, n + 1] })),
+        )
+    };
+    (0i64..2_000_000_000, 0i32..1_000_000_000, text(), action, "[a-z]{1,12}", "[a-z0-9-]{1,20}", json(), json())
+        .prop_map(|(secs, nanos, actor, action, entity, key, before, after)| AuditEntry {
+            seq: 0,
+            at: jiff::Timestamp::new(secs, nanos).unwrap(),
+            actor,
+            action,
+            entity,
+            key,
+            before,
+            after,
+        })
+}
+
+#[test]
+fn audit_entries_round_trip_through_json_and_import() {
+    runner(32)
+        .run(&prop::collection::vec(audit_entry(), 1..6), |entries| {
+            for e in &entries {
+                json_round_trip(e)?;
+            }
+            let (_dir, store) = store();
+            let before = store.audit().unwrap().len();
+            let export = PracticeExport { audit: entries.clone(), ..PracticeExport::default() };
+            ok(store.import(&export, today(), ACTOR))?;
+            let log = store.audit().unwrap();
+            prop_assert_eq!(log.len(), before + entries.len() + 1);
+            let imported: Vec<AuditEntry> =
+                log[before..before + entries.len()].iter().map(|e| AuditEntry { seq: 0, ..e.clone() }).collect();
+            prop_assert_eq!(imported, entries);
+            prop_assert!(log.windows(2).all(|w| w[0].seq < w[1].seq));
             Ok(())
         })
         .unwrap();
