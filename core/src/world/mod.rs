@@ -267,6 +267,9 @@ impl std::fmt::Debug for ClinicWorld {
 
 impl ClinicWorld {
     /// An empty world with these plugins, host rules and evaluation date.
+    /// The rules are taken as given: check them with [`HostRules::validate`]
+    /// first (the practice config loader does), or set them with
+    /// [`set_rules`](ClinicWorld::set_rules), which checks.
     pub fn new(registry: PluginRegistry, rules: HostRules, as_of: Date) -> ClinicWorld {
         let mut world = World::new();
         world.insert_resource(Plugins(registry));
