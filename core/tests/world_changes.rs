@@ -356,3 +356,30 @@ fn the_world_is_rebuilt_from_the_store() {
     world.evaluate();
     assert_eq!(world.all_guidance(), incremental, "rebuilt from the store, the world says the same");
 }
+
+#[test]
+fn a_recorded_follow_up_lifts_the_s2_hold_and_new_rules_reach_the_screen() {
+    let mut world = clinic();
+    let stopped = massage("2026-11-14")
+        .pressure(Pressure::Moderate)
+        .pain(4, 7)
+        .adverse(AdverseEvent::StoppedEarly { reason: "pain rose".into() });
+    let injured = fibro("d1").red_flag(RedFlagKind::RecentInjury, Some("ankle"), Some("2026-11-10"));
+    world.upsert_client(injured.clone().session(stopped.clone()).build());
+    assert_eq!(world.evaluate(), stats(1, 1, 1));
+    let g = world.guidance("d1").unwrap();
+    assert_eq!((g.rules(), g.hold.as_ref().map(|h| h.rule.as_str())), (vec!["S1", "S2", "P1"], Some("S2")));
+    assert_eq!(g.recommendation.pressure_max, Some(Pressure::Light), "S2: one step below moderate");
+    assert_eq!(g.recommendation.next_due, None, "no due date under a hold");
+
+    world.upsert_client(injured.session(stopped.follow_up(4)).build());
+    assert_eq!(world.evaluate(), stats(1, 1, 1));
+    let g = world.guidance("d1").unwrap();
+    assert_eq!((g.rules(), g.hold.as_ref()), (vec!["S1", "S2", "P1"], None));
+    assert_eq!(g.cards[1].indicator, Indicator::Warning, "S2 now only asks for lighter pressure");
+    assert_eq!(g.recommendation.next_due, Some(date("2026-11-21")));
+
+    world.set_rules(HostRules { recent_injury_days: 7, ..HostRules::default() }).unwrap();
+    assert_eq!(world.evaluate(), stats(6, 6, 0));
+    assert_eq!(world.guidance("d1").unwrap().rules(), ["S2", "P1"], "an injury of 11 days is no longer recent");
+}
