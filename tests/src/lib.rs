@@ -89,8 +89,19 @@ pub fn library_file_name(lib: &str) -> String {
 /// describe the outer build (its target folder, its package) and would send
 /// the nested one to the wrong place or make it rebuild for nothing.
 fn is_outer_build_var(key: &str) -> bool {
-    const KEEP: &[&str] =
-        &["CARGO_HOME", "CARGO_NET_", "CARGO_HTTP_", "CARGO_REGISTRIES_", "CARGO_REGISTRY_", "CARGO_TERM_"];
+    // The user's own configuration (where cargo lives, network, registries,
+    // output, parallelism, profile settings) is kept.
+    const KEEP: &[&str] = &[
+        "CARGO_HOME",
+        "CARGO_NET_",
+        "CARGO_HTTP_",
+        "CARGO_REGISTRIES_",
+        "CARGO_REGISTRY_",
+        "CARGO_TERM_",
+        "CARGO_BUILD_JOBS",
+        "CARGO_INCREMENTAL",
+        "CARGO_PROFILE_",
+    ];
     if key.starts_with("__CARGO") {
         return true;
     }
@@ -460,6 +471,8 @@ mod tests {
         check("CARGO_HTTP_TIMEOUT", false);
         check("CARGO_REGISTRIES_CRATES_IO_PROTOCOL", false);
         check("CARGO_TERM_COLOR", false);
+        check("CARGO_BUILD_JOBS", false);
+        check("CARGO_PROFILE_RELEASE_DEBUG", false);
         check("CARGO", false);
         check("RUSTFLAGS", false);
         check("PATH", false);
