@@ -4,7 +4,7 @@
 use praxis_core::store::{
     Appointment, AppointmentStatus, AuditAction, Authorization, Client, Consent, Contact, EXPORT_SCHEMA, Insurance,
     Intake, LimitPeriod, MedicationUse, Override, PracticeExport, Practitioner, Problem, RecordKind, Room,
-    SLED_SEGMENT_SIZE, Session, SessionLimit, Store, StoreError, StoreOptions, ValidationError,
+    SLED_SEGMENT_SIZE, Session, SessionLimit, Store, StoreError, StoreOptions, Therapy, ValidationError,
 };
 use praxis_sdk::{
     Adjunct, AdverseEvent, Condition, ConditionStatus, Date, DateRange, DateTime, Discipline, Pressure, RedFlag,
@@ -107,6 +107,8 @@ fn appointment(id: &str, client: &str, room: &str, start: &str) -> Appointment {
         minutes: 60,
         status: AppointmentStatus::Booked,
         visit: None,
+        adjunct: None,
+        class: None,
     }
 }
 
@@ -267,6 +269,18 @@ fn bad_clients_are_refused_naming_field_and_value() {
         bad_value(),
     );
     check_client(|c| c.insurance.as_mut().unwrap().payer = String::new(), "insurance.payer", Problem::Empty);
+    let yoga = |every_days, minutes| Therapy { discipline: Discipline::Yoga, every_days, minutes };
+    check_client(
+        |c| c.therapies = vec![yoga(0, 60)],
+        "therapies[0].every_days",
+        Problem::OutOfRange { min: 1, max: 365 },
+    );
+    check_client(
+        |c| c.therapies = vec![yoga(7, 500)],
+        "therapies[0].minutes",
+        Problem::OutOfRange { min: 5, max: 240 },
+    );
+    check_client(|c| c.therapies = vec![yoga(7, 60), yoga(14, 30)], "therapies[1].discipline", bad_value());
     check_client(
         |c| {
             let (start, end) = ("12:00".parse().unwrap(), "09:00".parse().unwrap());
@@ -713,6 +727,7 @@ fn full_practice() -> Practice {
     }];
     c.availability =
         vec![WeeklyWindow { day: Weekday::Tuesday, start: "08:00".parse().unwrap(), end: "12:30".parse().unwrap() }];
+    c.therapies = vec![Therapy { discipline: Discipline::Yoga, every_days: 7, minutes: 60 }];
     p.store.put_client_as_of(&c, today(), ACTOR).unwrap();
     let intake = Intake {
         id: "i-2".into(),
@@ -731,7 +746,12 @@ fn full_practice() -> Practice {
     s.notes = "stopped after 20 minutes".into();
     p.store.record_session(&s, today(), ACTOR).unwrap();
     p.store.record_session(&session("s-1", "c1", "2026-11-17T09:00"), today(), ACTOR).unwrap();
-    let a = Appointment { visit: Some("v-1".into()), ..appointment("a-1", "c2", "r-1", "2026-11-25T10:00") };
+    let a = Appointment {
+        visit: Some("v-1".into()),
+        adjunct: Some(Adjunct::HeatBefore),
+        class: Some("tuesday-yoga".into()),
+        ..appointment("a-1", "c2", "r-1", "2026-11-25T10:00")
+    };
     p.store.book(&[a, appointment("a-2", "c1", "r-1", "2026-11-26T10:00")], ACTOR).unwrap();
     let ov = Override {
         id: "o-1".into(),
@@ -1097,6 +1117,8 @@ fn the_published_schema_refuses_what_the_importer_refuses() {
         e["appointments"][0].as_object_mut().unwrap().remove("room");
     });
     check(|e| e["rooms"][0]["kind"] = json!("sauna"));
+    check(|e| e["clients"][2]["therapies"][0]["every_days"] = json!(0));
+    check(|e| e["appointments"][0]["adjunct"] = json!("sauna_after"));
     check(|e| e["practitioners"][0]["disciplines"] = json!([]));
     check(|e| e["overrides"][0]["reason"] = json!(""));
     check(|e| e["format_version"] = json!(2));

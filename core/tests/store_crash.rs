@@ -105,6 +105,8 @@ fn crash_child() {
                         minutes: 60,
                         status: AppointmentStatus::Booked,
                         visit: None,
+                        adjunct: None,
+                        class: None,
                     };
                     store.book(&[a], ACTOR).unwrap();
                     say(&format!("APPOINTMENT {id}"));

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use praxis_core::store::{
     Appointment, AppointmentStatus, AuditAction, AuditEntry, Authorization, Client, Consent, Contact, Insurance,
     Intake, LimitPeriod, MedicationUse, Override, PracticeExport, Practitioner, Room, Session, SessionLimit, Store,
+    Therapy,
 };
 use praxis_sdk::{
     Adjunct, AdverseEvent, Condition, ConditionStatus, Date, DateRange, DateTime, Discipline, Pressure, RedFlag,
@@ -106,6 +107,19 @@ fn red_flag() -> impl Strategy<Value = RedFlag> {
     )
 }
 
+fn therapies() -> impl Strategy<Value = Vec<Therapy>> {
+    let all: Vec<Discipline> = Discipline::KNOWN.into_iter().filter(|d| *d != Discipline::Massage).collect();
+    (prop::sample::subsequence(all, 0..=3), prop::collection::vec((1u32..=365, 5u16..=240), 3)).prop_map(
+        |(disciplines, plans)| {
+            disciplines
+                .into_iter()
+                .zip(plans)
+                .map(|(discipline, (every_days, minutes))| Therapy { discipline, every_days, minutes })
+                .collect()
+        },
+    )
+}
+
 fn insurance() -> impl Strategy<Value = Insurance> {
     let requires = prop::option::of(prop::sample::select(vec![Authorization::Referral, Authorization::Prescription]));
     let period = prop::sample::select(vec![LimitPeriod::CalendarYear, LimitPeriod::PlanYear, LimitPeriod::Referral]);
@@ -142,6 +156,7 @@ fn client() -> impl Strategy<Value = Client> {
         prop::option::of(pressure()),
         prop::collection::vec(window(), 0..3),
         prop::option::of(insurance()),
+        therapies(),
     );
     (text(), prop::option::of(past_date()), contact, consent, record).prop_map(
         |(
@@ -149,7 +164,7 @@ fn client() -> impl Strategy<Value = Client> {
             date_of_birth,
             contact,
             consent,
-            (conditions, red_flags, sensitivities, tender_points, pressure, availability, insurance),
+            (conditions, red_flags, sensitivities, tender_points, pressure, availability, insurance, therapies),
         )| Client {
             id: String::new(),
             name,
@@ -161,6 +176,7 @@ fn client() -> impl Strategy<Value = Client> {
             tender_points,
             preferred_pressure: pressure,
             availability,
+            therapies,
             insurance,
             consent,
         },
@@ -245,8 +261,11 @@ fn appointment() -> impl Strategy<Value = Appointment> {
     ]);
     let room = prop::sample::select(vec!["r-1", "studio"]).prop_map(String::from);
     let last = Date::from_ymd(2030, 12, 31).unwrap();
-    (discipline(), date_time(last), 5u16..=240, status, room, prop::option::of("v-[a-z0-9]{1,8}")).prop_map(
-        |(discipline, start, minutes, status, room, visit)| Appointment {
+    let adjunct = prop::option::of(prop::sample::select(vec![Adjunct::HeatBefore, Adjunct::ColdAfter]));
+    let class = prop::option::of("class-[a-z0-9]{1,8}");
+    let place = (prop::option::of("v-[a-z0-9]{1,8}"), adjunct, class);
+    (discipline(), date_time(last), 5u16..=240, status, room, place).prop_map(
+        |(discipline, start, minutes, status, room, (visit, adjunct, class))| Appointment {
             id: String::new(),
             client: String::new(),
             practitioner: "p-all".into(),
@@ -256,6 +275,8 @@ fn appointment() -> impl Strategy<Value = Appointment> {
             minutes,
             status,
             visit,
+            adjunct,
+            class,
         },
     )
 }

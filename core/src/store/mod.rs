@@ -52,7 +52,7 @@ pub use export::{EXPORT_FORMAT_VERSION, EXPORT_SCHEMA, ImportReport, PracticeExp
 pub use migrate::SCHEMA_VERSION;
 pub use records::{
     Appointment, AppointmentStatus, AuditAction, AuditEntry, Authorization, Client, Consent, Contact, Insurance,
-    Intake, LimitPeriod, MedicationUse, Override, Practitioner, Room, Session, SessionLimit, new_id,
+    Intake, LimitPeriod, MedicationUse, Override, Practitioner, Room, Session, SessionLimit, Therapy, new_id,
 };
 pub use validate::{Limits, PAIN_MAX, is_valid_id};
 

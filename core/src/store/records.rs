@@ -119,6 +119,20 @@ impl Insurance {
     }
 }
 
+/// A discipline other than massage in the client's care plan (rule C1), as
+/// the practitioner set it: how often and how long. The combined-therapy
+/// scheduler turns these into appointments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Therapy {
+    /// The discipline.
+    pub discipline: Discipline,
+    /// Days between sessions (7 for weekly; 1 to 365).
+    pub every_days: u32,
+    /// Minutes per session (group classes keep their own length).
+    pub minutes: u16,
+}
+
 /// A client of the practice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -151,6 +165,9 @@ pub struct Client {
     /// When the client can come, week by week.
     #[serde(default)]
     pub availability: Vec<WeeklyWindow>,
+    /// The other disciplines of the client's care plan.
+    #[serde(default)]
+    pub therapies: Vec<Therapy>,
     /// Insurance plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insurance: Option<Insurance>,
@@ -173,6 +190,7 @@ impl Client {
             tender_points: Vec::new(),
             preferred_pressure: None,
             availability: Vec::new(),
+            therapies: Vec::new(),
             insurance: None,
             consent: Consent::default(),
         }
@@ -347,6 +365,12 @@ pub struct Appointment {
     /// and cold, rule R4) share one visit id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visit: Option<String>,
+    /// Set when this appointment is the heat or cold step of a massage visit (rules R4, C2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjunct: Option<Adjunct>,
+    /// The group class it is a place in, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
 }
 
 /// A practitioner's override of a critical card, with the reason (rule

@@ -30,6 +30,9 @@ impl Default for Limits {
     }
 }
 
+/// The longest interval of a care-plan therapy, in days (a year).
+pub const MAX_EVERY_DAYS: u32 = 365;
+
 /// The highest pain score (LOINC 72514-3 is a 0-10 scale).
 pub const PAIN_MAX: u8 = 10;
 
@@ -261,6 +264,19 @@ pub fn client(c: &Client, today: Date, limits: &Limits, index: Option<usize>) ->
     k.list("sensitivities", &c.sensitivities)?;
     k.list("tender_points", &c.tender_points)?;
     k.windows("availability", &c.availability)?;
+    k.len("therapies", c.therapies.len())?;
+    for (i, t) in c.therapies.iter().enumerate() {
+        let f = |name: &str| format!("therapies[{i}].{name}");
+        k.discipline(&f("discipline"), &t.discipline)?;
+        if c.therapies[..i].iter().any(|earlier| earlier.discipline == t.discipline) {
+            return Err(k.fail(f("discipline"), &t.discipline, Problem::BadValue { expected: "each discipline once" }));
+        }
+        if !(1..=MAX_EVERY_DAYS).contains(&t.every_days) {
+            let problem = Problem::OutOfRange { min: 1, max: MAX_EVERY_DAYS.into() };
+            return Err(k.fail(f("every_days"), t.every_days, problem));
+        }
+        k.minutes(&f("minutes"), t.minutes)?;
+    }
     if let Some(ins) = &c.insurance {
         k.short("insurance.payer", &ins.payer)?;
         k.len("insurance.covered_conditions", ins.covered_conditions.len())?;
@@ -361,7 +377,8 @@ pub fn appointment(a: &Appointment, limits: &Limits, index: Option<usize>) -> R 
     k.discipline("discipline", &a.discipline)?;
     k.minutes("minutes", a.minutes)?;
     k.start("start", a.start)?;
-    k.opt_id("visit", a.visit.as_deref())
+    k.opt_id("visit", a.visit.as_deref())?;
+    k.opt_id("class", a.class.as_deref())
 }
 
 /// Checks a practitioner's own fields.
