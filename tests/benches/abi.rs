@@ -5,6 +5,9 @@
 //! - `abi_in_process`: the same code called through its C table in this
 //!   binary (`PluginHandle::from_static`): JSON encode, `extern "C"` call,
 //!   JSON decode inside the plugin, encode the answer, copy, free, decode;
+//! - `abi_in_process_request_encoded_once`: as above with the request
+//!   already encoded, as a host pays per plugin when it encodes a client once
+//!   for all its plugins (`PluginHandle::evaluate_encoded`);
 //! - `abi_loaded_library`: the release-built `libpraxis_fibromyalgia.so`
 //!   opened by the real host (`PluginRegistry` + `LoadedPlugin::evaluate`),
 //!   which also clones the client, validates and stamps the guidance;
@@ -95,6 +98,10 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("evaluate_24_sessions");
     group.bench_function("static_trait_call", |b| b.iter(|| plugin.evaluate(black_box(&input)).unwrap()));
     group.bench_function("abi_in_process", |b| b.iter(|| in_process.evaluate(black_box(&input)).unwrap()));
+    // What a host pays per plugin when it encodes a client once for all plugins.
+    group.bench_function("abi_in_process_request_encoded_once", |b| {
+        b.iter(|| in_process.evaluate_encoded(black_box(&request)).unwrap())
+    });
     group.bench_function("abi_loaded_library", |b| b.iter(|| loaded.evaluate(as_of, black_box(&client)).unwrap()));
     group.bench_function("json_round_trip", |b| {
         b.iter(|| {
