@@ -282,7 +282,7 @@ pub struct ConfigFile {
     pub schedule: ScheduleSection,
     /// `[rules]`: the host's own rule settings (safety screen, insurance).
     #[serde(default)]
-    pub rules: toml::Table,
+    pub rules: crate::world::HostRules,
 }
 
 /// A loaded, checked practice configuration.
@@ -448,6 +448,7 @@ impl PracticeConfig {
                 ));
             }
         }
+        file.rules.validate().map_err(|e| invalid("rules".into(), e.to_string()))?;
         if file.schedule.horizon_weeks == 0 || file.schedule.horizon_weeks > 52 {
             return Err(invalid("schedule.horizon_weeks".into(), "must be 1 to 52".into()));
         }
@@ -601,6 +602,10 @@ mod tests {
             Some("unknown field `referal_required`"),
         );
         check("[schedule]\nhorizon_weeks = 0\n", Some("must be 1 to 52"));
+        check("[rules]\nrecent_injury_days = 21\n", None);
+        check("[rules]\nrecent_injury_days = 0\n", Some("recent_injury_days 0 is outside"));
+        check("[rules]\nrecent_injury_dayz = 21\n", Some("unknown field `recent_injury_dayz`"));
+        check("[rules]\ninflammatory_conditions = [\"gout\"]\n", Some("`gout` is not a SNOMED CT code"));
         check("[practice]\nname = \"x\"\n", Some("duplicate key"));
     }
 
