@@ -186,6 +186,8 @@ struct Planner<'a> {
     massage_after: Vec<Option<Date>>,
     other_prev: Vec<Vec<Option<Date>>>,
     other_anchor: Vec<Vec<Date>>,
+    /// The first session of this demand is new or overdue: its window is one whole interval.
+    other_open: Vec<Vec<bool>>,
     massage_pending: Vec<Option<usize>>,
     items: Vec<Item>,
     out: ScheduleProposal,
@@ -377,6 +379,7 @@ impl<'a> Planner<'a> {
             massage_prev: clients.iter().map(|c| c.plan.massage.as_ref().and_then(|m| m.last)).collect(),
             other_prev: clients.iter().map(|c| c.plan.other.iter().map(|o| o.last).collect()).collect(),
             other_anchor: clients.iter().map(|c| vec![start; c.plan.other.len()]).collect(),
+            other_open: clients.iter().map(|c| vec![false; c.plan.other.len()]).collect(),
             massage_pending: vec![None; n_clients],
             prac_free,
             pracs,
@@ -518,8 +521,11 @@ impl<'a> Planner<'a> {
             }
             for i in 0..plan.other.len() {
                 let every = plan.other[i].every_days as i32;
-                let anchor = self.other_prev[c][i].map_or(self.start, |p| p.add_days(every)).max(self.start);
-                self.other_anchor[c][i] = anchor;
+                let next = self.other_prev[c][i].map(|p| p.add_days(every));
+                // New or overdue: the first session may fall anywhere in one interval from the start,
+                // and the sessions after it keep its rhythm.
+                self.other_open[c][i] = next.is_none_or(|d| d < self.start);
+                self.other_anchor[c][i] = next.unwrap_or(self.start).max(self.start);
                 self.push_other(c, i, 0);
             }
         }
@@ -567,7 +573,8 @@ impl<'a> Planner<'a> {
         if let Some(prev) = self.other_prev[c][i] {
             earliest = earliest.max(prev.add_days(every - tol));
         }
-        let latest = due.add_days(tol);
+        let latest =
+            if k == 0 && self.other_open[c][i] { due.add_days((every - 1).max(tol)) } else { due.add_days(tol) };
         self.items.push(Item {
             client: c,
             what: What::Other(i),
@@ -969,6 +976,9 @@ impl<'a> Planner<'a> {
             What::Other(d) => {
                 self.other_prev[c][d] = Some(date);
                 let k = self.items[i].k;
+                if k == 0 && self.other_open[c][d] {
+                    self.other_anchor[c][d] = date;
+                }
                 self.push_other(c, d, k + 1);
             }
         }
