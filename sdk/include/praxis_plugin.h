@@ -60,9 +60,12 @@
  *   number of `evaluate` / `schedule` calls. Those calls may come from several
  *   threads at once: they must not share mutable state without
  *   synchronisation. `set_logger` may be called again later (for example when
- *   a process loads the same file into a second registry): treat the newest
- *   logger as current, atomically. The log callback the host gives may be
- *   called from any thread, at any time after registration.
+ *   a process loads the same file into a second registry), possibly while
+ *   other calls run: store the logger atomically. The host keeps every
+ *   callback and `ctx` it registers valid for the life of the process, so a
+ *   plugin may keep the first one (as the Rust SDK does) or switch to the
+ *   newest (as examples/c-plugin does). The callback may be called from any
+ *   thread, at any time after registration.
  *
  * NO UNWINDING, NO EXIT
  *
