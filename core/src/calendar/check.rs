@@ -675,7 +675,7 @@ impl<'a> Checker<'a> {
     }
 
     fn intervals(&mut self, entries: &[Entry<'_>]) {
-        let mut by_client: HashMap<&str, Vec<(Date, Option<usize>, &Appointment)>> = HashMap::new();
+        let mut by_client: HashMap<&str, Vec<MassageAt<'_>>> = HashMap::new();
         for e in entries {
             if e.a.discipline == Discipline::Massage && e.a.adjunct.is_none() && e.a.class.is_none() {
                 by_client.entry(e.a.client.as_str()).or_default().push((e.a.start.date, e.proposed, e.a));
@@ -729,35 +729,39 @@ impl<'a> Checker<'a> {
 
     fn weeks(&mut self, entries: &[Entry<'_>]) {
         let rules = self.cal.rules;
-        // Visits of clients with fibromyalgia: (client, visit key) -> (date, start, first proposed index).
-        let mut visits: HashMap<(&str, String), (Date, i64, Option<usize>, &Appointment)> = HashMap::new();
+        // Visits of clients with fibromyalgia, by (client, visit key).
+        let mut visits: HashMap<(&str, String), VisitSpan<'_>> = HashMap::new();
         for (n, e) in entries.iter().enumerate() {
             if !self.plans.get(e.a.client.as_str()).is_some_and(|p| p.fibromyalgia) {
                 continue;
             }
             let key = e.a.visit.clone().unwrap_or_else(|| format!("#{n}"));
-            let v = visits.entry((e.a.client.as_str(), key)).or_insert((e.a.start.date, e.start, None, e.a));
-            if e.start < v.1 {
-                *v = (e.a.start.date, e.start, v.2, e.a);
+            let v = visits.entry((e.a.client.as_str(), key)).or_insert(VisitSpan {
+                date: e.a.start.date,
+                start: e.start,
+                proposed: None,
+            });
+            if e.start < v.start {
+                v.date = e.a.start.date;
+                v.start = e.start;
             }
             if let Some(i) = e.proposed
-                && v.2.is_none_or(|j| i < j)
+                && v.proposed.is_none_or(|(j, _)| i < j)
             {
-                v.2 = Some(i);
-                v.3 = e.a;
+                v.proposed = Some((i, e.a));
             }
         }
-        let mut list: Vec<_> = visits.into_iter().map(|((c, _), v)| (c, v)).collect();
+        let mut list: Vec<(&str, VisitSpan<'_>)> = visits.into_iter().map(|((c, _), v)| (c, v)).collect();
         // Booked visits hold their place; proposed ones queue by time.
-        list.sort_by_key(|(c, v)| (*c, v.2.is_some(), v.1, v.2));
+        list.sort_by_key(|(c, v)| (*c, v.proposed.is_some(), v.start, v.proposed.map(|p| p.0)));
         let mut per_week: HashMap<(&str, Date), u32> = HashMap::new();
         let mut per_day: HashMap<(&str, Date), u32> = HashMap::new();
-        for (client, (date, _, proposed, a)) in list {
+        for (client, VisitSpan { date, proposed, .. }) in list {
             let week = per_week.entry((client, date.week_start())).or_default();
             *week += 1;
             let day = per_day.entry((client, date)).or_default();
             *day += 1;
-            let Some(i) = proposed else { continue };
+            let Some((i, a)) = proposed else { continue };
             if *week > rules.weekly_cap {
                 self.flag(
                     i,
@@ -771,6 +775,17 @@ impl<'a> Checker<'a> {
             }
         }
     }
+}
+
+/// A massage of a client: its day, its index when proposed, the appointment.
+type MassageAt<'a> = (Date, Option<usize>, &'a Appointment);
+
+/// One visit of a client with fibromyalgia: its day, its first start, its first proposed appointment.
+#[derive(Clone, Copy)]
+struct VisitSpan<'a> {
+    date: Date,
+    start: i64,
+    proposed: Option<(usize, &'a Appointment)>,
 }
 
 fn describe(a: &Appointment) -> String {
