@@ -164,6 +164,9 @@ pub struct ClientArgs {
     /// The client consents to treatment and to the keeping of their health data (recorded today).
     #[arg(long)]
     pub consent: bool,
+    /// Print the saved record as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Parses `yoga:7` or `acupuncture:14:45`.
@@ -393,7 +396,7 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
             let mut client = Client::new(new_id(), name);
             apply(&practice, &mut client, args, today)?;
             practice.store.put_client_as_of(&client, today, &practice.actor).map_err(super::store_error)?;
-            if json {
+            if json || args.json {
                 print_json(&client)?;
             } else {
                 println!("saved client {} ({})", client.name, client.id);
@@ -457,7 +460,7 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
                 }
             }
             practice.store.put_client_as_of(&client, today, &practice.actor).map_err(super::store_error)?;
-            if json {
+            if json || args.json {
                 print_json(&client)?;
             } else {
                 println!("saved client {} ({})", client.name, client.id);
