@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 
 use praxis_sdk::abi::{PluginHandle, PluginTableV1};
 use praxis_sdk::{
-    Card, ClientSnapshot, Date, Guidance, Indicator, Manifest, PluginKind, ProtocolInput, ScheduleProposal,
-    ScheduleRequest, Settings,
+    Card, ClientSnapshot, Date, Guidance, Indicator, Manifest, PluginKind, ScheduleProposal, ScheduleRequest, Settings,
 };
 use sha2::{Digest, Sha256};
 
@@ -301,13 +300,32 @@ impl LoadedPlugin {
         let span = tracing::debug_span!("plugin.evaluate", plugin = %self.manifest.id, client = %client.id);
         let _enter = span.enter();
         let fail = |message: String| PluginFailure { plugin: self.manifest.id.clone(), message };
-        let mut client = client.clone();
-        if let Some(days) = self.manifest.history_days {
-            let since = as_of.add_days(-(days.min(i32::MAX as u32) as i32));
-            client.sessions.retain(|s| s.date >= since);
+        // Encode straight from the borrowed client; copy it only when the
+        // manifest asks for less history than the client has.
+        let trimmed;
+        let client = match self.manifest.history_days {
+            Some(days) => {
+                let since = as_of.add_days(-(days.min(i32::MAX as u32) as i32));
+                if client.sessions.iter().any(|s| s.date < since) {
+                    let mut c = client.clone();
+                    c.sessions.retain(|s| s.date >= since);
+                    trimmed = c;
+                    &trimmed
+                } else {
+                    client
+                }
+            }
+            None => client,
+        };
+        #[derive(serde::Serialize)]
+        struct Request<'a> {
+            as_of: Date,
+            client: &'a ClientSnapshot,
+            settings: &'a Settings,
         }
-        let input = ProtocolInput { as_of, client, settings: self.settings.clone() };
-        let mut guidance = self.handle.evaluate(&input).map_err(|e| fail(e.to_string()))?;
+        let request = serde_json::to_vec(&Request { as_of, client, settings: &self.settings })
+            .map_err(|e| fail(format!("could not encode the request: {e}")))?;
+        let mut guidance = self.handle.evaluate_encoded(&request).map_err(|e| fail(e.to_string()))?;
         guidance.validate().map_err(|e| fail(format!("invalid guidance: {e}")))?;
         for card in &mut guidance.cards {
             card.source.plugin = Some(self.manifest.id.clone());
