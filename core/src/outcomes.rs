@@ -276,7 +276,8 @@ impl OutcomesReport {
     /// A plain-text rendering.
     pub fn render_text(&self, condition_name: impl Fn(&str) -> String) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "Outcomes as of {} (per-week figures over the last {} weeks)", self.as_of, self.window_weeks);
+        let _ =
+            writeln!(s, "Outcomes as of {} (per-week figures over the last {} weeks)", self.as_of, self.window_weeks);
         let _ = writeln!(s);
         let _ = writeln!(
             s,
@@ -305,7 +306,11 @@ impl OutcomesReport {
             );
         }
         let _ = writeln!(s);
-        let _ = writeln!(s, "{:<24} {:>7} {:>7} {:>7} {:>12} {:>6}", "CONDITION", "CLIENTS", "BEFORE", "AFTER", "TREND/WEEK", "FLARES");
+        let _ = writeln!(
+            s,
+            "{:<24} {:>7} {:>7} {:>7} {:>12} {:>6}",
+            "CONDITION", "CLIENTS", "BEFORE", "AFTER", "TREND/WEEK", "FLARES"
+        );
         for c in &self.conditions {
             let name: String = condition_name(&c.condition).chars().take(24).collect();
             let _ = writeln!(
@@ -353,7 +358,12 @@ pub fn pain_chart_svg(outcome: &ClientOutcome) -> String {
         let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{tick}</text>"#, left - 6.0, y + 4.0);
     }
     if points.is_empty() {
-        let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">No pain scores recorded yet</text>"#, w / 2.0, h / 2.0);
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">No pain scores recorded yet</text>"#,
+            w / 2.0,
+            h / 2.0
+        );
         s.push_str("</svg>\n");
         return s;
     }
@@ -367,7 +377,11 @@ pub fn pain_chart_svg(outcome: &ClientOutcome) -> String {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let _ = writeln!(s, r##"<polyline fill="none" stroke="#c0392b" stroke-width="2" points="{}"/>"##, series(&|p| p.before));
+    let _ = writeln!(
+        s,
+        r##"<polyline fill="none" stroke="#c0392b" stroke-width="2" points="{}"/>"##,
+        series(&|p| p.before)
+    );
     let _ = writeln!(
         s,
         r##"<polyline fill="none" stroke="#2471a3" stroke-width="2" stroke-dasharray="6 4" points="{}"/>"##,
@@ -375,7 +389,12 @@ pub fn pain_chart_svg(outcome: &ClientOutcome) -> String {
     );
     for p in &points {
         if let Some(f) = p.follow_up {
-            let _ = writeln!(s, r##"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="#7d3c98"/>"##, x_of(p.date), y_of(f64::from(f)));
+            let _ = writeln!(
+                s,
+                r##"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="#7d3c98"/>"##,
+                x_of(p.date),
+                y_of(f64::from(f))
+            );
         }
         if p.flare {
             let _ = writeln!(
@@ -387,11 +406,38 @@ pub fn pain_chart_svg(outcome: &ClientOutcome) -> String {
         }
     }
     let _ = writeln!(s, r#"<text x="{left}" y="{:.1}">{first}</text>"#, h - bottom + 18.0);
-    let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#, w - right, h - bottom + 18.0, points[points.len() - 1].date);
+    let _ = writeln!(
+        s,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+        w - right,
+        h - bottom + 18.0,
+        points[points.len() - 1].date
+    );
     let legend_y = h - 12.0;
-    let _ = writeln!(s, r##"<line x1="{left}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#c0392b" stroke-width="2"/><text x="{:.1}" y="{legend_y}">before</text>"##, legend_y - 4.0, left + 24.0, legend_y - 4.0, left + 28.0);
-    let _ = writeln!(s, r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#2471a3" stroke-width="2" stroke-dasharray="6 4"/><text x="{:.1}" y="{legend_y}">after</text>"##, left + 90.0, legend_y - 4.0, left + 114.0, legend_y - 4.0, left + 118.0);
-    let _ = writeln!(s, r##"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="#7d3c98"/><text x="{:.1}" y="{legend_y}">follow-up (24-48 h)</text>"##, left + 176.0, legend_y - 4.0, left + 184.0);
+    let _ = writeln!(
+        s,
+        r##"<line x1="{left}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#c0392b" stroke-width="2"/><text x="{:.1}" y="{legend_y}">before</text>"##,
+        legend_y - 4.0,
+        left + 24.0,
+        legend_y - 4.0,
+        left + 28.0
+    );
+    let _ = writeln!(
+        s,
+        r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#2471a3" stroke-width="2" stroke-dasharray="6 4"/><text x="{:.1}" y="{legend_y}">after</text>"##,
+        left + 90.0,
+        legend_y - 4.0,
+        left + 114.0,
+        legend_y - 4.0,
+        left + 118.0
+    );
+    let _ = writeln!(
+        s,
+        r##"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="#7d3c98"/><text x="{:.1}" y="{legend_y}">follow-up (24-48 h)</text>"##,
+        left + 176.0,
+        legend_y - 4.0,
+        left + 184.0
+    );
     s.push_str("</svg>\n");
     s
 }
@@ -418,7 +464,12 @@ mod tests {
     }
 
     fn input(sessions: ClientBuilder) -> ClientInput {
-        ClientInput { snapshot: sessions.build(), name: "Ana".into(), medication: BTreeMap::new(), planned_per_week: Some(0.5) }
+        ClientInput {
+            snapshot: sessions.build(),
+            name: "Ana".into(),
+            medication: BTreeMap::new(),
+            planned_per_week: Some(0.5),
+        }
     }
 
     #[test]

@@ -341,23 +341,24 @@ pub fn demo(loc: &Locations, _args: &DemoArgs) -> Result<()> {
     }
 
     step(4, total, "recording an override with a reason (Hannah Clarke agreed to pay herself)");
-    if let Some(hannah) = clients.iter().find(|c| c.name == "Hannah Clarke") {
-        if let Some(card) = guidance
+    let hannah = clients.iter().find(|c| c.name == "Hannah Clarke");
+    let limit_card = hannah.and_then(|h| {
+        guidance
             .iter()
-            .find(|g| g.client == hannah.id)
+            .find(|g| g.client == h.id)
             .and_then(|g| g.cards.iter().find(|c| c.rule == "I2" && c.indicator == praxis_sdk::Indicator::Critical))
-        {
-            let ov = Override {
-                id: new_id(),
-                client: hannah.id.clone(),
-                rule: card.rule.clone(),
-                card_summary: card.summary.clone(),
-                reason: "client agreed to pay for sessions herself".into(),
-                at: DateTime::new(today, TimeOfDay::MIDNIGHT),
-                appointment: None,
-            };
-            practice.store.record_override(&ov, &practice.actor).map_err(super::store_error)?;
-        }
+    });
+    if let (Some(hannah), Some(card)) = (hannah, limit_card) {
+        let ov = Override {
+            id: new_id(),
+            client: hannah.id.clone(),
+            rule: card.rule.clone(),
+            card_summary: card.summary.clone(),
+            reason: "client agreed to pay for sessions herself".into(),
+            at: DateTime::new(today, TimeOfDay::MIDNIGHT),
+            appointment: None,
+        };
+        practice.store.record_override(&ov, &practice.actor).map_err(super::store_error)?;
     }
 
     step(5, total, "planning and booking the next 8 weeks");

@@ -265,12 +265,14 @@ pub fn summarize(plan: &Plan, names: &BTreeMap<String, String>) -> String {
         if a.adjunct.is_none() {
             *by_discipline.entry(a.discipline.to_string()).or_default() += 1;
         }
-        if let Some(v) = &a.visit {
-            if visits.insert(v.clone())
-                && plan.appointments.iter().any(|b| b.visit.as_ref() == Some(v) && b.adjunct.is_some())
-            {
-                bundled += 1;
-            }
+        if let Some(v) = &a.visit
+            && visits.insert((a.client.clone(), v.clone()))
+            && plan
+                .appointments
+                .iter()
+                .any(|b| b.client == a.client && b.visit.as_ref() == Some(v) && b.adjunct.is_some())
+        {
+            bundled += 1;
         }
     }
     let clients: BTreeSet<&str> = plan.appointments.iter().map(|a| a.client.as_str()).collect();
