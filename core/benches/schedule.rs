@@ -363,6 +363,66 @@ fn report(calendar: &Calendar, request: &ScheduleRequest, p: &ScheduleProposal) 
         share(bound),
         100.0 * met as f64 / bound.max(1) as f64
     );
+    // How much of each room kind's time the plan uses (individual sessions; classes count as the class's time).
+    for kind in [RoomKind::TreatmentRoom, RoomKind::AcupunctureRoom, RoomKind::Studio] {
+        let open: u64 = (0..DAYS as i32)
+            .map(|d| {
+                let day = start().add_days(d).weekday();
+                calendar
+                    .opening_hours
+                    .iter()
+                    .filter(|w| w.day == day)
+                    .map(|w| u64::from(w.end.minutes() - w.start.minutes()))
+                    .sum::<u64>()
+            })
+            .sum();
+        let rooms: Vec<&Room> = calendar.rooms.iter().filter(|r| r.kind == kind).collect();
+        let used: u64 = p
+            .appointments
+            .iter()
+            .filter(|a| a.class.is_none() && rooms.iter().any(|r| r.id == a.room))
+            .map(|a| u64::from(a.minutes))
+            .sum();
+        println!(
+            "  {kind:?}: {} room(s), individual sessions use {:.1} % of their open hours (one client per room at a time)",
+            rooms.len(),
+            100.0 * used as f64 / (open * rooms.len() as u64).max(1) as f64
+        );
+    }
+    // How much of each practitioner's working time (inside opening hours, leave excluded) the plan uses.
+    let mut line = String::from("  practitioners' working time used:");
+    for pr in &calendar.practitioners {
+        let work: u64 = (0..DAYS as i32)
+            .map(|d| start().add_days(d))
+            .filter(|d| !pr.time_off.iter().any(|r| r.contains(*d)))
+            .map(|d| {
+                u64::from(overlap(
+                    &minutes_in(&pr.availability, d.weekday()),
+                    &minutes_in(&calendar.opening_hours, d.weekday()),
+                ))
+            })
+            .sum();
+        let mut used: u64 = p
+            .appointments
+            .iter()
+            .filter(|a| a.practitioner == pr.id && a.class.is_none())
+            .map(|a| u64::from(a.minutes))
+            .sum();
+        let class_days =
+            (0..DAYS as i32).map(|d| start().add_days(d)).filter(|d| !pr.time_off.iter().any(|r| r.contains(*d)));
+        used += class_days
+            .map(|d| {
+                calendar
+                    .classes
+                    .iter()
+                    .filter(|c| c.practitioner == pr.id && c.day == d.weekday())
+                    .map(|c| u64::from(c.minutes))
+                    .sum::<u64>()
+            })
+            .sum::<u64>();
+        line.push_str(&format!(" {} {:.0} %", pr.id, 100.0 * used as f64 / work.max(1) as f64));
+    }
+    println!("{line}");
     // Why demand went unmet: how many reasons mention each cause (a reason can name several).
     for cause in [
         "weekly cap",
