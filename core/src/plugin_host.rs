@@ -389,8 +389,21 @@ pub struct PluginRegistry {
 
 /// Lowercase hex SHA-256 of a file.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
-    Ok(hex(&Sha256::digest(&bytes)))
+    sha256_reader(&std::fs::File::open(path)?)
+}
+
+fn sha256_reader(mut file: &std::fs::File) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -532,6 +545,8 @@ impl PluginRegistry {
         report: &mut PluginReport,
     ) -> Result<(), Refusal> {
         let path = &candidate.path;
+        // The file is hashed, then opened by path: plugin folders must be
+        // writable by the practice's administrator only (see ARCHITECTURE.md).
         let sha = sha256_file(path).map_err(|e| Refusal::Unreadable(e.to_string()))?;
         report.sha256 = Some(sha.clone());
         if candidate.origin != Origin::ExecutableFolder && !trusted.contains(&sha) {

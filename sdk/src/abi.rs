@@ -288,6 +288,11 @@ impl tracing::field::Visit for MessageVisitor {
 }
 
 impl tracing::Subscriber for Forwarder {
+    fn register_callsite(&self, _: &'static tracing::Metadata<'static>) -> tracing::subscriber::Interest {
+        // The host's level can change with a later `set_logger`: never let
+        // `tracing` cache a call site as off, ask `enabled` every time.
+        tracing::subscriber::Interest::sometimes()
+    }
     fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
         level_number(metadata.level()) <= HOST_MAX_LEVEL.load(Ordering::Relaxed)
     }
@@ -588,14 +593,14 @@ impl PluginHandle {
         unsafe { set_logger(Some(host_log_callback), ctx, level_number(&max_level)) };
     }
 
-    fn take(&self, status: i32, out: PraxisBuffer) -> Result<Vec<u8>, CallError> {
+    fn take(&self, entry: &'static str, status: i32, out: PraxisBuffer) -> Result<Vec<u8>, CallError> {
         let bytes = input_slice(out.ptr, out.len).to_vec();
         // SAFETY: `out` was written by this table's functions and is released once, here.
         unsafe { (self.table.free_buffer)(out) };
         if status == STATUS_OK {
             Ok(bytes)
         } else if status == STATUS_UNSUPPORTED {
-            Err(CallError::Unsupported("entry point"))
+            Err(CallError::Unsupported(entry))
         } else {
             Err(CallError::Plugin { status, message: String::from_utf8_lossy(&bytes).into_owned() })
         }
@@ -603,15 +608,15 @@ impl PluginHandle {
 
     /// Calls an entry point with raw request bytes; returns the raw answer.
     pub fn call_raw(&self, entry: Entry, input: &[u8]) -> Result<Vec<u8>, CallError> {
-        let f = match entry {
-            Entry::Evaluate => self.table.evaluate.ok_or(CallError::Unsupported("evaluate"))?,
-            Entry::Schedule => self.table.schedule.ok_or(CallError::Unsupported("schedule"))?,
+        let (name, f) = match entry {
+            Entry::Evaluate => ("evaluate", self.table.evaluate.ok_or(CallError::Unsupported("evaluate"))?),
+            Entry::Schedule => ("schedule", self.table.schedule.ok_or(CallError::Unsupported("schedule"))?),
         };
         let mut out = PraxisBuffer::EMPTY;
         // SAFETY: per the v1 contract `f` reads `input.len()` bytes at
         // `input.as_ptr()` during the call and writes one buffer to `out`.
         let status = unsafe { f(input.as_ptr(), input.len(), &mut out) };
-        self.take(status, out)
+        self.take(name, status, out)
     }
 
     /// The plugin's manifest, decoded and checked.
@@ -619,7 +624,7 @@ impl PluginHandle {
         let mut out = PraxisBuffer::EMPTY;
         // SAFETY: per the v1 contract `manifest` writes one buffer to `out`.
         let status = unsafe { (self.table.manifest)(&mut out) };
-        let bytes = self.take(status, out)?;
+        let bytes = self.take("manifest", status, out)?;
         let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| CallError::Malformed(e.to_string()))?;
         manifest.validate().map_err(CallError::Malformed)?;
         Ok(manifest)

@@ -135,6 +135,10 @@ impl Discipline {
 
     /// Parses a wire name; anything unknown becomes `Other` (lowercased, `_` for spaces).
     pub fn parse(s: &str) -> Discipline {
+        // The wire names themselves, without allocating (the common case).
+        if let Some(d) = Discipline::KNOWN.into_iter().find(|d| d.as_str() == s) {
+            return d;
+        }
         let norm = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
         Discipline::KNOWN.into_iter().find(|d| d.as_str() == norm).unwrap_or(Discipline::Other(norm))
     }
