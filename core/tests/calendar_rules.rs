@@ -8,7 +8,7 @@ mod support;
 use praxis_core::calendar::Constraint::{self, *};
 use praxis_core::calendar::{Calendar, CalendarRules};
 use praxis_sdk::abi::PluginHandle;
-use praxis_sdk::schedule::{Appointment, CarePlan, RoomKind, ScheduleProposal, ScheduleRequest};
+use praxis_sdk::schedule::{Appointment, CarePlan, GroupClass, RoomKind, ScheduleProposal, ScheduleRequest};
 use praxis_sdk::{Adjunct, Date, Discipline, Weekday};
 use support::*;
 
@@ -287,7 +287,16 @@ fn handle() -> PluginHandle {
 /// Plans `days` days from Monday 2026-11-23 through the ABI and asserts the
 /// host's checker finds nothing wrong with the proposal.
 fn planned(plans: Vec<CarePlan>, booked: Vec<Appointment>, days: u32) -> (ScheduleRequest, ScheduleProposal) {
-    let cal = calendar();
+    planned_in(calendar(), plans, booked, days)
+}
+
+/// [`planned`] in another practice.
+fn planned_in(
+    cal: Calendar,
+    plans: Vec<CarePlan>,
+    booked: Vec<Appointment>,
+    days: u32,
+) -> (ScheduleRequest, ScheduleProposal) {
     let req = request(&cal, days, plans, booked);
     let proposal = handle().schedule(&req).unwrap_or_else(|e| panic!("plugin failed: {e}"));
     let violations = cal.check(&req, &proposal.appointments);
@@ -431,6 +440,117 @@ fn plugin_prefers_fewer_trips() {
     // Back to back: one ends as the other starts.
     let (m0, a0) = (of(&p, &Massage)[0], of(&p, &Acupuncture)[0]);
     assert!(m0.end() == a0.start || a0.end() == m0.start, "{m0:?} {a0:?}");
+}
+
+/// The demo practice's shape: open Monday to Friday 09:00-17:00 and Saturday
+/// 09:00-13:00; `mass` gives massage on weekdays; `chen` teaches tai chi on
+/// Monday, Wednesday and Friday 09:00-17:00 and Saturday 09:00-13:00, and
+/// leads `taichi-sat` (Saturday 10:00-11:00, 12 places, studio `s1`).
+fn saturday_practice() -> Calendar {
+    let mut chen = practitioner("chen", &[TaiChi]);
+    chen.availability = [Weekday::Monday, Weekday::Wednesday, Weekday::Friday]
+        .into_iter()
+        .map(|d| window(d, "09:00", "17:00"))
+        .chain([window(Weekday::Saturday, "09:00", "13:00")])
+        .collect();
+    let mut mass = practitioner("mass", &[Massage]);
+    mass.availability = weekdays("09:00", "17:00");
+    let mut opening = weekdays("09:00", "17:00");
+    opening.push(window(Weekday::Saturday, "09:00", "13:00"));
+    Calendar::new(
+        "Europe/London",
+        opening,
+        vec![mass, chen],
+        vec![room("t1", RoomKind::TreatmentRoom, 1), room("s1", RoomKind::Studio, 12)],
+        vec![GroupClass {
+            id: "taichi-sat".into(),
+            name: "Saturday tai chi".into(),
+            discipline: TaiChi,
+            day: Weekday::Saturday,
+            start: "10:00".parse().unwrap(),
+            minutes: 60,
+            practitioner: "chen".into(),
+            room: "s1".into(),
+            capacity: 12,
+        }],
+        CalendarRules::default(),
+    )
+    .expect("the Saturday practice is valid")
+}
+
+/// A client free Monday to Saturday 09:00-19:00 with weekly tai chi (60
+/// minutes), and (`massage`) heat, massage and cold every 3-7 days, last on
+/// Sunday 2026-11-15: Grace Lee of the demo.
+fn tai_chi_client(massage: bool, fibromyalgia: bool) -> CarePlan {
+    let mut p = with_other(plan("c1"), TaiChi, 7, 60);
+    if massage {
+        p = heat_cold(with_massage(p, 3, 7, 60, Some("2026-11-15")));
+    }
+    p.fibromyalgia = fibromyalgia;
+    p.availability = Weekday::ALL[..6].iter().map(|&d| window(d, "09:00", "19:00")).collect();
+    p
+}
+
+#[test]
+fn plugin_saturday_class_each_week() {
+    /// Plans 8 weeks in the Saturday practice after `change`, checked by the
+    /// host; the client's tai chi must be exactly the class places on `weeks`
+    /// Saturdays from `first` on, and the unmet tai chi (due day, reason) as given.
+    fn check(
+        change: impl FnOnce(&mut Calendar, &mut Vec<Appointment>),
+        client: CarePlan,
+        (first, weeks): (&str, i32),
+        unmet: &[(&str, &str)],
+    ) {
+        let (mut cal, mut booked) = (saturday_practice(), Vec::new());
+        change(&mut cal, &mut booked);
+        let (_, p) = planned_in(cal, vec![client], booked, 56);
+        let sessions = of(&p, &TaiChi);
+        let got: Vec<(Date, Option<&str>)> = sessions.iter().map(|a| (a.start.date, a.class.as_deref())).collect();
+        let want: Vec<(Date, Option<&str>)> =
+            (0..weeks).map(|w| (date(first).add_days(7 * w), Some("taichi-sat"))).collect();
+        assert_eq!(got, want, "{:#?}", p.unmet);
+        let got: Vec<(String, &str)> =
+            p.unmet.iter().filter(|u| u.discipline == TaiChi).map(|u| (u.due.to_string(), u.reason.as_str())).collect();
+        let want: Vec<(String, &str)> = unmet.iter().map(|&(d, r)| (d.to_owned(), r)).collect();
+        assert_eq!(got, want);
+    }
+    let nothing = |_: &mut Calendar, _: &mut Vec<Appointment>| {};
+    // Massage every 3-7 days used to hold the tai chi back for the next massage
+    // day, past the Saturday class: no tai chi at all in 8 weeks.
+    check(nothing, tai_chi_client(true, false), ("2026-11-28", 8), &[]);
+    check(nothing, tai_chi_client(false, false), ("2026-11-28", 8), &[]);
+    check(nothing, tai_chi_client(true, true), ("2026-11-28", 8), &[]);
+    // One place, taken on the first Saturday, and a teacher free only for the
+    // class: every day of the first two windows is accounted for in the reason.
+    // The sessions keep the rhythm of the first due day (Monday 2026-11-23): the
+    // one due Monday 2027-01-18 is past the horizon and left to the next plan.
+    let first_full = |cal: &mut Calendar, booked: &mut Vec<Appointment>| {
+        cal.classes[0].capacity = 1;
+        cal.practitioners[1].availability = vec![window(Weekday::Saturday, "10:00", "11:00")];
+        let mut place = appt("c9", "chen", "s1", TaiChi, "2026-11-28T10:00", 60);
+        place.class = Some("taichi-sat".into());
+        booked.push(place);
+    };
+    check(
+        first_full,
+        tai_chi_client(true, false),
+        ("2026-12-05", 6),
+        &[
+            (
+                "2026-11-23",
+                "no slot from 2026-11-23 to 2026-11-29: 1 day the client is not available while the practice is \
+                 open (C3); 5 days no qualified practitioner was free while the client was (C3); 1 day the group \
+                 classes that fit were full (C3)",
+            ),
+            (
+                "2026-11-30",
+                "no slot from 2026-11-27 to 2026-12-03: 1 day the client is not available while the practice is \
+                 open (C3); 5 days no qualified practitioner was free while the client was (C3); 1 day the group \
+                 classes that fit were full (C3)",
+            ),
+        ],
+    );
 }
 
 #[test]

@@ -92,10 +92,11 @@ enum Fail {
     NoRoom,
     ClassFull,
     NoClass,
+    ClassLater,
     BookedMassageNear,
 }
 
-const FAIL_KINDS: usize = 9;
+const FAIL_KINDS: usize = 10;
 
 impl Fail {
     fn index(self) -> usize {
@@ -112,6 +113,9 @@ impl Fail {
             Fail::NoRoom => "no suitable room was free when practitioner and client were (C3)".to_owned(),
             Fail::ClassFull => "the group classes that fit were full (C3)".to_owned(),
             Fail::NoClass => "no group class of it ran that day and no individual session fit (C3)".to_owned(),
+            Fail::ClassLater => {
+                "no group class of it ran that day; it was kept for a class later in its window (C3)".to_owned()
+            }
             Fail::BookedMassageNear => "a massage booked later would follow too soon (C4)".to_owned(),
         }
     }
@@ -125,6 +129,7 @@ impl Fail {
         Fail::NoRoom,
         Fail::ClassFull,
         Fail::NoClass,
+        Fail::ClassLater,
         Fail::BookedMassageNear,
     ];
 }
@@ -144,6 +149,16 @@ struct Item {
     earliest: Date,
     latest: Date,
     fails: [u16; FAIL_KINDS],
+    /// Days of its window that passed without an attempt (it waited for the
+    /// client's massage, or opened during an earlier day's sweep), ascending.
+    skipped: Vec<usize>,
+    /// The first day of its window not yet tried or skipped.
+    next: usize,
+    /// The massage item it waits for, to share that visit's trip: on its
+    /// next attempt the day of that attempt goes first, then the skipped days.
+    wait_for: Option<usize>,
+    /// Tried at least once: it no longer waits for a massage.
+    tried: bool,
     done: bool,
 }
 
@@ -557,6 +572,10 @@ impl<'a> Planner<'a> {
             earliest,
             latest,
             fails: [0; FAIL_KINDS],
+            skipped: Vec::new(),
+            next: earliest.days_since(self.start) as usize,
+            wait_for: None,
+            tried: false,
             done: false,
         });
     }
@@ -583,6 +602,10 @@ impl<'a> Planner<'a> {
             earliest,
             latest,
             fails: [0; FAIL_KINDS],
+            skipped: Vec::new(),
+            next: earliest.days_since(self.start) as usize,
+            wait_for: None,
+            tried: false,
             done: false,
         });
     }
@@ -628,7 +651,8 @@ impl<'a> Planner<'a> {
                 (it.latest, rank, it.client, it.k)
             });
             let last_day = day + 1 == self.days;
-            for i in active {
+            for n in 0..active.len() {
+                let i = active[n];
                 if self.items[i].done {
                     continue;
                 }
@@ -639,44 +663,102 @@ impl<'a> Planner<'a> {
                     self.finish_unmet(i, Some(reason));
                     continue;
                 }
-                if self.waits(i, date) {
+                // Days of its window that passed before it opened (it was pushed during an earlier day).
+                let it = &mut self.items[i];
+                it.skipped.extend(it.next..day);
+                it.next = day + 1;
+                if let Some(m) = self.waits(i, day, date) {
+                    let it = &mut self.items[i];
+                    it.skipped.push(day);
+                    it.wait_for = Some(m);
                     continue;
                 }
-                match self.attempt(i, day, date) {
-                    Ok(()) => {}
-                    Err(fail) => {
-                        self.items[i].fails[fail.index()] += 1;
-                        if date >= self.items[i].latest || last_day {
-                            self.finish_unmet(i, None);
+                let placed = self.try_days(i, day);
+                if placed && self.items[i].what == What::Massage {
+                    // The sessions that waited for this massage and were passed over
+                    // today (they came first in the order) try today first, now.
+                    for &j in &active[..n] {
+                        let it = &self.items[j];
+                        if !it.done && it.wait_for == Some(i) && it.skipped.last() == Some(&day) {
+                            self.items[j].skipped.pop();
+                            if !self.try_days(j, day) && last_day {
+                                self.finish_unmet(j, None);
+                            }
                         }
                     }
                 }
+                if !placed && (date >= self.items[i].latest || last_day) {
+                    self.finish_unmet(i, None);
+                }
             }
         }
-        // Whatever is still open was never tried: report what fell due inside the horizon.
+        // Whatever is still open opened on the horizon's last day or was never
+        // reached: try the days of its window that passed, then report it.
         let mut i = 0;
         while i < self.items.len() {
             if !self.items[i].done {
-                self.finish_unmet(i, None);
+                let it = &mut self.items[i];
+                it.skipped.extend(it.next..self.days);
+                it.next = self.days;
+                it.wait_for = None;
+                if !self.try_days(i, self.days) {
+                    self.finish_unmet(i, None);
+                }
             }
             i += 1;
         }
     }
 
-    /// An item of a client without fibromyalgia waits for the client's next
-    /// massage when that may land inside its window, so both share a trip.
-    fn waits(&self, i: usize, date: Date) -> bool {
-        let it = &self.items[i];
-        if it.what == What::Massage || self.clients[it.client].plan.fibromyalgia || date >= it.latest {
-            return false;
-        }
-        match self.massage_pending[it.client] {
-            Some(m) => {
-                let m = &self.items[m];
-                !m.done && m.earliest > date && m.earliest <= it.latest
+    /// Tries item `i` on `day` (none when `day` is past the horizon) and on
+    /// the days of its window it skipped, counting each failure. A waiting
+    /// item tries `day` first (the day of the massage it waited for), any
+    /// other the skipped days first, in date order. Whether it was placed.
+    fn try_days(&mut self, i: usize, day: usize) -> bool {
+        let mut order = std::mem::take(&mut self.items[i].skipped);
+        if day < self.days {
+            if self.items[i].wait_for.is_some() {
+                order.insert(0, day);
+            } else {
+                order.push(day);
             }
-            None => false,
         }
+        self.items[i].wait_for = None;
+        self.items[i].tried = true;
+        for d in order {
+            let date = self.start.add_days(d as i32);
+            match self.attempt(i, d, date) {
+                Ok(()) => return true,
+                Err(fail) => self.items[i].fails[fail.index()] += 1,
+            }
+        }
+        false
+    }
+
+    /// The massage item that item `i` (of a client without fibromyalgia)
+    /// waits for today, so both share a trip: a wait starts when the client's
+    /// next massage cannot be today but may land inside the item's window, and
+    /// lasts until that massage is placed or given up, at most until the
+    /// item's last day. An item waits only before its first attempt, and not
+    /// when a group class in its window can take it (a class runs at its own
+    /// time, whatever the massage day).
+    fn waits(&self, i: usize, day: usize, date: Date) -> Option<usize> {
+        let it = &self.items[i];
+        if it.what == What::Massage || it.tried || self.clients[it.client].plan.fibromyalgia || date >= it.latest {
+            return None;
+        }
+        if let Some(m) = it.wait_for {
+            return (!self.items[m].done).then_some(m);
+        }
+        let m = self.massage_pending[it.client]?;
+        let massage = &self.items[m];
+        if massage.done || massage.earliest <= date || massage.earliest > it.latest {
+            return None;
+        }
+        let discipline = self.discipline(it);
+        let last = it.latest.min(self.end.add_days(-1));
+        let class_bound =
+            is_group(discipline) && self.s.prefer_classes && self.class_from(it.client, day, last, discipline);
+        (!class_bound).then_some(m)
     }
 
     fn finish_unmet(&mut self, i: usize, reason: Option<String>) {
@@ -785,9 +867,9 @@ impl<'a> Planner<'a> {
         let spot = if group && self.s.prefer_classes {
             let last = self.items[i].latest.min(self.end.add_days(-1));
             self.find_class(c, day, wd, discipline).or_else(|f1| {
-                if self.class_ahead(c, day, last, discipline) {
+                if self.class_from(c, day + 1, last, discipline) {
                     // A class later in the window may still take it: wait for it.
-                    return Err(f1);
+                    return Err(if f1 == Fail::NoClass { Fail::ClassLater } else { f1 });
                 }
                 self.find_individual(c, day, wd, discipline, total).map_err(|f2| worse(f1, f2))
             })
@@ -827,10 +909,10 @@ impl<'a> Planner<'a> {
         Err(fail)
     }
 
-    /// Whether a class of `discipline` after `day` and up to `last` could take the client.
-    fn class_ahead(&self, c: usize, day: usize, last: Date, discipline: &Discipline) -> bool {
+    /// Whether a class of `discipline` from `day` up to `last` could take the client.
+    fn class_from(&self, c: usize, day: usize, last: Date, discipline: &Discipline) -> bool {
         let Some(last_day) = self.day_of(last) else { return false };
-        (day + 1..=last_day).any(|d| {
+        (day..=last_day).any(|d| {
             let wd = self.start.add_days(d as i32).weekday().index();
             self.find_class(c, d, wd, discipline).is_ok()
         })
@@ -995,6 +1077,7 @@ fn worse(a: Fail, b: Fail) -> Fail {
         Fail::ClientBusy => 3,
         Fail::ClientUnavailable => 2,
         Fail::NoClass => 1,
+        Fail::ClassLater => 1,
         Fail::BookedMassageNear => 1,
         Fail::WeeklyCap => 1,
         Fail::SameDay => 0,

@@ -310,3 +310,43 @@ fn proposals_are_sorted_and_deterministic() {
     assert!(a.appointments.windows(2).all(|w| (w[0].start, &w[0].client) <= (w[1].start, &w[1].client)));
     assert!(a.unmet.windows(2).all(|w| (&w[0].client, w[0].due) <= (&w[1].client, w[1].due)));
 }
+
+#[test]
+fn waiting_for_a_massage_loses_no_day() {
+    /// Four weeks in the fixture practice plus an acupuncturist `a` who works
+    /// Monday, Wednesday and Friday and an acupuncture room: the acupuncture
+    /// days and the massage days as given, nothing unmet.
+    fn check(plan: CarePlan, acupuncture: &[&str], massage: &[&str]) {
+        let mut req = request(28, vec![plan]);
+        let mut a = prac("a", &[Discipline::Acupuncture]);
+        a.availability = [Weekday::Monday, Weekday::Wednesday, Weekday::Friday]
+            .into_iter()
+            .map(|d| window(d, "09:00", "17:00"))
+            .collect();
+        req.practitioners.push(a);
+        req.rooms.push(room("a1", RoomKind::AcupunctureRoom, 1));
+        let p = run(&req);
+        assert_eq!(starts(&p, &Discipline::Acupuncture), acupuncture, "{:#?}", p.unmet);
+        assert_eq!(starts(&p, &Discipline::Massage), massage);
+        assert!(p.unmet.is_empty(), "{:#?}", p.unmet);
+    }
+    let acupuncture = |p: CarePlan| other(p, Discipline::Acupuncture, 14);
+    check(acupuncture(client("c1")), &["2026-11-23T09:00", "2026-12-04T09:00"], &[]);
+    // Massage every 3-7 days lands on Mondays and Thursdays: the acupuncture
+    // used to wait from one massage to the next, past every Monday. It goes
+    // right after the Monday massages now, sharing their trips.
+    check(
+        acupuncture(massage(client("c1"), 3, 7, None)),
+        &["2026-11-23T09:30", "2026-12-07T09:30"],
+        &[
+            "2026-11-23T09:00",
+            "2026-11-26T09:00",
+            "2026-11-30T09:00",
+            "2026-12-03T09:00",
+            "2026-12-07T09:00",
+            "2026-12-10T09:00",
+            "2026-12-14T09:00",
+            "2026-12-17T09:00",
+        ],
+    );
+}
