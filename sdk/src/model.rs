@@ -278,6 +278,13 @@ pub enum AdverseEvent {
     Unknown,
 }
 
+impl AdverseEvent {
+    /// Whether nothing adverse happened.
+    pub fn is_none(&self) -> bool {
+        matches!(self, AdverseEvent::None)
+    }
+}
+
 /// Heat or cold applied as part of a visit (rules R4, C2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -304,10 +311,10 @@ pub struct SessionRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pressure: Option<Pressure>,
     /// Techniques used.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub techniques: Vec<String>,
     /// Regions worked.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<String>,
     /// Pain before, 0-10 (LOINC 72514-3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -318,11 +325,11 @@ pub struct SessionRecord {
     /// Pain at the 24-48 hour follow-up, 0-10, recorded later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up_pain: Option<u8>,
-    /// Adverse event, if any.
-    #[serde(default)]
+    /// Adverse event, if any (absent on the wire when none).
+    #[serde(default, skip_serializing_if = "AdverseEvent::is_none")]
     pub adverse_event: AdverseEvent,
     /// Heat and cold applied.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adjuncts: Vec<Adjunct>,
 }
 
