@@ -241,6 +241,15 @@ pub struct ScheduleSection {
     /// Planning horizon in weeks (default 8).
     #[serde(default = "eight")]
     pub horizon_weeks: u32,
+    /// Massage length when the protocols' guidance gives none (arthritis
+    /// rules, for example, set no length). Project default 30-60 minutes,
+    /// not from the sources.
+    #[serde(default = "massage_minutes")]
+    pub massage_minutes: praxis_sdk::Range,
+}
+
+fn massage_minutes() -> praxis_sdk::Range {
+    praxis_sdk::Range::new(30, 60)
 }
 
 fn eight() -> u32 {
@@ -249,7 +258,7 @@ fn eight() -> u32 {
 
 impl Default for ScheduleSection {
     fn default() -> Self {
-        ScheduleSection { horizon_weeks: 8 }
+        ScheduleSection { horizon_weeks: 8, massage_minutes: massage_minutes() }
     }
 }
 
@@ -452,6 +461,13 @@ impl PracticeConfig {
         if file.schedule.horizon_weeks == 0 || file.schedule.horizon_weeks > 52 {
             return Err(invalid("schedule.horizon_weeks".into(), "must be 1 to 52".into()));
         }
+        let m = file.schedule.massage_minutes;
+        if m.min < 5 || m.min > m.max || m.max > 240 {
+            return Err(invalid(
+                "schedule.massage_minutes".into(),
+                format!("{m} is not a range within 5-240 minutes: write {{ min = 30, max = 60 }}"),
+            ));
+        }
         Ok(PracticeConfig { path: path.to_path_buf(), data_dir, opening_hours, practitioners, rooms, classes, file })
     }
 
@@ -602,6 +618,9 @@ mod tests {
             Some("unknown field `referal_required`"),
         );
         check("[schedule]\nhorizon_weeks = 0\n", Some("must be 1 to 52"));
+        check("[schedule]\nmassage_minutes = { min = 45, max = 30 }\n", Some("`schedule.massage_minutes`"));
+        check("[schedule]\nmassage_minutes = { min = 30, max = 45 }\n", None);
+        check("[schedule]\nmassage_minutes = 30\n", Some("line 4, column 19"));
         check("[rules]\nrecent_injury_days = 21\n", None);
         check("[rules]\nrecent_injury_days = 0\n", Some("recent_injury_days 0 is outside"));
         check("[rules]\nrecent_injury_dayz = 21\n", Some("unknown field `recent_injury_dayz`"));

@@ -14,7 +14,7 @@ use praxis_core::calendar::{Calendar, CalendarRules, Review};
 use praxis_core::store::{self, AppointmentStatus, Override, new_id};
 use praxis_core::world::{ClientGuidance, OverrideGrant, check_booking};
 use praxis_sdk::schedule::{Appointment, CarePlan, DisciplineDemand, MassageDemand, Unmet};
-use praxis_sdk::{Date, DateTime, Discipline, Range, TimeOfDay, snomed};
+use praxis_sdk::{Date, DateTime, Discipline, TimeOfDay, snomed};
 use serde::{Deserialize, Serialize};
 
 use super::{Locations, Practice, bad, print_json, store_error, table};
@@ -190,7 +190,7 @@ pub fn make_plan(practice: &Practice, today: Date, weeks: u32, guidance: &[Clien
         let massage = match (rec.interval_days, g.hold.is_none()) {
             (Some(interval), true) => Some(MassageDemand {
                 interval_days: interval,
-                minutes: rec.minutes.unwrap_or(Range::new(30, 60)),
+                minutes: rec.minutes.unwrap_or(practice.config.file.schedule.massage_minutes),
                 before: rec.before.clone(),
                 after: rec.after.clone(),
                 last: last_of(&Discipline::Massage),
