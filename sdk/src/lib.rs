@@ -169,10 +169,18 @@ impl ProtocolInput {
     }
 }
 
-/// Decodes a settings map into a typed settings struct.
+/// Decodes a settings map into a typed settings struct. When it fails, the
+/// error names the key at fault (serde's own message does not): `setting
+/// `key` = value: what is wrong`.
 pub fn decode_settings<S: DeserializeOwned>(settings: &Settings) -> Result<S, PluginError> {
-    serde_json::from_value(serde_json::Value::Object(settings.clone()))
-        .map_err(|e| PluginError::BadSettings(e.to_string()))
+    let decode = |map: &Settings| serde_json::from_value::<S>(serde_json::Value::Object(map.clone()));
+    decode(settings).map_err(|whole| {
+        let culprit = settings.iter().find_map(|(key, value)| {
+            let alone: Settings = std::iter::once((key.clone(), value.clone())).collect();
+            decode(&alone).err().map(|e| format!("setting `{key}` = {value}: {e}"))
+        });
+        PluginError::BadSettings(culprit.unwrap_or_else(|| whole.to_string()))
+    })
 }
 
 /// What every plugin has: a manifest. Lifecycle hooks may be added here later

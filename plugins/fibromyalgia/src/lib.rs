@@ -240,21 +240,11 @@ fn check_count(key: &str, n: u32, example: u32) -> Result<(), PluginError> {
     Ok(())
 }
 
-/// Decodes settings; when serde refuses them, names the key at fault (serde's
-/// own message does not).
+/// Decodes settings (the SDK names the key at fault) and says where to fix them.
 fn decode_naming_key<S: DeserializeOwned>(settings: &Settings) -> Result<S, PluginError> {
-    decode_settings::<S>(settings).map_err(|whole| {
-        let culprit = settings.iter().find_map(|(key, value)| {
-            let alone: Settings = std::iter::once((key.clone(), value.clone())).collect();
-            match decode_settings::<S>(&alone) {
-                Err(PluginError::BadSettings(m)) => Some(format!("setting `{key}` = {value}: {m}")),
-                _ => None,
-            }
-        });
-        match (culprit, whole) {
-            (Some(message), _) | (None, PluginError::BadSettings(message)) => bad(message),
-            (None, other) => other,
-        }
+    decode_settings::<S>(settings).map_err(|e| match e {
+        PluginError::BadSettings(message) => bad(message),
+        other => other,
     })
 }
 
