@@ -623,7 +623,17 @@ fn every_change_is_in_the_audit_log_with_who_and_what() {
 // ----- opening: lock, versions, corruption -----
 
 fn raw_sled(dir: &std::path::Path) -> sled::Db {
-    sled::Config::new().path(dir).segment_size(SLED_SEGMENT_SIZE).open().unwrap()
+    // sled lets go of its file lock a moment after the last handle drops.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match sled::Config::new().path(dir).segment_size(SLED_SEGMENT_SIZE).open() {
+            Ok(db) => return db,
+            Err(e) if std::time::Instant::now() < deadline && e.to_string().contains("could not acquire lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("opening the store with raw sled: {e}"),
+        }
+    }
 }
 
 #[test]

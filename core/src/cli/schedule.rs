@@ -111,20 +111,6 @@ fn calendar(practice: &Practice, settings: &praxis_sdk::Settings) -> Result<Cale
     .map_err(|e| super::BadInput(format!("config {}: {e}", c.path.display())).into())
 }
 
-fn to_sdk(a: &store::Appointment) -> Appointment {
-    Appointment {
-        client: a.client.clone(),
-        practitioner: a.practitioner.clone(),
-        room: a.room.clone(),
-        discipline: a.discipline.clone(),
-        start: a.start,
-        minutes: a.minutes,
-        visit: a.visit.clone(),
-        adjunct: a.adjunct,
-        class: a.class.clone(),
-    }
-}
-
 /// Pending overrides: for each (client, rule), the latest override is not yet tied to an appointment.
 fn pending_overrides(practice: &Practice, client: &str) -> Result<Vec<Override>> {
     let mut latest: BTreeMap<String, Override> = BTreeMap::new();
@@ -155,7 +141,7 @@ pub fn make_plan(practice: &Practice, today: Date, weeks: u32, guidance: &[Clien
         .map_err(store_error)?
         .iter()
         .filter(|a| a.status == AppointmentStatus::Booked)
-        .map(to_sdk)
+        .map(store::Appointment::plain)
         .collect();
 
     let clients = practice.store.clients().map_err(store_error)?;
@@ -359,21 +345,10 @@ fn book_plan(practice: &Practice, plan: &Plan) -> Result<Vec<store::Appointment>
     let records: Vec<store::Appointment> = plan
         .appointments
         .iter()
-        .map(|a| store::Appointment {
-            id: new_id(),
-            client: a.client.clone(),
-            practitioner: a.practitioner.clone(),
-            room: a.room.clone(),
-            discipline: a.discipline.clone(),
-            start: a.start,
-            minutes: a.minutes,
-            status: AppointmentStatus::Booked,
-            visit: a
-                .visit
-                .as_ref()
-                .map(|v| visit_ids.entry((a.client.clone(), v.clone())).or_insert_with(new_id).clone()),
-            adjunct: a.adjunct,
-            class: a.class.clone(),
+        .map(|a| {
+            let visit =
+                a.visit.as_ref().map(|v| visit_ids.entry((a.client.clone(), v.clone())).or_insert_with(new_id).clone());
+            store::Appointment::booked(a, visit)
         })
         .collect();
     practice.store.book(&records, &practice.actor).map_err(store_error)?;

@@ -236,6 +236,9 @@ fn local_today() -> Date {
     Date::from_ymd(i32::from(now.year()), now.month() as u32, now.day() as u32).unwrap_or_default()
 }
 
+/// How long [`Store::open`] waits for a store that is being closed.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
 impl Store {
     /// Opens (or creates) the store in `dir` with the default options,
     /// migrating an older schema and finishing or undoing an interrupted import.
@@ -246,11 +249,22 @@ impl Store {
     /// Opens (or creates) the store in `dir`.
     pub fn open_with(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
-        let db = sled::Config::new()
-            .path(dir)
-            .segment_size(SLED_SEGMENT_SIZE)
-            .open()
-            .map_err(|e| StoreError::from_sled(e, dir))?;
+        // sled releases its file lock when its background threads let go of
+        // the database, a moment after the last handle is dropped: a store
+        // closed just now (in this process or one that is exiting) is waited
+        // for briefly before it counts as in use.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match sled::Config::new().path(dir).segment_size(SLED_SEGMENT_SIZE).open() {
+                Ok(db) => break db,
+                Err(e) => match StoreError::from_sled(e, dir) {
+                    StoreError::InUse { .. } if std::time::Instant::now() < deadline => {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    other => return Err(other),
+                },
+            }
+        };
         let found = migrate::check_version(&db, dir)?;
         let trees = T::ALL
             .into_iter()

@@ -373,6 +373,40 @@ pub struct Appointment {
     pub class: Option<String>,
 }
 
+impl Appointment {
+    /// A booked appointment from a scheduler's (or the front desk's) plain one, with a new id.
+    pub fn booked(a: &praxis_sdk::Appointment, visit: Option<String>) -> Appointment {
+        Appointment {
+            id: new_id(),
+            client: a.client.clone(),
+            practitioner: a.practitioner.clone(),
+            room: a.room.clone(),
+            discipline: a.discipline.clone(),
+            start: a.start,
+            minutes: a.minutes,
+            status: AppointmentStatus::Booked,
+            visit,
+            adjunct: a.adjunct,
+            class: a.class.clone(),
+        }
+    }
+
+    /// The appointment as the calendar, the world and the scheduler plugins see it.
+    pub fn plain(&self) -> praxis_sdk::Appointment {
+        praxis_sdk::Appointment {
+            client: self.client.clone(),
+            practitioner: self.practitioner.clone(),
+            room: self.room.clone(),
+            discipline: self.discipline.clone(),
+            start: self.start,
+            minutes: self.minutes,
+            visit: self.visit.clone(),
+            adjunct: self.adjunct,
+            class: self.class.clone(),
+        }
+    }
+}
+
 /// A practitioner's override of a critical card, with the reason (rule
 /// vocabulary: `critical` means "do not book or treat without a recorded
 /// override reason"). Overrides are never changed or removed.

@@ -307,17 +307,7 @@ impl ClinicWorld {
                 if a.status != AppointmentStatus::Booked {
                     continue;
                 }
-                appointments.push(Appointment {
-                    client: a.client,
-                    practitioner: a.practitioner,
-                    room: a.room,
-                    discipline: a.discipline,
-                    start: a.start,
-                    minutes: a.minutes,
-                    visit: a.visit,
-                    adjunct: None,
-                    class: None,
-                });
+                appointments.push(a.plain());
             }
         }
         self.set_calendar(store.practitioners()?, store.rooms()?, appointments);
