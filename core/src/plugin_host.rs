@@ -242,8 +242,9 @@ impl PluginFailure {
     }
 }
 
-/// One loaded plugin.
-#[derive(Debug)]
+/// One loaded plugin. Cloning it copies its description and shares the
+/// loaded library (which is never unloaded).
+#[derive(Debug, Clone)]
 pub struct LoadedPlugin {
     manifest: Manifest,
     handle: PluginHandle,
@@ -381,7 +382,7 @@ pub struct PluginReport {
 }
 
 /// The loaded plugins, and what was refused.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct PluginRegistry {
     plugins: Vec<LoadedPlugin>,
     reports: Vec<PluginReport>,

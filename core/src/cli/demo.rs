@@ -317,7 +317,7 @@ pub fn demo(loc: &Locations, _args: &DemoArgs) -> Result<()> {
     let clients = seed(&practice, today)?;
 
     step(3, total, "loading plugins through the ABI and evaluating every client");
-    let registry = super::load_plugins(&practice.config);
+    let registry = practice.plugins();
     let loaded: Vec<String> = registry
         .protocols()
         .chain(registry.scheduler())

@@ -10,7 +10,7 @@ use praxis_core::store::{MedicationUse, Override, new_id};
 use praxis_core::world::{ClientGuidance, ClinicWorld, evaluate_client};
 use praxis_sdk::{Date, DateTime, Indicator};
 
-use super::{Locations, load_plugins};
+use super::Locations;
 use super::{Practice, bad, print_json, store_error};
 
 #[derive(Debug, Args)]
@@ -30,8 +30,7 @@ pub struct GuidanceArgs {
 
 /// Guidance for every client of the practice, through the clinic world.
 pub fn all_guidance(practice: &Practice, as_of: Date) -> Result<Vec<ClientGuidance>> {
-    let registry = load_plugins(&practice.config);
-    let mut world = ClinicWorld::new(registry, practice.config.file.rules.clone(), as_of);
+    let mut world = ClinicWorld::new(practice.plugins().clone(), practice.config.file.rules.clone(), as_of);
     world.hydrate(practice.store.snapshots().map_err(store_error)?);
     let stats = world.evaluate();
     tracing::info!(clients = stats.clients, plugin_calls = stats.plugin_calls, "evaluated the clinic");
@@ -50,9 +49,8 @@ pub fn guidance(loc: &Locations, args: &GuidanceArgs) -> Result<()> {
             return bad("name a client (id, id prefix or full name), or pass --all");
         };
         let client = practice.find_client(key)?;
-        let registry = load_plugins(&practice.config);
         let snapshot = practice.store.snapshot(&client.id).map_err(store_error)?;
-        vec![evaluate_client(&registry, &practice.config.file.rules, as_of, &snapshot)]
+        vec![evaluate_client(practice.plugins(), &practice.config.file.rules, as_of, &snapshot)]
     };
     if args.json {
         return if args.all { print_json(&list) } else { print_json(&list[0]) };
@@ -91,9 +89,8 @@ pub fn override_card(loc: &Locations, args: &OverrideArgs) -> Result<()> {
     let practice = Practice::open(loc)?;
     let as_of = args.as_of.unwrap_or_else(|| practice.today());
     let client = practice.find_client(&args.client)?;
-    let registry = load_plugins(&practice.config);
     let snapshot = practice.store.snapshot(&client.id).map_err(store_error)?;
-    let g = evaluate_client(&registry, &practice.config.file.rules, as_of, &snapshot);
+    let g = evaluate_client(practice.plugins(), &practice.config.file.rules, as_of, &snapshot);
     let rule = args.rule.trim();
     let blocking: Vec<_> =
         g.cards.iter().filter(|c| c.indicator == Indicator::Critical && c.rule.eq_ignore_ascii_case(rule)).collect();
@@ -174,7 +171,7 @@ pub fn outcomes_report(
         Some(key) => vec![practice.find_client(key)?],
         None => practice.store.clients().map_err(store_error)?,
     };
-    let registry = load_plugins(&practice.config);
+    let registry = practice.plugins();
     let mut inputs = Vec::new();
     for client in &clients {
         let snapshot = practice.store.snapshot(&client.id).map_err(store_error)?;
@@ -193,7 +190,7 @@ pub fn outcomes_report(
                 ))
             })
             .collect();
-        let g = evaluate_client(&registry, &practice.config.file.rules, as_of, &snapshot);
+        let g = evaluate_client(registry, &practice.config.file.rules, as_of, &snapshot);
         let planned_per_week = g
             .recommendation
             .interval_days

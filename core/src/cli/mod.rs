@@ -125,6 +125,7 @@ pub struct Practice {
     pub config: PracticeConfig,
     pub store: Store,
     pub actor: String,
+    plugins: std::cell::OnceCell<PluginRegistry>,
 }
 
 /// Maps store errors: what the user gave wrong is exit code 2, the rest 1.
@@ -154,7 +155,7 @@ impl Practice {
         let config = loc.load_config()?;
         let dir = config.store_dir();
         let store = Store::open(&dir).map_err(store_error)?;
-        Ok(Practice { config, store, actor: loc.actor.clone() })
+        Ok(Practice { config, store, actor: loc.actor.clone(), plugins: std::cell::OnceCell::new() })
     }
 
     fn sync_calendar(&self) -> Result<()> {
@@ -171,6 +172,11 @@ impl Practice {
             }
         }
         Ok(())
+    }
+
+    /// The practice's plugins, loaded on first use, once per command.
+    pub fn plugins(&self) -> &PluginRegistry {
+        self.plugins.get_or_init(|| load_plugins(&self.config))
     }
 
     /// Today in the practice's time zone.

@@ -124,8 +124,7 @@ fn pending_overrides(practice: &Practice, client: &str) -> Result<Vec<Override>>
 
 /// Makes the plan (without saving or booking it).
 pub fn make_plan(practice: &Practice, today: Date, weeks: u32, guidance: &[ClientGuidance]) -> Result<Plan> {
-    let registry = super::load_plugins(&practice.config);
-    let Some(scheduler) = registry.scheduler() else {
+    let Some(scheduler) = practice.plugins().scheduler() else {
         return Err(anyhow::anyhow!(
             "no scheduler plugin is loaded: the combined-therapy plugin is built with `cargo build --release` next to the praxis binary (see `praxis plugins list`)"
         ));
