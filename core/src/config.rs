@@ -42,6 +42,8 @@ pub enum ConfigError {
     Invalid {
         /// The file.
         path: PathBuf,
+        /// The line of the key at fault (1-based), when it can be found.
+        line: Option<usize>,
         /// The key at fault, such as `practitioners[1].disciplines`.
         key: String,
         /// What is wrong.
@@ -54,7 +56,12 @@ impl fmt::Display for ConfigError {
         match self {
             ConfigError::Read { path, error } => write!(f, "cannot read config {}: {error}", path.display()),
             ConfigError::Parse { path, message } => write!(f, "config {}: {}", path.display(), message.trim_end()),
-            ConfigError::Invalid { path, key, message } => write!(f, "config {}: `{key}`: {message}", path.display()),
+            ConfigError::Invalid { path, line: Some(line), key, message } => {
+                write!(f, "config {}, line {line}: `{key}`: {message}", path.display())
+            }
+            ConfigError::Invalid { path, line: None, key, message } => {
+                write!(f, "config {}: `{key}`: {message}", path.display())
+            }
         }
     }
 }
@@ -326,7 +333,12 @@ impl PracticeConfig {
     pub fn parse(text: &str, path: &Path, data_override: Option<&Path>) -> Result<PracticeConfig, ConfigError> {
         let file: ConfigFile = toml::from_str(text)
             .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
-        let invalid = |key: String, message: String| ConfigError::Invalid { path: path.to_path_buf(), key, message };
+        let invalid = |key: String, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: line_of(text, &key),
+            key,
+            message,
+        };
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let data_dir = match (data_override, &file.practice.data_dir) {
             (Some(d), _) => d.to_path_buf(),
@@ -500,6 +512,35 @@ impl PracticeConfig {
     }
 }
 
+/// The 1-based line of a key path such as `practitioners[1].disciplines` or
+/// `hours.monday` in TOML text: the deepest part of the path that is found.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let doc = toml_edit::Document::parse(text.to_owned()).ok()?;
+    let mut table: &dyn toml_edit::TableLike = doc.as_table();
+    let mut offset = None;
+    for segment in key.split('.') {
+        let (name, index) = match segment.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (segment, None),
+        };
+        let Some((k, item)) = table.get_key_value(name) else { break };
+        offset = k.span().or_else(|| item.span()).map(|r| r.start).or(offset);
+        match (index, item) {
+            (Some(i), toml_edit::Item::ArrayOfTables(list)) => {
+                let Some(t) = list.get(i) else { break };
+                offset = t.span().map(|r| r.start).or(offset);
+                table = t;
+            }
+            (None, item) => match item.as_table_like() {
+                Some(t) => table = t,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    offset.map(|o| text[..o.min(text.len())].matches('\n').count() + 1)
+}
+
 fn check_id(id: &str) -> Result<(), String> {
     let ok = !id.is_empty()
         && id.len() <= 64
@@ -574,7 +615,10 @@ mod tests {
     fn good_and_bad_configs() {
         check("", None);
         check("[hours]\nmonday = \"08:00-18:00\"\nsaturday = [\"09:00-12:00\", \"13:00-15:00\"]\n", None);
-        check("[hours]\nmonday = \"18:00-08:00\"\n", Some("`hours.monday`: `18:00-08:00` ends before it starts"));
+        check(
+            "[hours]\nmonday = \"18:00-08:00\"\n",
+            Some("line 4: `hours.monday`: `18:00-08:00` ends before it starts"),
+        );
         check("[hours]\nmoonday = \"08:00-18:00\"\n", Some("`hours.moonday`"));
         check("[hours]\nmonday = \"8-6\"\n", Some("is not a time span"));
         check("colour = \"blue\"\n", Some("unknown field `colour`"));
@@ -591,7 +635,7 @@ mod tests {
         );
         check(
             "[[practitioners]]\nid = \"a\"\nname = \"A\"\ndisciplines = [\"massage\"]\n[[practitioners]]\nid = \"a\"\nname = \"B\"\ndisciplines = [\"yoga\"]\n",
-            Some("practitioner id `a` is used twice"),
+            Some("line 8: `practitioners[1].id`: practitioner id `a` is used twice"),
         );
         check(
             "[[practitioners]]\nid = \"a b\"\nname = \"A\"\ndisciplines = [\"massage\"]\n",
@@ -599,7 +643,7 @@ mod tests {
         );
         check(
             "[[practitioners]]\nid = \"a\"\nname = \"A\"\ndisciplines = [\"massage\"]\navailability = { monday = \"09:00-17:00\" }\ntime_off = [{ from = \"2026-12-31\", to = \"2026-12-24\" }]\n",
-            Some("`practitioners[0].time_off[0]`: `from` is after `to`"),
+            Some("line 8: `practitioners[0].time_off[0]`: `from` is after `to`"),
         );
         check(
             "[[practitioners]]\nid = \"a\"\nname = \"A\"\ndisciplines = [\"yoga\"]\n[[rooms]]\nid = \"s\"\nkind = \"studio\"\ncapacity = 8\n[[classes]]\nid = \"y\"\ndiscipline = \"yoga\"\nday = \"tuesday\"\nstart = \"18:00\"\nminutes = 60\npractitioner = \"a\"\nroom = \"s\"\ncapacity = 10\n",
