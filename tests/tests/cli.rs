@@ -372,6 +372,28 @@ fn bad_config_names_file_line_and_key() {
 }
 
 #[test]
+fn praxis_data_and_praxis_config_work_like_the_flags() {
+    let p = Practice::new();
+    p.ok(&["init"]);
+    p.ok(&["client", "add", "--name", "Env Client"]);
+    let run = |vars: &[(&str, &std::path::Path)]| {
+        let mut cmd = Command::new(&artifacts().praxis_bin);
+        cmd.args(["client", "list", "--json"]).env_remove("PRAXIS_DATA").env_remove("PRAXIS_CONFIG");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let by_data = run(&[("PRAXIS_DATA", &p.data())]);
+    assert_eq!(by_data[0]["name"], "Env Client");
+    let config = p.data().join("praxis.toml");
+    let by_config = run(&[("PRAXIS_CONFIG", &config)]);
+    assert_eq!(by_config, by_data, "the config's folder is the data folder by default");
+}
+
+#[test]
 fn no_practice_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(&artifacts().praxis_bin)

@@ -62,7 +62,7 @@ fn list(loc: &Locations, json: bool) -> Result<()> {
         return Ok(());
     }
     let rows: Vec<Vec<String>> = reports.iter().map(row).collect();
-    print!("{}", table(&["ID", "VERSION", "KINDS", "ABI", "STATUS", "SHA-256", "FILE"], &rows));
+    print!("{}", table(&["ID", "NAME", "VERSION", "KINDS", "ABI", "STATUS", "SHA-256", "FILE"], &rows));
     for r in reports.iter().filter(|r| r.reason.is_some()) {
         println!("\n{}: refused: {}", r.path, r.reason.as_deref().unwrap_or_default());
     }
@@ -72,6 +72,7 @@ fn list(loc: &Locations, json: bool) -> Result<()> {
 fn row(r: &PluginReport) -> Vec<String> {
     vec![
         r.id.clone().unwrap_or_else(|| "-".into()),
+        r.name.clone().unwrap_or_else(|| "-".into()),
         r.version.clone().unwrap_or_else(|| "-".into()),
         if r.kinds.is_empty() { "-".into() } else { r.kinds.join(",") },
         r.abi.clone().unwrap_or_else(|| "-".into()),
