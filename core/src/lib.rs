@@ -10,5 +10,7 @@ pub mod calendar;
 pub mod config;
 pub mod outcomes;
 pub mod plugin_host;
+pub mod server;
+pub mod service;
 pub mod store;
 pub mod world;
