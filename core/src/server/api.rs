@@ -242,6 +242,7 @@ async fn list_clients(
 #[utoipa::path(post, path = "/api/v1/clients", request_body = ClientChanges, responses(
     (status = 201, description = "The saved client", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -269,6 +270,7 @@ async fn get_client(State(state): State<AppState>, _who: Authenticated, Path(id)
 #[utoipa::path(patch, path = "/api/v1/clients/{id}", params(("id" = String, Path, description = "Client id")), request_body = ClientChanges, responses(
     (status = 200, description = "The saved client", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -306,6 +308,7 @@ async fn get_intake(State(state): State<AppState>, _who: Authenticated, Path(id)
 #[utoipa::path(put, path = "/api/v1/clients/{id}/intake", params(("id" = String, Path, description = "Client id")), request_body = IntakeInput, responses(
     (status = 200, description = "The saved intake", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -375,6 +378,7 @@ async fn all_guidance(
 #[utoipa::path(post, path = "/api/v1/clients/{id}/overrides", params(("id" = String, Path, description = "Client id")), request_body = OverrideInput, responses(
     (status = 201, description = "The override", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -418,6 +422,7 @@ async fn list_sessions(
 #[utoipa::path(post, path = "/api/v1/clients/{id}/sessions", params(("id" = String, Path, description = "Client id")), request_body = SessionInput, responses(
     (status = 201, description = "The saved session", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -449,6 +454,7 @@ pub struct FollowUpInput {
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/follow-up", params(("id" = String, Path, description = "Session id")), request_body = FollowUpInput, responses(
     (status = 200, description = "The saved session", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -557,6 +563,7 @@ async fn export(State(state): State<AppState>, _who: Authenticated) -> ApiResult
 #[utoipa::path(post, path = "/api/v1/import", request_body(content = serde_json::Value, description = "An export document (see `praxis schema`)"), responses(
     (status = 200, description = "What was imported", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
