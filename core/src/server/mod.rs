@@ -29,6 +29,7 @@
 
 pub mod api;
 pub mod socket;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -61,7 +62,7 @@ const _: () = {
 
 /// The whole HTTP application of `praxis serve`.
 pub fn router(service: Arc<PracticeService>, tls: bool) -> axum::Router {
-    api::routes().with_state(AppState { service, tls })
+    api::routes().merge(web::routes()).with_state(AppState { service, tls })
 }
 
 /// An RFC 9457 problem document.

@@ -39,6 +39,7 @@ pub mod auth;
 pub mod input;
 pub mod protocol;
 pub mod users;
+pub mod workspace;
 
 use std::collections::BTreeMap;
 use std::fmt;
