@@ -2,6 +2,7 @@
 
 mod data;
 mod demo;
+mod generate;
 mod guidance;
 mod plugins;
 mod practice;
@@ -87,6 +88,9 @@ pub enum Command {
     Schema,
     /// Run a demo clinic in a new folder: a dozen clients, guidance, an 8-week schedule, outcomes.
     Demo(demo::DemoArgs),
+    /// Write a synthetic practice export at clinic scale (for benchmarks), deterministic with a seed.
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
     /// Serve the practice: the JSON API for the whole team, and this command line beside it.
     Serve(serve::ServeArgs),
     /// API tokens: create one (shown once), list them, revoke one.
@@ -315,6 +319,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Schedule(cmd) => schedule::run(&loc, cmd),
         Command::Demo(args) => demo::demo(&loc, args),
         Command::Serve(args) => serve::serve(&loc, args),
+        Command::Generate(args) => generate::generate(&loc, args),
         Command::Token(cmd) => serve::token(&loc, cmd),
         Command::Config(cmd) => serve::config(&loc, cmd),
         Command::User(cmd) => serve::user(&loc, cmd),
