@@ -392,7 +392,12 @@ pub fn demo(loc: &Locations, _args: &DemoArgs) -> Result<()> {
     println!("  praxis --data {d} report outcomes --client \"Lena Fischer\"");
     println!("(with cargo: cargo run --release -- --data {d} client list)");
     println!("\nserve it to the whole team (the command line keeps working beside it):");
+    println!("  praxis --data {d} user add owner --name \"Clinic Owner\" --role owner   # asks for a password");
     println!("  praxis --data {d} serve                       # http://{}/", praxis_core::server::DEFAULT_LISTEN);
+    println!(
+        "then open the workspace at http://{}/ and log in (add staff with `user add LOGIN --role therapist --practitioner ana` or `--role front-desk`)",
+        praxis_core::server::DEFAULT_LISTEN
+    );
     println!("  praxis --data {d} token create front-desk     # prints an API token, once");
     println!("  curl -H \"Authorization: Bearer TOKEN\" http://{}/api/v1/clients", praxis_core::server::DEFAULT_LISTEN);
     if !missing.is_empty() {

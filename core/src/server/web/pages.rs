@@ -76,7 +76,10 @@ fn see_other(to: &str) -> Response {
 }
 
 fn long_date(d: Date) -> String {
-    format!("{} {d}", d.weekday().as_str())
+    let day = d.weekday().as_str();
+    let mut chars = day.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or(' ');
+    format!("{first}{} {d}", chars.as_str())
 }
 
 // ----- login -----
@@ -244,7 +247,12 @@ pub(super) async fn today(State(state): State<AppState>, staff: Staff) -> PageRe
                 time: a.start.time.to_string(),
                 client_id: a.client.clone(),
                 client_name: name.clone(),
-                what: format!("{} · {} min{}", a.discipline, a.minutes, if a.class.is_some() { " · class" } else { "" }),
+                what: format!(
+                    "{} · {} min{}",
+                    a.discipline,
+                    a.minutes,
+                    if a.class.is_some() { " · class" } else { "" }
+                ),
                 practitioner: a.practitioner.clone(),
                 room: a.room.clone(),
                 hold: None,
@@ -408,7 +416,11 @@ fn list(text: &str) -> Vec<String> {
     text.split([',', '\n']).map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
-pub(super) async fn register(State(state): State<AppState>, staff: Staff, Form(form): Form<RegisterForm>) -> PageResult {
+pub(super) async fn register(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<RegisterForm>,
+) -> PageResult {
     staff.check_csrf(&form.csrf)?;
     let mut errors = BTreeMap::new();
     let name = form.name.trim();
@@ -713,12 +725,8 @@ async fn chart_page(
             format!("none {} · less {} · as usual {} · more {}", m.none, m.less, m.as_usual, m.more)
         })
         .unwrap_or_default();
-    let flare_ids: BTreeSet<String> = record
-        .sessions
-        .iter()
-        .filter(|s| s.record().is_flare())
-        .map(|s| s.id.clone())
-        .collect();
+    let flare_ids: BTreeSet<String> =
+        record.sessions.iter().filter(|s| s.record().is_flare()).map(|s| s.id.clone()).collect();
     let config = state.service.config();
     let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render_with(
@@ -732,7 +740,14 @@ async fn chart_page(
             conditions: c
                 .conditions
                 .iter()
-                .map(|x| format!("{} ({:?}{})", x.name, x.status, x.since.map(|d| format!(", since {d}")).unwrap_or_default()))
+                .map(|x| {
+                    format!(
+                        "{} ({:?}{})",
+                        x.name,
+                        x.status,
+                        x.since.map(|d| format!(", since {d}")).unwrap_or_default()
+                    )
+                })
                 .collect(),
             red_flags: c
                 .red_flags
@@ -881,7 +896,11 @@ pub(super) async fn record_session(
     }
     let input = SessionInput {
         practitioner: form.practitioner.trim().to_owned(),
-        discipline: if form.discipline.trim().is_empty() { "massage".into() } else { form.discipline.trim().to_owned() },
+        discipline: if form.discipline.trim().is_empty() {
+            "massage".into()
+        } else {
+            form.discipline.trim().to_owned()
+        },
         date,
         time,
         minutes,
@@ -1025,7 +1044,10 @@ pub(super) async fn follow_up(
 ) -> PageResult {
     staff.check_csrf(&form.csrf)?;
     let Ok(pain) = form.pain.trim().parse::<u8>() else {
-        return Err(PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "Give the follow-up pain as a whole number from 0 to 10."));
+        return Err(PageError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Give the follow-up pain as a whole number from 0 to 10.",
+        ));
     };
     let actor = staff.actor.clone();
     let (session, name) = blocking(&state, move |s| {
@@ -1128,8 +1150,9 @@ pub(super) async fn calendar(
         }
         minutes[i] += u32::from(a.minutes);
         let step = match a.adjunct {
-            Some(adj) => format!(" ({adj:?})").to_lowercase(),
-            None => String::new(),
+            Some(praxis_sdk::Adjunct::HeatBefore) => " (heat before)",
+            Some(praxis_sdk::Adjunct::ColdAfter) => " (cold after)",
+            _ => "",
         };
         let name = names.get(&a.client).cloned().unwrap_or_default();
         rows[i].days[day].push(format!("{} {name}: {}{step}", a.start.time, a.discipline));
