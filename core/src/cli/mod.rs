@@ -3,6 +3,7 @@
 mod data;
 mod demo;
 mod guidance;
+mod interop;
 mod plugins;
 mod practice;
 mod schedule;
@@ -80,6 +81,9 @@ pub enum Command {
     Import(data::ImportArgs),
     /// Print the JSON Schema of the export format.
     Schema,
+    /// Calendar feed tokens: create (or replace) and revoke a practitioner's secret feed URL token.
+    #[command(subcommand)]
+    FeedToken(interop::FeedTokenCommand),
     /// Run a demo clinic in a new folder: a dozen clients, guidance, an 8-week schedule, outcomes.
     Demo(demo::DemoArgs),
 }
@@ -257,6 +261,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Export(args) => data::export(&loc, args),
         Command::Import(args) => data::import(&loc, args),
         Command::Schema => data::schema(),
+        Command::FeedToken(cmd) => interop::feed_token(&loc, cmd),
         Command::Schedule(cmd) => schedule::run(&loc, cmd),
         Command::Demo(args) => demo::demo(&loc, args),
     }
