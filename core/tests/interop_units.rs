@@ -35,7 +35,9 @@ fn text_is_escaped_and_lines_fold_at_75_octets() {
     check("two\nlines", "two\\nlines");
     check("crlf\r\nend", "crlf\\nend");
 
-    for line in ["x".repeat(74), "x".repeat(75), "x".repeat(76), "é".repeat(100), format!("SUMMARY:{}", "ü€".repeat(60))] {
+    for line in
+        ["x".repeat(74), "x".repeat(75), "x".repeat(76), "é".repeat(100), format!("SUMMARY:{}", "ü€".repeat(60))]
+    {
         let folded = ics::fold_line(&line);
         assert!(folded.ends_with("\r\n"));
         for (i, part) in folded.trim_end_matches("\r\n").split("\r\n").enumerate() {
@@ -61,7 +63,10 @@ fn vtimezone_has_the_observance_in_force_and_each_transition_of_the_span() {
     assert_eq!(lines, expected);
 
     let utc = ics::vtimezone(&jiff::tz::TimeZone::UTC, from, to).join("\n");
-    assert!(utc.contains("TZID:UTC\nBEGIN:STANDARD\nDTSTART:19700101T000000\nTZOFFSETFROM:+0000\nTZOFFSETTO:+0000"), "{utc}");
+    assert!(
+        utc.contains("TZID:UTC\nBEGIN:STANDARD\nDTSTART:19700101T000000\nTZOFFSETFROM:+0000\nTZOFFSETTO:+0000"),
+        "{utc}"
+    );
 }
 
 /// A store with one practitioner, one room and a client, for booking.
@@ -168,7 +173,10 @@ fn feed_events_rise_in_sequence_with_every_change_and_stay_when_cancelled() {
         client_names: praxis_core::config::ClientNames::Initials,
     };
     let conf = ics::confirmation(&single.id, "Riverside Clinic", &input).unwrap();
-    assert!(conf.contains("SUMMARY:Massage at Riverside Clinic") && conf.contains("LOCATION:Treatment room 1"), "{conf}");
+    assert!(
+        conf.contains("SUMMARY:Massage at Riverside Clinic") && conf.contains("LOCATION:Treatment room 1"),
+        "{conf}"
+    );
     assert_eq!(conf.matches("BEGIN:VEVENT").count(), 1);
     assert!(matches!(ics::confirmation("nope", "x", &input), Err(InteropError::NotFound { .. })));
 }
@@ -247,16 +255,30 @@ fn fhir_import_refuses_bad_input_naming_the_place() {
     check(r#"{"resourceType":"Patient"}"#, "Patient\" is not `Bundle`");
     check(r#"{"resourceType":"Bundle","entry":{}}"#, "bundle.entry: is not a list");
     check(&bundle(json!([{ "fullUrl": "x" }])), "entry[0]: has no `resource`");
-    check(&bundle(json!([condition("Patient/ghost", "203082005", json!({}))])), "`Patient/ghost` is no Patient of this Bundle");
-    check(&bundle(json!([patient("p1"), condition("Patient/p2", "203082005", json!({}))])), "entry[1].resource.subject.reference");
+    check(
+        &bundle(json!([condition("Patient/ghost", "203082005", json!({}))])),
+        "`Patient/ghost` is no Patient of this Bundle",
+    );
+    check(
+        &bundle(json!([patient("p1"), condition("Patient/p2", "203082005", json!({}))])),
+        "entry[1].resource.subject.reference",
+    );
     check(&bundle(json!([{ "resource": { "resourceType": "Patient", "name": [] } }])), "needs a name");
-    let bad_dob = json!([{ "resource": { "resourceType": "Patient", "name": [{ "text": "A B" }], "birthDate": "1970-13-40" } }]);
+    let bad_dob =
+        json!([{ "resource": { "resourceType": "Patient", "name": [{ "text": "A B" }], "birthDate": "1970-13-40" } }]);
     check(&bundle(bad_dob), "entry[0].resource.birthDate: `1970-13-40` is not a FHIR date");
-    let future = json!([{ "resource": { "resourceType": "Patient", "name": [{ "text": "A B" }], "birthDate": "2099-01-01" } }]);
+    let future =
+        json!([{ "resource": { "resourceType": "Patient", "name": [{ "text": "A B" }], "birthDate": "2099-01-01" } }]);
     check(&bundle(future), "in the future");
-    check(&bundle(json!([patient("p1"), condition("Patient/p1", "203082005", json!({ "onsetDateTime": "yesterday" }))])), "onsetDateTime");
+    check(
+        &bundle(json!([patient("p1"), condition("Patient/p1", "203082005", json!({ "onsetDateTime": "yesterday" }))])),
+        "onsetDateTime",
+    );
     let status = json!({ "clinicalStatus": { "coding": [{ "code": "sleeping" }] } });
-    check(&bundle(json!([patient("p1"), condition("Patient/p1", "203082005", status)])), "`sleeping` is not a clinical status");
+    check(
+        &bundle(json!([patient("p1"), condition("Patient/p1", "203082005", status)])),
+        "`sleeping` is not a clinical status",
+    );
     check(&bundle(json!([patient("p1"), pain("Patient/p1", json!(11))])), "11 is not a pain score");
     check(&bundle(json!([patient("p1"), pain("Patient/p1", json!(-1))])), "-1 is not a pain score");
     check(&bundle(json!([patient("p1"), pain("Patient/p1", json!(2.5))])), "2.5 is not a pain score");
@@ -363,11 +385,18 @@ fn references_resolve_and_pain_scores_are_told_apart() {
     for r in all {
         assert!(urls.contains(&r), "{r} does not resolve");
     }
-    let obs: Vec<&Value> =
-        b["entry"].as_array().unwrap().iter().map(|e| &e["resource"]).filter(|r| r["resourceType"] == "Observation").collect();
+    let obs: Vec<&Value> = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Observation")
+        .collect();
     let timing: Vec<(String, i64)> = obs
         .iter()
-        .map(|o| (o["category"][1]["coding"][0]["code"].as_str().unwrap().to_owned(), o["valueInteger"].as_i64().unwrap()))
+        .map(|o| {
+            (o["category"][1]["coding"][0]["code"].as_str().unwrap().to_owned(), o["valueInteger"].as_i64().unwrap())
+        })
         .collect();
     assert_eq!(timing, vec![("before".into(), 6), ("after".into(), 4), ("follow-up".into(), 3)]);
     assert_eq!(obs[0]["effectiveDateTime"], "2026-11-20T09:00:00+01:00");
@@ -390,159 +419,9 @@ fn references_resolve_and_pain_scores_are_told_apart() {
 // ----- CDS Hooks -----
 
 /// A JSON Schema written from the CDS Hooks 2.0 specification
-/// (https://cds-hooks.hl7.org/2.0/), each rule with its section.
+/// (https://cds-hooks.hl7.org/2.0/), each definition with its section in `$comment`.
 fn cds_schema() -> Value {
-    json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$defs": {
-            // "Discovery" > "Response": an object with a `services` array; each
-            // service: hook, description and id REQUIRED, title RECOMMENDED,
-            // prefetch OPTIONAL (key/value pairs of FHIR query strings).
-            "discovery": {
-                "type": "object", "required": ["services"],
-                "properties": { "services": { "type": "array", "items": {
-                    "type": "object", "required": ["hook", "description", "id"],
-                    "properties": {
-                        "hook": { "type": "string", "minLength": 1 },
-                        "title": { "type": "string", "minLength": 1 },
-                        "description": { "type": "string", "minLength": 1 },
-                        "id": { "type": "string", "minLength": 1 },
-                        "prefetch": { "type": "object", "minProperties": 1,
-                            "additionalProperties": { "type": "string", "minLength": 1 } },
-                        "usageRequirements": { "type": "string" }
-                    },
-                    "additionalProperties": false
-                } } }
-            },
-            // "Calling a CDS Service" > "HTTP Request": hook, hookInstance and
-            // context REQUIRED; fhirServer REQUIRED if fhirAuthorization is given;
-            // prefetch OPTIONAL object. "patient-view" / "appointment-book" hook
-            // pages: context.userId and context.patientId REQUIRED;
-            // appointment-book's context.appointments REQUIRED (a Bundle).
-            "request": {
-                "type": "object", "required": ["hook", "hookInstance", "context"],
-                "properties": {
-                    "hook": { "enum": ["patient-view", "appointment-book"] },
-                    "hookInstance": { "type": "string", "format": "uuid" },
-                    "fhirServer": { "type": "string", "format": "uri" },
-                    "fhirAuthorization": { "type": "object",
-                        "required": ["access_token", "token_type", "expires_in", "scope", "subject"] },
-                    "context": { "type": "object", "required": ["userId", "patientId"],
-                        "properties": {
-                            "userId": { "type": "string", "minLength": 1 },
-                            "patientId": { "type": "string", "minLength": 1 },
-                            "appointments": { "type": "object", "required": ["resourceType"],
-                                "properties": { "resourceType": { "const": "Bundle" } } }
-                        } },
-                    "prefetch": { "type": "object" }
-                },
-                "dependentRequired": { "fhirAuthorization": ["fhirServer"] },
-                "if": { "properties": { "hook": { "const": "appointment-book" } } },
-                "then": { "properties": { "context": { "required": ["appointments"] } } }
-            },
-            // "CDS Service Response" > "HTTP Response": `cards` REQUIRED (may be
-            // empty), `systemActions` OPTIONAL.
-            "response": {
-                "type": "object", "required": ["cards"],
-                "properties": {
-                    "cards": { "type": "array", "items": { "$ref": "#/$defs/card" } },
-                    "systemActions": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/action" } }
-                },
-                "additionalProperties": false
-            },
-            // "Card Attributes": summary, indicator, source REQUIRED; summary
-            // "<140-character"; indicator info | warning | critical; if suggestions
-            // are present, selectionBehavior MUST be (at-most-one | any);
-            // "Null and empty JSON elements": no empty strings or arrays;
-            // "Extensions": an `extension` object.
-            "card": {
-                "type": "object", "required": ["summary", "indicator", "source"],
-                "properties": {
-                    "uuid": { "type": "string", "minLength": 1 },
-                    "summary": { "type": "string", "minLength": 1, "maxLength": 139 },
-                    "detail": { "type": "string", "minLength": 1 },
-                    "indicator": { "enum": ["info", "warning", "critical"] },
-                    "source": { "$ref": "#/$defs/source" },
-                    "suggestions": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/suggestion" } },
-                    "selectionBehavior": { "enum": ["at-most-one", "any"] },
-                    // "Reasons for rejecting a card": Codings with a display.
-                    "overrideReasons": { "type": "array", "minItems": 1,
-                        "items": { "allOf": [{ "$ref": "#/$defs/coding" }, { "required": ["display"] }] } },
-                    "links": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/link" } },
-                    "extension": { "type": "object", "minProperties": 1 }
-                },
-                "dependentRequired": { "suggestions": ["selectionBehavior"] },
-                "additionalProperties": false
-            },
-            // "Source": label REQUIRED; url, icon absolute URLs; topic a Coding.
-            "source": {
-                "type": "object", "required": ["label"],
-                "properties": {
-                    "label": { "type": "string", "minLength": 1 },
-                    "url": { "type": "string", "format": "uri" },
-                    "icon": { "type": "string", "format": "uri" },
-                    "topic": { "$ref": "#/$defs/coding" }
-                },
-                "additionalProperties": false
-            },
-            // "Suggestion": label REQUIRED; uuid, isRecommended, actions OPTIONAL.
-            "suggestion": {
-                "type": "object", "required": ["label"],
-                "properties": {
-                    "label": { "type": "string", "minLength": 1 },
-                    "uuid": { "type": "string", "minLength": 1 },
-                    "isRecommended": { "type": "boolean" },
-                    "actions": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/action" } }
-                },
-                "additionalProperties": false
-            },
-            // "Action": type (create | update | delete) and description REQUIRED;
-            // resource SHALL be given for create and update.
-            "action": {
-                "type": "object", "required": ["type", "description"],
-                "properties": {
-                    "type": { "enum": ["create", "update", "delete"] },
-                    "description": { "type": "string", "minLength": 1 },
-                    "resource": { "type": "object" },
-                    "resourceId": { "type": "string" }
-                },
-                "if": { "properties": { "type": { "enum": ["create", "update"] } } },
-                "then": { "required": ["resource"] }
-            },
-            // "Link": label, url, type (absolute | smart) REQUIRED.
-            "link": {
-                "type": "object", "required": ["label", "url", "type"],
-                "properties": {
-                    "label": { "type": "string" }, "url": { "type": "string", "format": "uri" },
-                    "type": { "enum": ["absolute", "smart"] }, "appContext": { "type": "string" }
-                }
-            },
-            // "Coding": code and system REQUIRED, display OPTIONAL (REQUIRED for override reasons).
-            "coding": {
-                "type": "object", "required": ["code", "system"],
-                "properties": {
-                    "code": { "type": "string", "minLength": 1 },
-                    "system": { "type": "string", "minLength": 1 },
-                    "display": { "type": "string", "minLength": 1 }
-                }
-            },
-            // "Feedback": card, outcome (accepted | overridden), outcomeTimestamp
-            // REQUIRED; acceptedSuggestions REQUIRED for accepted.
-            "feedback": {
-                "type": "object", "required": ["feedback"],
-                "properties": { "feedback": { "type": "array", "items": {
-                    "type": "object", "required": ["card", "outcome", "outcomeTimestamp"],
-                    "properties": {
-                        "card": { "type": "string" }, "outcome": { "enum": ["accepted", "overridden"] },
-                        "acceptedSuggestions": { "type": "array", "items": { "type": "object", "required": ["id"] } },
-                        "overrideReason": { "type": "object" }, "outcomeTimestamp": { "type": "string" }
-                    },
-                    "if": { "properties": { "outcome": { "const": "accepted" } } },
-                    "then": { "required": ["acceptedSuggestions"] }
-                } } }
-            }
-        }
-    })
+    serde_json::from_str(include_str!("interop/cds-hooks-2.0.schema.json")).expect("the schema is JSON")
 }
 
 fn validator(def: &str) -> jsonschema::Validator {
@@ -586,20 +465,24 @@ fn discovery_cards_and_feedback_follow_the_specification() {
     assert!(g.rules().contains(&"S1") && g.rules().contains(&"S3"), "{:?}", g.rules());
     let view = cds::response(Hook::PatientView, Some(&g), &[], &options);
     assert_valid("response", &view);
-    let rules: Vec<&str> = view["cards"].as_array().unwrap().iter().map(|c| c["extension"]["praxis-rule"].as_str().unwrap()).collect();
+    let rules: Vec<&str> =
+        view["cards"].as_array().unwrap().iter().map(|c| c["extension"]["praxis-rule"].as_str().unwrap()).collect();
     assert_eq!(rules, g.rules(), "the same cards as `praxis guidance`, in order");
     let s1 = &view["cards"][0];
     assert_eq!(s1["indicator"], "critical");
     assert_eq!(s1["source"]["url"], "https://praxis.test/rules#s1");
     assert!(s1["overrideReasons"][0]["system"].is_string() && s1["overrideReasons"][0]["display"].is_string());
-    let uuids: std::collections::HashSet<&str> = view["cards"].as_array().unwrap().iter().map(|c| c["uuid"].as_str().unwrap()).collect();
+    let uuids: std::collections::HashSet<&str> =
+        view["cards"].as_array().unwrap().iter().map(|c| c["uuid"].as_str().unwrap()).collect();
     assert_eq!(uuids.len(), g.cards.len(), "one uuid per card");
 
     let book = cds::response(Hook::AppointmentBook, Some(&g), &[], &options);
     assert_valid("response", &book);
-    let book_rules: Vec<&str> = book["cards"].as_array().unwrap().iter().map(|c| c["extension"]["praxis-rule"].as_str().unwrap()).collect();
+    let book_rules: Vec<&str> =
+        book["cards"].as_array().unwrap().iter().map(|c| c["extension"]["praxis-rule"].as_str().unwrap()).collect();
     assert_eq!(book_rules, ["S1"], "critical cards only, when booking is refused");
-    let overridden = cds::response(Hook::AppointmentBook, Some(&g), &[OverrideGrant::new("S1", "provider-cleared")], &options);
+    let overridden =
+        cds::response(Hook::AppointmentBook, Some(&g), &[OverrideGrant::new("S1", "provider-cleared")], &options);
     assert_eq!(overridden, json!({ "cards": [] }), "nothing to say when the client may be booked");
     let unknown = cds::response(Hook::PatientView, None, &[], &options);
     assert_valid("response", &unknown);
@@ -613,7 +496,9 @@ fn discovery_cards_and_feedback_follow_the_specification() {
     no_behaviour["suggestions"] = json!([{ "label": "a" }]);
     no_behaviour.as_object_mut().unwrap().remove("selectionBehavior");
     assert!(!validator("card").is_valid(&no_behaviour), "suggestions need selectionBehavior");
-    assert!(!validator("card").is_valid(&json!({ "summary": "s", "indicator": "hard-stop", "source": { "label": "x" } })));
+    assert!(
+        !validator("card").is_valid(&json!({ "summary": "s", "indicator": "hard-stop", "source": { "label": "x" } }))
+    );
 
     let feedback = json!({ "feedback": [
         { "card": "c1", "outcome": "accepted", "acceptedSuggestions": [{ "id": "s1" }], "outcomeTimestamp": "2026-12-01T10:00:00Z" },
@@ -631,9 +516,18 @@ fn discovery_cards_and_feedback_follow_the_specification() {
     assert_eq!(audited[0].key, "c1");
     for (body, expected) in [
         (json!({}), "feedback: is required"),
-        (json!({ "feedback": [{ "card": "c", "outcome": "maybe", "outcomeTimestamp": "2026-12-01T10:00:00Z" }] }), "neither"),
-        (json!({ "feedback": [{ "card": "c", "outcome": "accepted", "outcomeTimestamp": "2026-12-01T10:00:00Z" }] }), "acceptedSuggestions"),
-        (json!({ "feedback": [{ "card": "c", "outcome": "overridden", "outcomeTimestamp": "noon" }] }), "not an ISO 8601"),
+        (
+            json!({ "feedback": [{ "card": "c", "outcome": "maybe", "outcomeTimestamp": "2026-12-01T10:00:00Z" }] }),
+            "neither",
+        ),
+        (
+            json!({ "feedback": [{ "card": "c", "outcome": "accepted", "outcomeTimestamp": "2026-12-01T10:00:00Z" }] }),
+            "acceptedSuggestions",
+        ),
+        (
+            json!({ "feedback": [{ "card": "c", "outcome": "overridden", "outcomeTimestamp": "noon" }] }),
+            "not an ISO 8601",
+        ),
     ] {
         let e = cds::parse_feedback(cds::PATIENT_VIEW_ID, body.to_string().as_bytes()).unwrap_err();
         assert!(e.to_string().contains(expected), "{e}");
@@ -647,14 +541,20 @@ fn requests_are_checked_like_the_schema_checks_them() {
         "prefetch": { "patient": { "resourceType": "Patient", "id": "1288992" } } });
     assert_valid("request", &ok_view);
     let r = cds::parse_request(cds::PATIENT_VIEW_ID, ok_view.to_string().as_bytes()).unwrap();
-    assert_eq!((r.hook, r.patient_id.as_str(), r.user_id.as_deref()), (Hook::PatientView, "1288992", Some("Practitioner/example")));
+    assert_eq!(
+        (r.hook, r.patient_id.as_str(), r.user_id.as_deref()),
+        (Hook::PatientView, "1288992", Some("Practitioner/example"))
+    );
     assert!(r.prefetch.is_some());
     let ok_book = json!({ "hook": "appointment-book", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2eb",
         "context": { "userId": "Practitioner/example", "patientId": "1288992",
             "appointments": { "resourceType": "Bundle", "type": "collection", "entry": [
                 { "resource": { "resourceType": "Appointment", "status": "proposed" } }] } } });
     assert_valid("request", &ok_book);
-    assert_eq!(cds::parse_request(cds::APPOINTMENT_BOOK_ID, ok_book.to_string().as_bytes()).unwrap().appointments.len(), 1);
+    assert_eq!(
+        cds::parse_request(cds::APPOINTMENT_BOOK_ID, ok_book.to_string().as_bytes()).unwrap().appointments.len(),
+        1
+    );
 
     #[track_caller]
     fn check(service: &str, body: &str, expected: &str, schema_refuses: bool) {
@@ -670,16 +570,61 @@ fn requests_are_checked_like_the_schema_checks_them() {
     check("nope", "{}", "no CDS service `nope`", false);
     check(view, "{", "not JSON", false);
     check(view, "[]", "is not a JSON object", true);
-    check(view, r#"{"hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u","patientId":"p"}}"#, "hook: is required", true);
-    check(view, r#"{"hook":"appointment-book","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u","patientId":"p"}}"#, "is not `patient-view`", true);
-    check(view, r#"{"hook":"patient-view","hookInstance":"not-a-uuid","context":{"userId":"u","patientId":"p"}}"#, "is not a UUID", true);
-    check(view, r#"{"hook":"patient-view","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"}"#, "context: is required", true);
-    check(view, r#"{"hook":"patient-view","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u"}}"#, "context.patientId", true);
-    check(view, r#"{"hook":"patient-view","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u","patientId":"p"},"fhirAuthorization":{"access_token":"t","token_type":"Bearer","expires_in":300,"scope":"s","subject":"x"}}"#, "fhirServer", true);
-    check(view, r#"{"hook":"patient-view","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u","patientId":"p"},"prefetch":[]}"#, "prefetch: is not an object", true);
+    check(
+        view,
+        r#"{"hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u","patientId":"p"}}"#,
+        "hook: is required",
+        true,
+    );
+    check(
+        view,
+        r#"{"hook":"appointment-book","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u","patientId":"p"}}"#,
+        "is not `patient-view`",
+        true,
+    );
+    check(
+        view,
+        r#"{"hook":"patient-view","hookInstance":"not-a-uuid","context":{"userId":"u","patientId":"p"}}"#,
+        "is not a UUID",
+        true,
+    );
+    check(
+        view,
+        r#"{"hook":"patient-view","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"}"#,
+        "context: is required",
+        true,
+    );
+    check(
+        view,
+        r#"{"hook":"patient-view","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u"}}"#,
+        "context.patientId",
+        true,
+    );
+    check(
+        view,
+        r#"{"hook":"patient-view","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u","patientId":"p"},"fhirAuthorization":{"access_token":"t","token_type":"Bearer","expires_in":300,"scope":"s","subject":"x"}}"#,
+        "fhirServer",
+        true,
+    );
+    check(
+        view,
+        r#"{"hook":"patient-view","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u","patientId":"p"},"prefetch":[]}"#,
+        "prefetch: is not an object",
+        true,
+    );
     let book = cds::APPOINTMENT_BOOK_ID;
-    check(book, r#"{"hook":"appointment-book","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u","patientId":"p"}}"#, "context.appointments", true);
-    check(book, r#"{"hook":"appointment-book","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u","patientId":"p","appointments":{"resourceType":"Patient"}}}"#, "is not a FHIR Bundle", true);
+    check(
+        book,
+        r#"{"hook":"appointment-book","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u","patientId":"p"}}"#,
+        "context.appointments",
+        true,
+    );
+    check(
+        book,
+        r#"{"hook":"appointment-book","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"u","patientId":"p","appointments":{"resourceType":"Patient"}}}"#,
+        "is not a FHIR Bundle",
+        true,
+    );
     let big = format!("{{\"x\":\"{}\"}}", " ".repeat(cds::MAX_REQUEST_BYTES));
     assert!(matches!(cds::parse_request(view, big.as_bytes()), Err(InteropError::TooLarge { .. })));
 }
@@ -788,4 +733,77 @@ fn errors_say_whether_the_caller_is_at_fault() {
     let io = InteropError::Io { path: "x".into(), error: std::io::Error::other("disk") };
     assert!(!io.is_caller_error());
     let _ = TimeOfDay::MIDNIGHT;
+}
+
+#[test]
+fn answer_maps_the_patient_and_gives_the_clients_cards() {
+    let (dir, store, mut client) = store_with_calendar();
+    client.identifiers.push(ExternalId { system: "urn:ehr:mrn".into(), value: "MRN-7".into() });
+    client.red_flags.push(RedFlag {
+        kind: RedFlagKind::RecentInjury,
+        region: Some("knee".into()),
+        date: Some(day("2026-11-28")),
+        resolved: None,
+        note: String::new(),
+    });
+    store.put_client_as_of(&client, day("2026-11-28"), "test").unwrap();
+    let options = CardOptions { rules_url: "https://praxis.test/rules".into() };
+    let call = |service: &str, patient: &str| {
+        let mut body = json!({ "hook": Hook::of_service(service).unwrap().as_str(),
+            "hookInstance": uuid_like(), "context": { "userId": "Practitioner/1", "patientId": patient } });
+        if service == cds::APPOINTMENT_BOOK_ID {
+            body["context"]["appointments"] = json!({ "resourceType": "Bundle", "type": "collection" });
+        }
+        cds::answer(
+            service,
+            body.to_string().as_bytes(),
+            &store,
+            &PluginRegistry::default(),
+            &HostRules::default(),
+            day("2026-12-01"),
+            Some("urn:ehr:mrn"),
+            &options,
+        )
+        .unwrap()
+    };
+    let rules = |v: &Value| -> Vec<String> {
+        v["cards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["extension"]["praxis-rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(rules(&call(cds::PATIENT_VIEW_ID, "MRN-7")).contains(&"S1".to_owned()));
+    assert_eq!(rules(&call(cds::APPOINTMENT_BOOK_ID, "MRN-7")), ["S1"]);
+    assert_eq!(call(cds::PATIENT_VIEW_ID, "MRN-8"), json!({ "cards": [] }), "unknown patient: no cards");
+    let ov = praxis_core::store::Override {
+        id: new_id(),
+        client: client.id.clone(),
+        rule: "S1".into(),
+        card_summary: "s".into(),
+        reason: "provider-cleared".into(),
+        at: at("2026-11-30T09:00"),
+        appointment: None,
+    };
+    store.record_override(&ov, "test").unwrap();
+    assert_eq!(call(cds::APPOINTMENT_BOOK_ID, "MRN-7"), json!({ "cards": [] }), "an override lets the booking through");
+
+    // The feed route: the token opens the practitioner's feed and nothing else.
+    let text = "[practice]\nname = \"Clinic\"\ntime_zone = \"Europe/Berlin\"\n\n[[practitioners]]\nid = \"ana\"\nname = \"Ana Lima\"\ndisciplines = [\"massage\"]\n\n[[rooms]]\nid = \"room-1\"\nname = \"Treatment room 1\"\nkind = \"treatment_room\"\n";
+    let config =
+        praxis_core::config::PracticeConfig::parse(text, &dir.path().join("praxis.toml"), Some(dir.path())).unwrap();
+    store.book(&[appointment(&client.id, "2026-12-02T09:00", 30, None)], "test").unwrap();
+    let mut tokens = FeedTokens::load(dir.path()).unwrap();
+    let token = tokens.create("ana").unwrap();
+    let feed = ics::practitioner_feed(&store, &config, &tokens, "ana", &token, day("2026-12-01"), 7).unwrap();
+    assert_eq!(feed.matches("BEGIN:VEVENT").count(), 1);
+    for (who, t) in [("ana", "wrong"), ("nobody", token.as_str())] {
+        let e = ics::practitioner_feed(&store, &config, &tokens, who, t, day("2026-12-01"), 7).unwrap_err();
+        assert!(matches!(e, InteropError::Unauthorized(_)), "{e}");
+    }
+}
+
+fn uuid_like() -> String {
+    "0190a1b2-0000-7000-8000-00000000000a".to_owned()
 }

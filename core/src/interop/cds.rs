@@ -359,3 +359,55 @@ pub fn parse_feedback(service_id: &str, body: &[u8]) -> Result<Vec<FeedbackRecor
         })
         .collect()
 }
+
+/// The overrides that still let a booking through: the latest of each rule,
+/// if it is not yet tied to an appointment (as `praxis schedule` uses them).
+pub fn pending_grants(overrides: &[crate::store::Override]) -> Vec<OverrideGrant> {
+    let mut latest: std::collections::BTreeMap<&str, &crate::store::Override> = std::collections::BTreeMap::new();
+    let mut all: Vec<&crate::store::Override> = overrides.iter().collect();
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    for ov in all {
+        latest.insert(ov.rule.as_str(), ov);
+    }
+    latest.into_values().filter(|o| o.appointment.is_none()).map(|o| OverrideGrant::new(&o.rule, &o.reason)).collect()
+}
+
+/// `POST /cds-services/{service_id}` after the JWT check: parses the body,
+/// maps `context.patientId` to a client (through identifiers of
+/// `patient_system`, when given), evaluates the client's guidance for
+/// `as_of` and answers the hook's cards. An unknown patient gets `{"cards": []}`.
+#[allow(clippy::too_many_arguments)]
+pub fn answer(
+    service_id: &str,
+    body: &[u8],
+    store: &crate::store::Store,
+    registry: &crate::plugin_host::PluginRegistry,
+    rules: &crate::world::HostRules,
+    as_of: praxis_sdk::Date,
+    patient_system: Option<&str>,
+    options: &CardOptions,
+) -> Result<Value, InteropError> {
+    let request = parse_request(service_id, body)?;
+    let clients = store.clients()?;
+    let Some(client) = find_client(&clients, &request.patient_id, patient_system) else {
+        tracing::info!(hook = request.hook.as_str(), "CDS Hooks call for an unknown patient: no cards");
+        return Ok(response(request.hook, None, &[], options));
+    };
+    let snapshot = store.snapshot(&client.id)?;
+    let guidance = crate::world::evaluate_client(registry, rules, as_of, &snapshot);
+    let grants = pending_grants(&store.overrides_for(&client.id)?);
+    Ok(response(request.hook, Some(&guidance), &grants, options))
+}
+
+/// `POST /cds-services/{service_id}/feedback` after the JWT check: parses
+/// the feedback and audits it as `actor` (such as `ehr:` and the JWT's `iss`).
+pub fn record_feedback(
+    service_id: &str,
+    body: &[u8],
+    store: &crate::store::Store,
+    actor: &str,
+) -> Result<usize, InteropError> {
+    let records = parse_feedback(service_id, body)?;
+    store.record_cds_feedback(&records, actor)?;
+    Ok(records.len())
+}

@@ -90,7 +90,7 @@ fn discipline_concept(d: &Discipline) -> Value {
     })
 }
 
-/// The FHIR `Period` end of a local start and a length.
+/// A local date and time as a FHIR instant with the zone's offset.
 fn instant(at: DateTime, tz: &jiff::tz::TimeZone) -> String {
     zoned(at, tz).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
@@ -530,6 +530,7 @@ fn bundle_of(kind: &str, id: &str, entries: Vec<Entry>, self_link: Option<&str>)
 pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
     json!({
         "resourceType": "CapabilityStatement",
+        "id": "praxis",
         "status": "active",
         "date": jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
         "publisher": "Praxis",
@@ -569,4 +570,25 @@ pub fn export_store(
 ) -> Result<Value, InteropError> {
     let records = store.export()?;
     Ok(FhirExporter::new(&records, tz, practice_name).bundle())
+}
+
+/// `GET /fhir/r4/Patient/{id}`.
+pub fn patient_of_store(
+    store: &crate::store::Store,
+    config: &crate::config::PracticeConfig,
+    id: &str,
+) -> Result<Value, InteropError> {
+    let records = store.export()?;
+    FhirExporter::new(&records, config.time_zone(), &config.file.practice.name).patient(id)
+}
+
+/// `GET /fhir/r4/Patient/{id}/$everything`; `base_url` is the FHIR base (`.../fhir/r4`).
+pub fn everything_of_store(
+    store: &crate::store::Store,
+    config: &crate::config::PracticeConfig,
+    id: &str,
+    base_url: &str,
+) -> Result<Value, InteropError> {
+    let records = store.export()?;
+    FhirExporter::new(&records, config.time_zone(), &config.file.practice.name).everything(id, base_url)
 }

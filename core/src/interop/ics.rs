@@ -475,3 +475,38 @@ pub fn describe(feed: &str) -> String {
     let _ = write!(s, "{events} events, {cancelled} cancelled");
     s
 }
+
+/// `GET /calendar/practitioner/{id}.ics?token=...`: the practitioner's feed
+/// from `from` for `days` days, or `Unauthorized` when the token does not
+/// open it (an unknown practitioner is refused the same way, so that the
+/// answer says nothing about who works there).
+pub fn practitioner_feed(
+    store: &crate::store::Store,
+    config: &crate::config::PracticeConfig,
+    tokens: &FeedTokens,
+    practitioner: &str,
+    token: &str,
+    from: praxis_sdk::Date,
+    days: u32,
+) -> Result<String, InteropError> {
+    let Some(p) = config.practitioners.iter().find(|p| p.id == practitioner) else {
+        return Err(InteropError::Unauthorized("no feed for this practitioner and token".into()));
+    };
+    if !tokens.check(practitioner, token) {
+        return Err(InteropError::Unauthorized("no feed for this practitioner and token".into()));
+    }
+    let a = DateTime::new(from, praxis_sdk::TimeOfDay::MIDNIGHT);
+    let b = DateTime::new(from.add_days(days as i32), praxis_sdk::TimeOfDay::MIDNIGHT);
+    let appointments = store.appointments_for_practitioner(practitioner, a, b)?;
+    let clients = store.clients()?;
+    let audit = store.audit()?;
+    Ok(feed(&FeedInput {
+        name: format!("{} - {}", config.file.practice.name, p.name),
+        tz: config.time_zone(),
+        appointments: &appointments,
+        clients: &clients,
+        rooms: &config.rooms,
+        audit: &audit,
+        client_names: config.file.calendar.client_names,
+    }))
+}

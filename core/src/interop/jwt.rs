@@ -64,7 +64,13 @@ impl TrustedEhr {
     pub fn from_config(config: &crate::config::PracticeConfig) -> Result<Vec<TrustedEhr>, InteropError> {
         let base = config.path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
         let mut out = Vec::new();
-        for ehr in &config.file.cds_hooks.ehr {
+        for (i, ehr) in config.file.cds_hooks.ehr.iter().enumerate() {
+            if ehr.jwks_file.is_some() == ehr.jwks_url.is_some() {
+                return Err(InteropError::invalid(
+                    format!("{}: cds_hooks.ehr[{i}]", config.path.display()),
+                    "give exactly one of jwks_file and jwks_url",
+                ));
+            }
             if let Some(file) = &ehr.jwks_file {
                 let path = base.join(file);
                 let text =

@@ -19,7 +19,8 @@ urls = set()
 for i, entry in enumerate(bundle.get("entry", [])):
     res = entry["resource"]
     urls.add(entry["fullUrl"])
-    urls.add("%s/%s" % (res["resourceType"], res["id"]))
+    if "id" in res:
+        urls.add("%s/%s" % (res["resourceType"], res["id"]))
     try:
         get_fhir_model_class(res["resourceType"]).parse_obj(res)
     except Exception as e:  # pydantic.ValidationError
