@@ -207,10 +207,11 @@ fn cds_cards_of_every_demo_client_follow_the_specification() {
     }
 }
 
+/// A condition as compared: code, status, since.
+type ConditionRow = (String, String, Option<String>);
+
 /// The clients of a practice export, as (name, birth date, sorted conditions).
-fn patients_and_conditions(
-    records: &PracticeExport,
-) -> Vec<(String, Option<String>, Vec<(String, String, Option<String>)>)> {
+fn patients_and_conditions(records: &PracticeExport) -> Vec<(String, Option<String>, Vec<ConditionRow>)> {
     let mut out: Vec<_> = records
         .clients
         .iter()
