@@ -292,3 +292,33 @@ fn a_bad_fhir_import_exits_2_and_changes_nothing() {
     };
     assert_eq!(strip(&ok(&data, &["export"])), strip(&export_before), "nothing was written");
 }
+
+#[test]
+fn calendar_tokens_and_a_clients_confirmation_through_the_binary() {
+    let d = demo();
+    let shown: Value = serde_json::from_str(&ok(&d.data, &["schedule", "show", "--days", "14", "--json"])).unwrap();
+    let first = &shown.as_array().unwrap()[0];
+    let practitioner = first["practitioner"].as_str().unwrap();
+    let token = ok(&d.data, &["calendar", "token", "create", practitioner]);
+    assert_eq!(token.trim().len(), 64, "{token}");
+    let kept = std::fs::read_to_string(d.data.join("calendar-tokens.json")).unwrap();
+    assert!(!kept.contains(token.trim()), "only the digest is kept");
+    ok(&d.data, &["calendar", "token", "revoke", practitioner]);
+    for args in [
+        vec!["calendar", "token", "revoke", practitioner],
+        vec!["calendar", "token", "create", "nobody"],
+        vec!["calendar", "confirmation", "no-such-appointment"],
+    ] {
+        let out = praxis(&d.data, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let ics = ok(&d.data, &["calendar", "confirmation", first["id"].as_str().unwrap()]);
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 1);
+    assert!(ics.contains("BEGIN:VTIMEZONE"));
+    let Some(python) = python() else { return };
+    let path = d.data.join("confirmation.ics");
+    std::fs::write(&path, &ics).unwrap();
+    let script = "import sys, icalendar\ncal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())\nassert len(cal.walk('VEVENT')) == 1\n";
+    let out = Command::new(python).arg("-c").arg(script).arg(&path).output().unwrap();
+    assert!(out.status.success(), "icalendar refused the confirmation:\n{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -1,5 +1,5 @@
 //! The command-line side of `praxis_core::interop`: `export --format fhir`,
-//! `import --format fhir`, `schedule show --ics`, `feed-token`.
+//! `import --format fhir`, `schedule show --ics`, `calendar token`, `calendar confirmation`.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -106,6 +106,54 @@ pub fn print_ics(practice: &Practice, list: &[Appointment], practitioner: Option
 }
 
 #[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// A practitioner's secret feed token: create (replacing any older one) or revoke.
+    #[command(subcommand)]
+    Token(FeedTokenCommand),
+    /// A client's confirmation of an appointment (or of its whole visit) as iCalendar.
+    Confirmation {
+        /// The appointment's id.
+        appointment: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+pub fn calendar(loc: &Locations, cmd: &CalendarCommand) -> Result<()> {
+    match cmd {
+        CalendarCommand::Token(t) => feed_token(loc, t),
+        CalendarCommand::Confirmation { appointment, out } => confirmation(loc, appointment, out.as_deref()),
+    }
+}
+
+fn confirmation(loc: &Locations, appointment: &str, out: Option<&Path>) -> Result<()> {
+    let practice = Practice::open_unsynced(loc)?;
+    let Some(a) = practice.store.get_appointment(appointment).map_err(store_error)? else {
+        return bad(format!("no appointment `{appointment}`: see `praxis schedule show --json` for ids"));
+    };
+    let list = practice.store.appointments_for_client(&a.client).map_err(store_error)?;
+    let clients = practice.store.clients().map_err(store_error)?;
+    let audit = practice.store.audit().map_err(store_error)?;
+    let name = &practice.config.file.practice.name;
+    let input = FeedInput {
+        name: name.clone(),
+        tz: practice.config.time_zone(),
+        appointments: &list,
+        clients: &clients,
+        rooms: &practice.config.rooms,
+        audit: &audit,
+        client_names: practice.config.file.calendar.client_names,
+    };
+    let text = praxis_core::interop::ics::confirmation(appointment, name, &input).map_err(interop_error)?;
+    match out {
+        Some(path) => super::write_atomic(path, text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
 pub enum FeedTokenCommand {
     /// Make a new secret token for a practitioner's calendar feed (replacing any older one); prints it once.
     Create {
@@ -119,7 +167,7 @@ pub enum FeedTokenCommand {
     },
 }
 
-pub fn feed_token(loc: &Locations, cmd: &FeedTokenCommand) -> Result<()> {
+fn feed_token(loc: &Locations, cmd: &FeedTokenCommand) -> Result<()> {
     let config = loc.load_config()?;
     let mut tokens = FeedTokens::load(&config.data_dir).map_err(interop_error)?;
     match cmd {

@@ -81,9 +81,9 @@ pub enum Command {
     Import(data::ImportArgs),
     /// Print the JSON Schema of the export format.
     Schema,
-    /// Calendar feed tokens: create (or replace) and revoke a practitioner's secret feed URL token.
+    /// Calendar: a practitioner's secret feed token (create, revoke), a client's confirmation as .ics.
     #[command(subcommand)]
-    FeedToken(interop::FeedTokenCommand),
+    Calendar(interop::CalendarCommand),
     /// Run a demo clinic in a new folder: a dozen clients, guidance, an 8-week schedule, outcomes.
     Demo(demo::DemoArgs),
 }
@@ -261,7 +261,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Export(args) => data::export(&loc, args),
         Command::Import(args) => data::import(&loc, args),
         Command::Schema => data::schema(),
-        Command::FeedToken(cmd) => interop::feed_token(&loc, cmd),
+        Command::Calendar(cmd) => interop::calendar(&loc, cmd),
         Command::Schedule(cmd) => schedule::run(&loc, cmd),
         Command::Demo(args) => demo::demo(&loc, args),
     }
