@@ -322,3 +322,36 @@ fn calendar_tokens_and_a_clients_confirmation_through_the_binary() {
     let out = Command::new(python).arg("-c").arg(script).arg(&path).output().unwrap();
     assert!(out.status.success(), "icalendar refused the confirmation:\n{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn the_fhir_validator_refuses_a_broken_bundle() {
+    let Some(python) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let script = praxis_tests::workspace_root().join("tests/tests/interop/validate_fhir.py");
+    let check = |bundle: Value, expected: &str| {
+        let path = dir.path().join("broken.json");
+        std::fs::write(&path, bundle.to_string()).unwrap();
+        let out = Command::new(&python).arg(&script).arg(&path).output().unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!out.status.success(), "the validator accepted a broken bundle");
+        assert!(said.contains(expected), "{said} (expected `{expected}`)");
+    };
+    let patient = json!({ "fullUrl": "urn:uuid:0190a1b2-0000-7000-8000-000000000001",
+        "resource": { "resourceType": "Patient", "id": "p1" } });
+    // An Observation without its required `code` (FHIR R4 Observation.code 1..1).
+    check(
+        json!({ "resourceType": "Bundle", "type": "collection", "entry": [patient.clone(),
+            { "fullUrl": "urn:uuid:0190a1b2-0000-7000-8000-000000000002", "resource": {
+                "resourceType": "Observation", "id": "o1", "status": "final", "valueInteger": 3 } }] }),
+        "code",
+    );
+    // A reference to nothing in the bundle.
+    check(
+        json!({ "resourceType": "Bundle", "type": "collection", "entry": [patient,
+            { "fullUrl": "urn:uuid:0190a1b2-0000-7000-8000-000000000003", "resource": {
+                "resourceType": "Encounter", "id": "e1", "status": "finished",
+                "class": { "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB" },
+                "subject": { "reference": "urn:uuid:0190a1b2-0000-7000-8000-00000000dead" } } }] }),
+        "does not resolve",
+    );
+}
