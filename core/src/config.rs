@@ -310,8 +310,9 @@ pub struct CdsEhrConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CdsHooksSection {
-    /// The service's own URL as EHRs call it (the JWT `aud`), such as
-    /// `https://praxis.example.org/cds-services`.
+    /// The CDS Hooks base URL as EHRs call it, such as
+    /// `https://praxis.example.org/cds-services`; a JWT's `aud` is this, `/`
+    /// and the service id.
     #[serde(default)]
     pub service_url: Option<String>,
     /// The trusted EHRs.

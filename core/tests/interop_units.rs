@@ -675,19 +675,20 @@ impl Ehr {
 
 #[test]
 fn jwt_check_follows_the_specification() {
+    const BASE: &str = "https://praxis.test/cds-services";
     const AUD: &str = "https://praxis.test/cds-services/praxis-patient-view";
     let ehr = Ehr::new("k1");
     let stranger = Ehr::new("k1");
-    let verifier = JwtVerifier::new(AUD, vec![TrustedEhr::from_jwks("https://ehr.test", &ehr.jwks).unwrap()]);
+    let verifier = JwtVerifier::new(BASE, vec![TrustedEhr::from_jwks("https://ehr.test", &ehr.jwks).unwrap()]);
     let now = jsonwebtoken::get_current_timestamp();
     let claims = |jti: &str| json!({ "iss": "https://ehr.test", "aud": AUD, "exp": now + 300, "iat": now, "jti": jti });
 
-    let ok = verifier.verify(Some(&ehr.token("k1", claims("a")))).unwrap();
+    let ok = verifier.verify(Some(&ehr.token("k1", claims("a"))), cds::PATIENT_VIEW_ID).unwrap();
     assert_eq!(ok.jti, "a");
 
     #[track_caller]
     fn check(verifier: &JwtVerifier, header: Option<&str>, expected: &str) {
-        match verifier.verify(header) {
+        match verifier.verify(header, cds::PATIENT_VIEW_ID) {
             Ok(c) => panic!("accepted {c:?}"),
             Err(e) => {
                 assert!(matches!(e, InteropError::Unauthorized(_)));
@@ -723,7 +724,10 @@ fn jwt_check_follows_the_specification() {
     assert!(TrustedEhr::from_jwks("x", "{}").is_err());
     assert!(TrustedEhr::from_jwks("x", r#"{"keys":[]}"#).is_err());
     // A new token with a new jti is fine.
-    assert!(verifier.verify(Some(&ehr.token("k1", claims("z")))).is_ok());
+    assert!(verifier.verify(Some(&ehr.token("k1", claims("z"))), cds::PATIENT_VIEW_ID).is_ok());
+    // A token for one service does not open another.
+    let e = verifier.verify(Some(&ehr.token("k1", claims("y"))), cds::APPOINTMENT_BOOK_ID).unwrap_err();
+    assert!(e.to_string().contains("`aud` is not this service"), "{e}");
 }
 
 #[test]

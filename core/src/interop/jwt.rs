@@ -9,7 +9,8 @@
 //!   never `none` or a shared secret;
 //! - its `iss` is a configured EHR, and its signature checks with that EHR's
 //!   key (by `kid` when the header names one);
-//! - its `aud` is this service's URL, it has not expired (`exp`, with 60
+//! - its `aud` is the URL of the service called (`{service_url}/{id}`, as
+//!   "Trusting CDS Clients" asks), it has not expired (`exp`, with 60
 //!   seconds of leeway for clocks), and it carries `iat` and `jti`;
 //! - its `jti` has not been seen before (within the token's life).
 
@@ -103,10 +104,10 @@ pub struct Claims {
     pub tenant: Option<String>,
 }
 
-/// Checks CDS Hooks JWTs for one service URL, remembering the `jti`s seen.
+/// Checks CDS Hooks JWTs for the services under one base URL, remembering the `jti`s seen.
 #[derive(Debug)]
 pub struct JwtVerifier {
-    audience: String,
+    service_url: String,
     ehrs: Vec<TrustedEhr>,
     seen: Mutex<HashMap<String, u64>>,
 }
@@ -116,14 +117,22 @@ fn refuse(why: impl Into<String>) -> InteropError {
 }
 
 impl JwtVerifier {
-    /// A verifier for tokens addressed to `audience` (the service URL) from these EHRs.
-    pub fn new(audience: &str, ehrs: Vec<TrustedEhr>) -> JwtVerifier {
-        JwtVerifier { audience: audience.to_owned(), ehrs, seen: Mutex::new(HashMap::new()) }
+    /// A verifier for the services under `service_url` (the `[cds_hooks]
+    /// service_url`, such as `https://praxis.example.org/cds-services`) and
+    /// tokens from these EHRs.
+    pub fn new(service_url: &str, ehrs: Vec<TrustedEhr>) -> JwtVerifier {
+        JwtVerifier {
+            service_url: service_url.trim_end_matches('/').to_owned(),
+            ehrs,
+            seen: Mutex::new(HashMap::new()),
+        }
     }
 
-    /// Checks an `Authorization` header value (`Bearer <JWT>`); the claims
-    /// when the token is valid and new.
-    pub fn verify(&self, authorization: Option<&str>) -> Result<Claims, InteropError> {
+    /// Checks an `Authorization` header value (`Bearer <JWT>`) of a call to
+    /// service `service_id` (or its feedback endpoint); the claims when the
+    /// token is valid and new. The `aud` must be `{service_url}/{service_id}`.
+    pub fn verify(&self, authorization: Option<&str>, service_id: &str) -> Result<Claims, InteropError> {
+        let audience = format!("{}/{service_id}", self.service_url);
         let Some(header) = authorization else { return Err(refuse("no Authorization header: send `Bearer <JWT>`")) };
         let token = header
             .strip_prefix("Bearer ")
@@ -150,7 +159,7 @@ impl JwtVerifier {
         }
         let mut validation = Validation::new(head.alg);
         validation.set_issuer(&[iss]);
-        validation.set_audience(&[self.audience.as_str()]);
+        validation.set_audience(&[audience.as_str()]);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.leeway = LEEWAY_SECONDS;
         let mut last = None;
@@ -169,7 +178,7 @@ impl JwtVerifier {
             use jsonwebtoken::errors::ErrorKind as K;
             let why = match last.as_ref().map(|e| e.kind()) {
                 Some(K::ExpiredSignature) => "the JWT has expired".to_owned(),
-                Some(K::InvalidAudience) => format!("the JWT's `aud` is not this service ({})", self.audience),
+                Some(K::InvalidAudience) => format!("the JWT's `aud` is not this service ({audience})"),
                 Some(K::InvalidIssuer) => "the JWT's `iss` does not match".to_owned(),
                 Some(K::InvalidSignature) => "the JWT's signature does not check with the EHR's key".to_owned(),
                 Some(K::MissingRequiredClaim(c)) => format!("the JWT has no `{c}`"),
