@@ -8,6 +8,7 @@
 
 pub mod calendar;
 pub mod config;
+pub mod interop;
 pub mod outcomes;
 pub mod plugin_host;
 pub mod server;

@@ -50,6 +50,9 @@ pub enum ScheduleCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Print an iCalendar (RFC 5545) feed instead (no clinical details; see `[calendar]`).
+        #[arg(long, conflicts_with = "json")]
+        ics: bool,
     },
 }
 
@@ -417,7 +420,7 @@ pub fn run(loc: &Locations, cmd: &ScheduleCommand) -> Result<()> {
             }
             println!("booked {} appointments (one transaction, flushed to disk)", booked.len());
         }
-        ScheduleCommand::Show { from, days, practitioner, json } => {
+        ScheduleCommand::Show { from, days, practitioner, json, ics } => {
             let from = from.unwrap_or(today);
             let a = DateTime::new(from, TimeOfDay::MIDNIGHT);
             let b = DateTime::new(from.add_days(*days as i32), TimeOfDay::MIDNIGHT);
@@ -432,6 +435,9 @@ pub fn run(loc: &Locations, cmd: &ScheduleCommand) -> Result<()> {
             };
             if *json {
                 return print_json(&list);
+            }
+            if *ics {
+                return super::interop::print_ics(&practice, &list, practitioner.as_deref());
             }
             let names = names(&practice)?;
             let rows: Vec<Vec<String>> = list

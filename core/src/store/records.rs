@@ -174,6 +174,21 @@ pub struct Client {
     /// Consent.
     #[serde(default)]
     pub consent: Consent,
+    /// The client's ids in other systems, such as an EHR's medical record
+    /// number: CDS Hooks' `patientId` and FHIR imports map to the client through these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<ExternalId>,
+}
+
+/// A client's id in another system (an EHR's medical record number, a FHIR
+/// server's `Patient` id): the system's URI and the value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalId {
+    /// The identifier system's URI, such as an EHR's FHIR base URL or its MRN namespace.
+    pub system: String,
+    /// The id in that system.
+    pub value: String,
 }
 
 impl Client {
@@ -193,6 +208,7 @@ impl Client {
             therapies: Vec::new(),
             insurance: None,
             consent: Consent::default(),
+            identifiers: Vec::new(),
         }
     }
 }

@@ -213,6 +213,11 @@ pub fn client(c: &Client, today: Date, limits: &Limits, index: Option<usize>) ->
             k.not_future(&f("since"), since, today)?;
         }
     }
+    k.len("identifiers", c.identifiers.len())?;
+    for (i, ext) in c.identifiers.iter().enumerate() {
+        k.text(&format!("identifiers[{i}].system"), &ext.system, limits.max_short_text, true)?;
+        k.text(&format!("identifiers[{i}].value"), &ext.value, limits.max_short_text, true)?;
+    }
     k.len("red_flags", c.red_flags.len())?;
     for (i, flag) in c.red_flags.iter().enumerate() {
         let f = |name: &str| format!("red_flags[{i}].{name}");
