@@ -10,5 +10,6 @@ pub mod calendar;
 pub mod config;
 pub mod outcomes;
 pub mod plugin_host;
+pub mod scheduling;
 pub mod store;
 pub mod world;

@@ -277,6 +277,7 @@ fn appointment() -> impl Strategy<Value = Appointment> {
             visit,
             adjunct,
             class,
+            status_reason: None,
         },
     )
 }

@@ -36,6 +36,7 @@ mod keys;
 mod migrate;
 mod records;
 mod validate;
+mod appointments;
 
 use std::path::{Path, PathBuf};
 
