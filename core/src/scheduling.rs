@@ -488,11 +488,31 @@ pub fn cancel(store: &Store, id: &str, reason: &str, actor: &str) -> Result<Vec<
 }
 
 /// Records that the client did not come to a booked appointment (and its
-/// visit). No-shows count in the outcomes. Returns the records.
-pub fn no_show(store: &Store, id: &str, actor: &str) -> Result<Vec<store::Appointment>, ScheduleError> {
+/// visit), on or after its day. No-shows count in the outcomes. Returns the records.
+pub fn no_show(store: &Store, today: Date, id: &str, actor: &str) -> Result<Vec<store::Appointment>, ScheduleError> {
     let visit = booked_visit(store, id)?;
+    if let Some(first) = visit.first()
+        && first.start.date > today
+    {
+        return Err(ScheduleError::BadRequest(format!(
+            "appointment `{id}` is on {}, after today ({today}): record a no-show on or after its day, or cancel it",
+            first.start.date
+        )));
+    }
     let ids: Vec<&str> = visit.iter().map(|a| a.id.as_str()).collect();
     Ok(store.close_appointments(&ids, AppointmentStatus::NoShow, None, actor)?)
+}
+
+/// The days of a client's massage appointments recorded as a no-show (for the outcomes report).
+pub fn massage_no_shows(store: &Store, client: &str) -> Result<Vec<Date>, ScheduleError> {
+    Ok(store
+        .appointments_for_client(client)?
+        .into_iter()
+        .filter(|a| {
+            a.status == AppointmentStatus::NoShow && a.discipline == Discipline::Massage && a.adjunct.is_none()
+        })
+        .map(|a| a.start.date)
+        .collect())
 }
 
 /// Where to move a visit.

@@ -342,7 +342,7 @@ pub fn run(loc: &Locations, cmd: &ScheduleCommand) -> Result<()> {
             println!("moved {} appointment(s), checked by the host's checker", moved.len());
         }
         ScheduleCommand::NoShow { id, json } => {
-            let changed = scheduling::no_show(store, id, actor).map_err(sched_error)?;
+            let changed = scheduling::no_show(store, today, id, actor).map_err(sched_error)?;
             if *json {
                 return print_json(&changed);
             }
