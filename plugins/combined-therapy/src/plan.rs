@@ -187,6 +187,8 @@ struct Planner<'a> {
     qualified: HashMap<Discipline, Vec<usize>>,
     /// Classes per (discipline, weekday), by start time then id.
     class_index: HashMap<(Discipline, usize), Vec<usize>>,
+    /// Rooms suitable for each discipline a practitioner is qualified in (indices, ascending).
+    rooms_for: HashMap<Discipline, Vec<usize>>,
     // Mutable state, per day of the horizon.
     prac_free: Vec<Vec<Vec<Iv>>>,
     prac_load: Vec<u32>,
@@ -352,6 +354,10 @@ impl<'a> Planner<'a> {
             list.sort_by(|&a, &b| (classes[a].span, &classes[a].id).cmp(&(classes[b].span, &classes[b].id)));
         }
 
+        let rooms_for: HashMap<Discipline, Vec<usize>> = qualified
+            .keys()
+            .map(|d| (d.clone(), (0..rooms.len()).filter(|&r| suitable_room(d, rooms[r].1)).collect()))
+            .collect();
         let mut plans: Vec<&CarePlan> = req.plans.iter().collect();
         plans.sort_by(|a, b| a.client.cmp(&b.client));
         if let Some(w) = plans.windows(2).find(|w| w[0].client == w[1].client) {
@@ -407,6 +413,7 @@ impl<'a> Planner<'a> {
             rooms,
             classes,
             clients,
+            rooms_for,
             qualified,
             class_index,
             items: Vec::new(),
@@ -972,7 +979,7 @@ impl<'a> Planner<'a> {
         let date = self.start.add_days(day as i32);
         let mut pracs: Vec<usize> = qualified.iter().copied().filter(|&p| !self.pracs[p].off(date)).collect();
         pracs.sort_by_key(|&p| (self.prac_load[p], p));
-        let rooms: Vec<usize> = (0..self.rooms.len()).filter(|&r| suitable_room(discipline, self.rooms[r].1)).collect();
+        let rooms: &[usize] = self.rooms_for.get(discipline).map_or(&[], Vec::as_slice);
         // Back-to-back with the client's other sessions that day, for one trip.
         let mut anchors: Vec<u16> = Vec::new();
         if !self.clients[c].plan.fibromyalgia {
@@ -986,6 +993,23 @@ impl<'a> Planner<'a> {
             anchors.dedup();
         }
         let mut any_prac = false;
+        if anchors.is_empty() {
+            // No session to sit next to: the least-loaded practitioner with a room wins; stop at the first.
+            for &p in &pracs {
+                let pf = intersect(&free, &self.prac_free[p][day]);
+                if first_fit(&pf, total, step).is_none() {
+                    continue;
+                }
+                any_prac = true;
+                for &r in rooms {
+                    let rf = intersect(&pf, &self.room_free[r][day]);
+                    if let Some(s) = first_fit(&rf, total, step) {
+                        return Ok(Spot::Individual { prac: p, room: r, start: s });
+                    }
+                }
+            }
+            return Err(if any_prac { Fail::NoRoom } else { Fail::NoPractitioner });
+        }
         let mut candidates: Vec<(usize, Vec<Iv>)> = Vec::with_capacity(pracs.len());
         for &p in &pracs {
             let pf = intersect(&free, &self.prac_free[p][day]);
@@ -995,7 +1019,7 @@ impl<'a> Planner<'a> {
             }
         }
         for (p, pf) in &candidates {
-            for &r in &rooms {
+            for &r in rooms {
                 let rf = intersect(pf, &self.room_free[r][day]);
                 if let Some(&a) =
                     anchors.iter().find(|&&a| u32::from(a) + u32::from(total) <= 1440 && contains(&rf, (a, a + total)))
@@ -1005,7 +1029,7 @@ impl<'a> Planner<'a> {
             }
         }
         for (p, pf) in &candidates {
-            for &r in &rooms {
+            for &r in rooms {
                 let rf = intersect(pf, &self.room_free[r][day]);
                 if let Some(s) = first_fit(&rf, total, step) {
                     return Ok(Spot::Individual { prac: *p, room: r, start: s });
