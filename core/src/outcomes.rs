@@ -514,7 +514,11 @@ mod tests {
         c.massage_no_shows = ["2026-10-22", "2026-08-01", "2026-11-05"].iter().map(|d| d.parse().unwrap()).collect();
         let r = report(&[c], Date::from_ymd(2026, 11, 1).unwrap(), 8);
         assert_eq!(r.clients[0].massage_no_shows, 1);
-        assert!(r.render_text(|c| c.to_owned()).contains("0.1 of 0.5, 1 no-show"), "{}", r.render_text(|c| c.to_owned()));
+        assert!(
+            r.render_text(|c| c.to_owned()).contains("0.1 of 0.5, 1 no-show"),
+            "{}",
+            r.render_text(|c| c.to_owned())
+        );
     }
 
     #[test]

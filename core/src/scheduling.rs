@@ -438,10 +438,7 @@ pub fn show(
     Ok(match practitioner {
         Some(p) => {
             if !config.practitioners.iter().any(|x| x.id == p) {
-                return Err(ScheduleError::BadRequest(format!(
-                    "no practitioner `{p}` in {}",
-                    config.path.display()
-                )));
+                return Err(ScheduleError::BadRequest(format!("no practitioner `{p}` in {}", config.path.display())));
             }
             store.appointments_for_practitioner(p, a, b)?
         }
@@ -508,9 +505,7 @@ pub fn massage_no_shows(store: &Store, client: &str) -> Result<Vec<Date>, Schedu
     Ok(store
         .appointments_for_client(client)?
         .into_iter()
-        .filter(|a| {
-            a.status == AppointmentStatus::NoShow && a.discipline == Discipline::Massage && a.adjunct.is_none()
-        })
+        .filter(|a| a.status == AppointmentStatus::NoShow && a.discipline == Discipline::Massage && a.adjunct.is_none())
         .map(|a| a.start.date)
         .collect())
 }

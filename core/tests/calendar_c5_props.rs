@@ -5,7 +5,6 @@
 //! proptest's strategies, so a failure shrinks to a small case.
 
 #[path = "calendar_support.rs"]
-#[allow(dead_code)]
 mod support;
 
 use praxis_core::calendar::{Calendar, CalendarRules, Constraint};

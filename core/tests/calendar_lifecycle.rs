@@ -66,7 +66,7 @@ impl Clinic {
             store.put_room(r, ACTOR).unwrap();
         }
         for id in ["c1", "c2"] {
-            let mut c = Client::new(id.to_owned(), &format!("Client {id}"));
+            let mut c = Client::new(id.to_owned(), format!("Client {id}"));
             c.therapies = vec![Therapy { discipline: Discipline::PhysicalTherapy, every_days: 7, minutes: 60 }];
             store.put_client(&c, ACTOR).unwrap();
         }

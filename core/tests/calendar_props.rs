@@ -162,7 +162,11 @@ fn practice(seed: u64, clients: usize, days: u32, booked: usize) -> Practice {
             capacity: rng.range(1, 6) as u16,
         });
     }
-    let rules = CalendarRules { weekly_cap: rng.range(1, 4), same_day_bundled_only: rng.chance(80), ..CalendarRules::default() };
+    let rules = CalendarRules {
+        weekly_cap: rng.range(1, 4),
+        same_day_bundled_only: rng.chance(80),
+        ..CalendarRules::default()
+    };
     let calendar = Calendar::new("Europe/London", opening, practitioners, rooms, classes, rules)
         .unwrap_or_else(|e| panic!("generated calendar refused: {e}"));
 

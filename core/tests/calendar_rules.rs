@@ -210,12 +210,20 @@ fn c4_massage_intervals() {
     check(vec![waiting], vec![], vec![massage("2026-11-26T09:00")], &[]);
     // Marked late: longer than the interval allows is accepted for the front desk to confirm; shorter never is.
     check_late(vec![m(Some("2026-11-09"))], vec![], vec![massage("2026-11-25T09:00")], &["2026-11-25"], &[]);
-    check_late(vec![m(Some("2026-11-09"))], vec![], vec![massage("2026-11-25T09:00")], &["2026-11-26"], &[
-        IntervalTooLong,
-    ]);
-    check_late(vec![m(Some("2026-11-20"))], vec![], vec![massage("2026-11-24T09:00")], &["2026-11-24"], &[
-        IntervalTooShort,
-    ]);
+    check_late(
+        vec![m(Some("2026-11-09"))],
+        vec![],
+        vec![massage("2026-11-25T09:00")],
+        &["2026-11-26"],
+        &[IntervalTooLong],
+    );
+    check_late(
+        vec![m(Some("2026-11-20"))],
+        vec![],
+        vec![massage("2026-11-24T09:00")],
+        &["2026-11-24"],
+        &[IntervalTooShort],
+    );
 }
 
 #[test]
@@ -312,8 +320,14 @@ fn rules_come_from_the_plugin_settings() {
         }
     }
     check("{}", Ok(CalendarRules::default()));
-    check(r#"{"weekly_cap": 2, "heat_minutes": 15}"#, Ok(CalendarRules { weekly_cap: 2, same_day_bundled_only: true, ..CalendarRules::default() }));
-    check(r#"{"same_day_bundled_only": false}"#, Ok(CalendarRules { weekly_cap: 3, same_day_bundled_only: false, ..CalendarRules::default() }));
+    check(
+        r#"{"weekly_cap": 2, "heat_minutes": 15}"#,
+        Ok(CalendarRules { weekly_cap: 2, same_day_bundled_only: true, ..CalendarRules::default() }),
+    );
+    check(
+        r#"{"same_day_bundled_only": false}"#,
+        Ok(CalendarRules { weekly_cap: 3, same_day_bundled_only: false, ..CalendarRules::default() }),
+    );
     check(r#"{"weekly_cap": 0}"#, Err("weekly_cap 0 is not a whole number from 1 to 21"));
     check(r#"{"weekly_cap": "3"}"#, Err("weekly_cap \"3\""));
     check(r#"{"weekly_cap": 2.5}"#, Err("weekly_cap 2.5"));

@@ -440,12 +440,22 @@ fn schedule_plan_from_a_day_and_an_appointments_life() {
     let p = Practice::new();
     p.ok(&["init", "--template", "clinic"]);
     p.ok(&["client", "add", "--name", "Tom Reed", "--therapy", "physical_therapy:7:60"]);
-    let today: praxis_sdk::Date = p.json(&["guidance", "Tom Reed", "--json"])["as_of"].as_str().unwrap().parse().unwrap();
+    let today: praxis_sdk::Date =
+        p.json(&["guidance", "Tom Reed", "--json"])["as_of"].as_str().unwrap().parse().unwrap();
     let from = today.add_days(10).to_string();
     let first = p.json(&["schedule", "plan", "--from", &from, "--weeks", "2", "--json"]);
     let request = p.dir.path().join("request.json");
-    let second =
-        p.json(&["schedule", "plan", "--from", &from, "--weeks", "2", "--json", "--request-out", request.to_str().unwrap()]);
+    let second = p.json(&[
+        "schedule",
+        "plan",
+        "--from",
+        &from,
+        "--weeks",
+        "2",
+        "--json",
+        "--request-out",
+        request.to_str().unwrap(),
+    ]);
     assert_eq!(first, second, "the same day and store give the same plan");
     assert_eq!(first["start"], from.as_str());
     let sent: Value = serde_json::from_str(&std::fs::read_to_string(&request).unwrap()).unwrap();
@@ -477,10 +487,17 @@ fn schedule_plan_from_a_day_and_an_appointments_life() {
     let moved = p.json(&["schedule", "move", &a, "--to", &later, "--json"]);
     assert_eq!(moved[0]["start"], later.as_str());
     let cancelled = p.json(&["schedule", "cancel", &b, "--reason", "client away", "--json"]);
-    assert_eq!((cancelled[0]["status"].as_str(), cancelled[0]["status_reason"].as_str()), (Some("cancelled"), Some("client away")));
+    assert_eq!(
+        (cancelled[0]["status"].as_str(), cancelled[0]["status_reason"].as_str()),
+        (Some("cancelled"), Some("client away"))
+    );
     let shown = p.json(&["schedule", "show", "--from", &from, "--days", "14", "--json"]);
-    let status: Vec<(&str, &str)> =
-        shown.as_array().unwrap().iter().map(|x| (x["start"].as_str().unwrap(), x["status"].as_str().unwrap())).collect();
+    let status: Vec<(&str, &str)> = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["start"].as_str().unwrap(), x["status"].as_str().unwrap()))
+        .collect();
     assert!(status.contains(&(later.as_str(), "booked")) && status.iter().any(|s| s.1 == "cancelled"), "{status:?}");
     // The cancelled session's demand is planned again.
     let replan = p.json(&["schedule", "plan", "--from", &from, "--weeks", "2", "--json"]);

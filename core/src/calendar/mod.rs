@@ -91,7 +91,11 @@ pub struct CalendarRules {
 
 impl Default for CalendarRules {
     fn default() -> CalendarRules {
-        CalendarRules { weekly_cap: DEFAULT_WEEKLY_CAP, window_days: DEFAULT_CAP_WINDOW_DAYS, same_day_bundled_only: true }
+        CalendarRules {
+            weekly_cap: DEFAULT_WEEKLY_CAP,
+            window_days: DEFAULT_CAP_WINDOW_DAYS,
+            same_day_bundled_only: true,
+        }
     }
 }
 
@@ -430,7 +434,12 @@ impl Calendar {
     /// [`Calendar::check`], accepting the massages `late` names (by client and
     /// day) as placed after their window: their interval may exceed the
     /// guidance's maximum (C4), never fall short of its minimum.
-    pub fn check_with_late(&self, request: &ScheduleRequest, proposal: &[Appointment], late: &[Late]) -> Vec<Violation> {
+    pub fn check_with_late(
+        &self,
+        request: &ScheduleRequest,
+        proposal: &[Appointment],
+        late: &[Late],
+    ) -> Vec<Violation> {
         check::Checker::new(
             self,
             Some((request.start, request.days)),

@@ -198,7 +198,13 @@ pub fn outcomes_report(
             .map(|r| 7.0 / ((f64::from(r.min) + f64::from(r.max)) / 2.0).max(1.0));
         let massage_no_shows = praxis_core::scheduling::massage_no_shows(&practice.store, &client.id)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        inputs.push(ClientInput { snapshot, name: client.name.clone(), medication, planned_per_week, massage_no_shows });
+        inputs.push(ClientInput {
+            snapshot,
+            name: client.name.clone(),
+            medication,
+            planned_per_week,
+            massage_no_shows,
+        });
     }
     Ok(outcomes::report(&inputs, as_of, weeks))
 }

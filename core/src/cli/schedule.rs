@@ -215,8 +215,16 @@ pub struct DemoPlan {
 pub fn plan_and_book_for_demo(practice: &Practice, today: Date, guidance: &[ClientGuidance]) -> Result<DemoPlan> {
     let weeks = practice.config.file.schedule.horizon_weeks;
     let plan = make_plan(practice, today, PlanOptions { from: None, weeks }, guidance)?;
-    scheduling::book_plan(&practice.store, &practice.config, practice.plugins(), guidance, today, &plan, &practice.actor)
-        .map_err(sched_error)?;
+    scheduling::book_plan(
+        &practice.store,
+        &practice.config,
+        practice.plugins(),
+        guidance,
+        today,
+        &plan,
+        &practice.actor,
+    )
+    .map_err(sched_error)?;
     let summary = summarize(&plan, &names(practice)?);
     let mut rules_shown = Vec::new();
     if summary.contains("C1 combined care") && plan.appointments.iter().any(|a| a.discipline != Discipline::Massage) {
@@ -328,7 +336,10 @@ pub fn run(loc: &Locations, cmd: &ScheduleCommand) -> Result<()> {
                 return print_json(&changed);
             }
             print!("{}", render_appointments(&practice, &changed)?);
-            println!("cancelled {} appointment(s); the next `praxis schedule plan` plans their demand again", changed.len());
+            println!(
+                "cancelled {} appointment(s); the next `praxis schedule plan` plans their demand again",
+                changed.len()
+            );
         }
         ScheduleCommand::Move { id, to, practitioner, room, json } => {
             let guidance = super::guidance::all_guidance(&practice, today)?;

@@ -27,11 +27,11 @@ impl Store {
                 };
                 if before.status != AppointmentStatus::Booked {
                     let rec = RecordRef::new(RecordKind::Appointment, id);
-                    let problem = Problem::BadValue { expected: "a booked appointment (not cancelled, no-show or done)" };
-                    return abort(ValidationError::new(rec, "status", &before.status.to_string(), problem));
+                    let problem =
+                        Problem::BadValue { expected: "a booked appointment (not cancelled, no-show or done)" };
+                    return abort(ValidationError::new(rec, "status", before.status.to_string(), problem));
                 }
-                let after =
-                    Appointment { status, status_reason: reason.map(str::to_owned), ..before.clone() };
+                let after = Appointment { status, status_reason: reason.map(str::to_owned), ..before.clone() };
                 if let Err(e) = validate::appointment(&after, &self.options.limits, None) {
                     return abort(*e);
                 }

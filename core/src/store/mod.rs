@@ -30,13 +30,13 @@
 //! Whole practices move in and out as JSON ([`PracticeExport`], schema in
 //! `docs/schema/practice-export.schema.json`, also [`EXPORT_SCHEMA`]).
 
+mod appointments;
 mod error;
 mod export;
 mod keys;
 mod migrate;
 mod records;
 mod validate;
-mod appointments;
 
 use std::path::{Path, PathBuf};
 

@@ -439,9 +439,8 @@ impl<'a> Planner<'a> {
         let counts = &self.client_span[c];
         let at = day + self.pad;
         // Windows [from, from + w) that hold `at`; `counts` is padded so each lies inside it.
-        (at + 1 - w..=at).any(|from| {
-            counts[from..from + w].iter().map(|&n| u32::from(n)).sum::<u32>() >= self.s.weekly_cap
-        })
+        (at + 1 - w..=at)
+            .any(|from| counts[from..from + w].iter().map(|&n| u32::from(n)).sum::<u32>() >= self.s.weekly_cap)
     }
 
     fn client_index(&self, id: &str) -> Option<usize> {
@@ -995,17 +994,31 @@ impl<'a> Planner<'a> {
         let mut any_prac = false;
         if anchors.is_empty() {
             // No session to sit next to: the least-loaded practitioner with a room wins; stop at the first.
+            // Rooms are narrowed to those free while the client is, once, so a full day fails in O(P + R).
+            let open_rooms: Vec<(usize, Vec<Iv>)> = rooms
+                .iter()
+                .filter_map(|&r| {
+                    let rf = intersect(&free, &self.room_free[r][day]);
+                    first_fit(&rf, total, step).map(|_| (r, rf))
+                })
+                .collect();
             for &p in &pracs {
+                if self.prac_free[p][day].is_empty() {
+                    continue;
+                }
                 let pf = intersect(&free, &self.prac_free[p][day]);
                 if first_fit(&pf, total, step).is_none() {
                     continue;
                 }
                 any_prac = true;
-                for &r in rooms {
-                    let rf = intersect(&pf, &self.room_free[r][day]);
-                    if let Some(s) = first_fit(&rf, total, step) {
-                        return Ok(Spot::Individual { prac: p, room: r, start: s });
+                for (r, rf) in &open_rooms {
+                    let both = intersect(&pf, rf);
+                    if let Some(s) = first_fit(&both, total, step) {
+                        return Ok(Spot::Individual { prac: p, room: *r, start: s });
                     }
+                }
+                if open_rooms.is_empty() {
+                    break;
                 }
             }
             return Err(if any_prac { Fail::NoRoom } else { Fail::NoPractitioner });

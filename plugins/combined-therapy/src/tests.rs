@@ -198,10 +198,13 @@ fn a_massage_that_misses_its_window_is_placed_late_and_the_chain_goes_on() {
         assert!(p.late.iter().all(|l| l.reason.contains("no slot from")), "{:#?}", p.late);
     }
     // One day away: a day late, then every 7 days from there.
-    check(7, 7, ("2026-11-23", "2026-11-23"), &["2026-11-24T09:00", "2026-12-01T09:00", "2026-12-08T09:00"], &[(
-        "2026-11-24",
-        1,
-    )]);
+    check(
+        7,
+        7,
+        ("2026-11-23", "2026-11-23"),
+        &["2026-11-24T09:00", "2026-12-01T09:00", "2026-12-08T09:00"],
+        &[("2026-11-24", 1)],
+    );
     // Away for the whole window and two days more: placed on the first day back, never before.
     check(7, 9, ("2026-11-23", "2026-11-27"), &["2026-11-30T09:00", "2026-12-07T09:00"], &[("2026-11-30", 5)]);
     // A window with room: nothing late.
