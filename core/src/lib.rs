@@ -13,5 +13,6 @@ pub mod outcomes;
 pub mod plugin_host;
 pub mod server;
 pub mod service;
+pub mod scheduling;
 pub mod store;
 pub mod world;

@@ -283,6 +283,7 @@ fn appointment() -> impl Strategy<Value = Appointment> {
             visit,
             adjunct,
             class,
+            status_reason: None,
         },
     )
 }

@@ -983,7 +983,9 @@ impl PracticeService {
                     .filter(|_| g.hold.is_none())
                     .map(|r| 7.0 / ((f64::from(r.min) + f64::from(r.max)) / 2.0).max(1.0))
             });
-            inputs.push(ClientInput { snapshot, name: client.name.clone(), medication, planned_per_week });
+            let massage_no_shows = crate::scheduling::massage_no_shows(&self.store, &client.id)
+                .map_err(|e| ServiceError::Failed(e.to_string()))?;
+            inputs.push(ClientInput { snapshot, name: client.name.clone(), medication, planned_per_week, massage_no_shows });
         }
         Ok(outcomes::report(&inputs, as_of, weeks))
     }

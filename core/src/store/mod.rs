@@ -31,6 +31,7 @@
 //! `docs/schema/practice-export.schema.json`, also [`EXPORT_SCHEMA`]).
 
 mod cds_feedback;
+mod appointments;
 mod error;
 mod export;
 mod keys;

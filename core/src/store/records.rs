@@ -387,6 +387,9 @@ pub struct Appointment {
     /// The group class it is a place in, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class: Option<String>,
+    /// Why its status changed, when someone said (such as a cancellation's reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
 }
 
 impl Appointment {
@@ -404,6 +407,7 @@ impl Appointment {
             visit,
             adjunct: a.adjunct,
             class: a.class.clone(),
+            status_reason: None,
         }
     }
 

@@ -383,6 +383,9 @@ pub fn appointment(a: &Appointment, limits: &Limits, index: Option<usize>) -> R 
     k.minutes("minutes", a.minutes)?;
     k.start("start", a.start)?;
     k.opt_id("visit", a.visit.as_deref())?;
+    if let Some(reason) = &a.status_reason {
+        k.text("status_reason", reason, limits.max_short_text, true)?;
+    }
     k.opt_id("class", a.class.as_deref())
 }
 
