@@ -511,7 +511,7 @@ pub fn massage_no_shows(store: &Store, client: &str) -> Result<Vec<Date>, Schedu
 }
 
 /// Where to move a visit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MoveTo {
     /// The new start of the appointment named (its visit's other steps keep their offsets).
     pub start: DateTime,

@@ -67,7 +67,12 @@ fn practice(bin: &Path, root: &Path, clients: u32) -> (PathBuf, Duration, String
     );
     let (import_time, _) = praxis(bin, &data, &["import", export.to_str().unwrap()], None);
     eprintln!("{clients} clients, {sessions} sessions: generated in {gen_time:.1?}, imported in {import_time:.1?}");
-    praxis(bin, &data, &["user", "add", "olive", "--name", "Olive", "--role", "owner", "--password-stdin"], Some("bench password 123\n"));
+    praxis(
+        bin,
+        &data,
+        &["user", "add", "olive", "--name", "Olive", "--role", "owner", "--password-stdin"],
+        Some("bench password 123\n"),
+    );
     let (_, list) = praxis(bin, &data, &["client", "list", "--json"], None);
     let v: serde_json::Value = serde_json::from_str(&list).unwrap();
     let first = v[clients as usize / 2]["id"].as_str().unwrap().to_owned();
@@ -82,7 +87,19 @@ fn cli_table(bin: &Path, data: &Path, client: &str) -> Vec<(String, Duration)> {
         ("`client show ONE --json`", vec!["client", "show", client, "--json"]),
         (
             "`session record`",
-            vec!["session", "record", client, "--practitioner", "ana", "--minutes", "30", "--pain-before", "4", "--pain-after", "3"],
+            vec![
+                "session",
+                "record",
+                client,
+                "--practitioner",
+                "ana",
+                "--minutes",
+                "30",
+                "--pain-before",
+                "4",
+                "--pain-after",
+                "3",
+            ],
         ),
         ("`guidance --all --json`", vec!["guidance", "--all", "--json"]),
         ("`report outcomes --json`", vec!["report", "outcomes", "--json"]),
@@ -199,7 +216,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let bin_dir = cargo_build(Profile::Release, &["praxis-core", "praxis-fibromyalgia", "praxis-arthritis", "praxis-combined-therapy"]);
+    let bin_dir = cargo_build(
+        Profile::Release,
+        &["praxis-core", "praxis-fibromyalgia", "praxis-arthritis", "praxis-combined-therapy"],
+    );
     let bin = bin_dir.join("praxis");
     let root = tempfile::tempdir().unwrap();
     let large: u32 = std::env::var("PRAXIS_LOAD_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
@@ -259,7 +279,11 @@ fn main() {
         );
         let sessions = format!("/api/v1/clients/{client}/sessions");
         let (w50, w99, acked) = load(addr, &token, concurrency, 1_000, |i| {
-            ("POST", sessions.clone(), format!(r#"{{"practitioner":"ana","minutes":30,"notes":"load-{concurrency}-{i}"}}"#))
+            (
+                "POST",
+                sessions.clone(),
+                format!(r#"{{"practitioner":"ana","minutes":30,"notes":"load-{concurrency}-{i}"}}"#),
+            )
         });
         println!(
             "| `POST /clients/{{id}}/sessions` (flushed) | {concurrency} | {w50:.2?} | {w99:.2?} | {:.1} |",
@@ -278,6 +302,9 @@ fn main() {
         .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
         .filter(|b| notes.iter().filter(|n| **n == b["notes"].as_str().unwrap()).count() != 1)
         .count();
-    println!("\nacknowledged session writes: {}, missing or duplicated after the server was killed: {missing}", acked_all.len());
+    println!(
+        "\nacknowledged session writes: {}, missing or duplicated after the server was killed: {missing}",
+        acked_all.len()
+    );
     assert_eq!(missing, 0);
 }

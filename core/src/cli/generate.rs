@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use praxis_core::store::{Client, Consent, Intake, MedicationUse, PracticeExport, Session, Therapy};
-use praxis_sdk::{AdverseEvent, Condition, ConditionStatus, Date, DateTime, Discipline, Pressure, TimeOfDay, Weekday, WeeklyWindow, snomed};
+use praxis_sdk::{
+    AdverseEvent, Condition, ConditionStatus, Date, DateTime, Discipline, Pressure, TimeOfDay, Weekday, WeeklyWindow,
+    snomed,
+};
 
 use super::{Locations, bad};
 
@@ -52,8 +55,14 @@ impl Rng {
     }
 }
 
-const FIRST: &[&str] = &["Ada", "Ben", "Carla", "Dev", "Elif", "Femi", "Greta", "Hugo", "Ines", "Jonas", "Kiri", "Luis", "Mona", "Nils", "Oona", "Pavel"];
-const LAST: &[&str] = &["Adams", "Berg", "Costa", "Dahl", "Eze", "Fischer", "Garcia", "Holm", "Ito", "Jensen", "Kowalski", "Lund", "Moreau", "Novak", "Ortiz", "Patel"];
+const FIRST: &[&str] = &[
+    "Ada", "Ben", "Carla", "Dev", "Elif", "Femi", "Greta", "Hugo", "Ines", "Jonas", "Kiri", "Luis", "Mona", "Nils",
+    "Oona", "Pavel",
+];
+const LAST: &[&str] = &[
+    "Adams", "Berg", "Costa", "Dahl", "Eze", "Fischer", "Garcia", "Holm", "Ito", "Jensen", "Kowalski", "Lund",
+    "Moreau", "Novak", "Ortiz", "Patel",
+];
 
 pub fn generate(loc: &Locations, args: &GenerateArgs) -> Result<()> {
     let until = match args.until {
@@ -76,7 +85,11 @@ pub fn generate(loc: &Locations, args: &GenerateArgs) -> Result<()> {
         return bad("the clinic template has no massage practitioner");
     }
     let mut rng = Rng(args.seed);
-    let mut export = PracticeExport { practitioners: config.practitioners.clone(), rooms: config.rooms.clone(), ..PracticeExport::default() };
+    let mut export = PracticeExport {
+        practitioners: config.practitioners.clone(),
+        rooms: config.rooms.clone(),
+        ..PracticeExport::default()
+    };
     let per_client = args.sessions / args.clients;
     let extra = args.sessions % args.clients;
     let conditions = [
@@ -89,14 +102,31 @@ pub fn generate(loc: &Locations, args: &GenerateArgs) -> Result<()> {
     let start_day = until.add_days(-(730));
     for i in 0..args.clients {
         // Ids like the store's own (UUID v7 shape), derived from the seed.
-        let id = format!("0190{:04x}-{:04x}-7{:03x}-8{:03x}-{:012x}", i >> 16, i & 0xffff, rng.below(0x1000), rng.below(0x1000), rng.next() & 0xffff_ffff_ffff);
+        let id = format!(
+            "0190{:04x}-{:04x}-7{:03x}-8{:03x}-{:012x}",
+            i >> 16,
+            i & 0xffff,
+            rng.below(0x1000),
+            rng.below(0x1000),
+            rng.next() & 0xffff_ffff_ffff
+        );
         let mut client = Client::new(id.clone(), format!("{} {} {i}", rng.pick(FIRST), rng.pick(LAST)));
-        client.date_of_birth = Date::from_ymd(1940 + rng.below(60) as i32, 1 + rng.below(12) as u32, 1 + rng.below(28) as u32);
+        client.date_of_birth =
+            Date::from_ymd(1940 + rng.below(60) as i32, 1 + rng.below(12) as u32, 1 + rng.below(28) as u32);
         let (code, name) = *rng.pick(&conditions);
         let status = if rng.below(10) == 0 { ConditionStatus::Flare } else { ConditionStatus::Active };
-        client.conditions.push(Condition { code: code.to_owned(), name: name.to_owned(), status, since: Some(start_day) });
+        client.conditions.push(Condition {
+            code: code.to_owned(),
+            name: name.to_owned(),
+            status,
+            since: Some(start_day),
+        });
         client.availability = vec![
-            WeeklyWindow { day: *rng.pick(&[Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday]), start: hm(9, 0), end: hm(17, 0) },
+            WeeklyWindow {
+                day: *rng.pick(&[Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday]),
+                start: hm(9, 0),
+                end: hm(17, 0),
+            },
             WeeklyWindow { day: *rng.pick(&[Weekday::Thursday, Weekday::Friday]), start: hm(10, 0), end: hm(16, 0) },
         ];
         if rng.below(3) == 0 {
@@ -135,7 +165,11 @@ pub fn generate(loc: &Locations, args: &GenerateArgs) -> Result<()> {
                 adverse_event: if flare { AdverseEvent::Flare } else { AdverseEvent::None },
                 adjuncts: Vec::new(),
                 notes: String::new(),
-                pain_medication: Some(*rng.pick(&[MedicationUse::AsUsual, MedicationUse::LessThanUsual, MedicationUse::None])),
+                pain_medication: Some(*rng.pick(&[
+                    MedicationUse::AsUsual,
+                    MedicationUse::LessThanUsual,
+                    MedicationUse::None,
+                ])),
             });
         }
         export.clients.push(client);

@@ -9,13 +9,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::Subcommand;
 use praxis_core::scheduling::{self, MoveTo, Plan, PlanOptions, ScheduleError};
+use praxis_core::service::protocol::{Request, Response};
 use praxis_core::world::ClientGuidance;
 use praxis_sdk::{Date, DateTime, Discipline, snomed};
 
-use super::{Locations, Practice, bad, print_json, store_error, table};
+use super::{Backend, Locations, Practice, print_json, store_error, table, unexpected};
 
 #[derive(Debug, Subcommand)]
 pub enum ScheduleCommand {
@@ -95,8 +96,6 @@ pub enum ScheduleCommand {
         json: bool,
     },
 }
-
-const PROPOSAL_FILE: &str = "proposal.json";
 
 /// Bad input (exit 2) or failure (exit 1), with the library's message.
 fn sched_error(e: ScheduleError) -> anyhow::Error {
@@ -253,8 +252,7 @@ pub fn plan_and_book_for_demo(practice: &Practice, today: Date, guidance: &[Clie
     Ok(DemoPlan { summary, rules_shown })
 }
 
-fn render_appointments(practice: &Practice, list: &[praxis_core::store::Appointment]) -> Result<String> {
-    let names = names(practice)?;
+fn render_appointments(names: &BTreeMap<String, String>, list: &[praxis_core::store::Appointment]) -> String {
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|x| {
@@ -274,97 +272,83 @@ fn render_appointments(practice: &Practice, list: &[praxis_core::store::Appointm
             ]
         })
         .collect();
-    Ok(table(&["START", "MIN", "CLIENT", "WHAT", "PRACTITIONER", "ROOM", "STATUS", "ID"], &rows))
+    table(&["START", "MIN", "CLIENT", "WHAT", "PRACTITIONER", "ROOM", "STATUS", "ID"], &rows)
+}
+
+fn backend_names(backend: &Backend) -> Result<BTreeMap<String, String>> {
+    let Response::Clients(clients) = backend.call(Request::ListClients)? else { return unexpected() };
+    Ok(clients.into_iter().map(|c| (c.id, c.name)).collect())
 }
 
 pub fn run(loc: &Locations, cmd: &ScheduleCommand) -> Result<()> {
-    let practice = Practice::open(loc)?;
-    let today = practice.today();
-    let (store, config, actor) = (&practice.store, &practice.config, practice.actor.as_str());
+    if let ScheduleCommand::Show { ics: true, from, days, practitioner, .. } = cmd {
+        // The feed needs the audit log (SEQUENCE): it reads the store here.
+        let practice = Practice::open(loc)?;
+        let from = from.unwrap_or_else(|| practice.today());
+        let list = scheduling::show(&practice.store, &practice.config, from, *days, practitioner.as_deref())
+            .map_err(sched_error)?;
+        return super::interop::print_ics(&practice, &list, practitioner.as_deref());
+    }
+    let backend = Backend::connect(loc)?;
+    let changed = |list: Vec<praxis_core::store::Appointment>, json: bool, what: &str| -> Result<()> {
+        if json {
+            return print_json(&list);
+        }
+        print!("{}", render_appointments(&backend_names(&backend)?, &list));
+        println!("{what} {} appointment(s)", list.len());
+        Ok(())
+    };
     match cmd {
         ScheduleCommand::Plan { weeks, from, request_out, json } => {
-            let weeks = weeks.unwrap_or(config.file.schedule.horizon_weeks);
-            let start = scheduling::plan_start(today, *from).map_err(sched_error)?;
-            let guidance = super::guidance::all_guidance(&practice, today)?;
-            let input = scheduling::plan_input(store, config, practice.plugins(), &guidance, today, start, weeks * 7)
-                .map_err(sched_error)?;
-            if let Some(path) = request_out {
-                super::write_atomic(path, serde_json::to_string_pretty(&input.request)?.as_bytes())?;
+            let request = Request::PlanSchedule { from: *from, weeks: *weeks, with_request: request_out.is_some() };
+            eprintln!("planning every care plan ...");
+            let Response::Plan(outcome) = backend.call(request)? else { return unexpected() };
+            if let (Some(path), Some(request)) = (request_out, &outcome.request) {
+                super::write_atomic(path, serde_json::to_string_pretty(request)?.as_bytes())?;
             }
-            eprintln!("planning {} care plans over {weeks} weeks from {start}...", input.request.plans.len());
-            let plan = scheduling::plan_from_input(config, practice.plugins(), input).map_err(sched_error)?;
-            let path = config.data_dir.join(PROPOSAL_FILE);
-            super::write_atomic(&path, serde_json::to_string_pretty(&plan)?.as_bytes())?;
             if *json {
-                return print_json(&plan);
+                return print_json(&outcome.plan);
             }
-            print!("{}", summarize(&plan, &names(&practice)?));
+            print!("{}", summarize(&outcome.plan, &backend_names(&backend)?));
             println!("saved as the current proposal; book it with `praxis schedule book`");
         }
         ScheduleCommand::Book { json } => {
-            let path = config.data_dir.join(PROPOSAL_FILE);
-            let saved: Plan = match std::fs::read_to_string(&path) {
-                Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                    super::BadInput(format!(
-                        "{} is not a proposal ({e}): run `praxis schedule plan` again",
-                        path.display()
-                    ))
-                })?,
-                Err(_) => return bad("there is no current proposal: run `praxis schedule plan` first"),
-            };
-            let guidance = super::guidance::all_guidance(&practice, today)?;
-            let booked = scheduling::book_plan(store, config, practice.plugins(), &guidance, today, &saved, actor)
-                .map_err(sched_error)?;
-            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+            let Response::Appointments(booked) = backend.call(Request::BookSchedule)? else { return unexpected() };
             if *json {
                 return print_json(&booked);
             }
             println!("booked {} appointments (one transaction, flushed to disk)", booked.len());
         }
-        ScheduleCommand::Show { from, days, practitioner, json, ics } => {
-            let from = from.unwrap_or(today);
-            let list = scheduling::show(store, config, from, *days, practitioner.as_deref()).map_err(sched_error)?;
+        ScheduleCommand::Show { from, days, practitioner, json, .. } => {
+            let request = Request::ShowSchedule { from: *from, days: *days, practitioner: practitioner.clone() };
+            let Response::Appointments(list) = backend.call(request)? else { return unexpected() };
             if *json {
                 return print_json(&list);
             }
-            if *ics {
-                return super::interop::print_ics(&practice, &list, practitioner.as_deref());
-            }
             if list.is_empty() {
+                let from = from.map_or_else(|| "today".to_owned(), |d| d.to_string());
                 println!("No appointments from {from} for {days} days.");
             } else {
-                print!("{}", render_appointments(&practice, &list)?);
+                print!("{}", render_appointments(&backend_names(&backend)?, &list));
             }
         }
         ScheduleCommand::Cancel { id, reason, json } => {
-            let changed = scheduling::cancel(store, id, reason, actor).map_err(sched_error)?;
-            if *json {
-                return print_json(&changed);
-            }
-            print!("{}", render_appointments(&practice, &changed)?);
-            println!(
-                "cancelled {} appointment(s); the next `praxis schedule plan` plans their demand again",
-                changed.len()
-            );
+            let request = Request::CancelAppointment { id: id.clone(), reason: reason.clone() };
+            let Response::Appointments(list) = backend.call(request)? else { return unexpected() };
+            changed(list, *json, "cancelled (the next `praxis schedule plan` plans their demand again):")?;
         }
         ScheduleCommand::Move { id, to, practitioner, room, json } => {
-            let guidance = super::guidance::all_guidance(&practice, today)?;
-            let target = MoveTo { start: *to, practitioner: practitioner.clone(), room: room.clone() };
-            let moved = scheduling::move_visit(store, config, practice.plugins(), &guidance, today, id, &target, actor)
-                .map_err(sched_error)?;
-            if *json {
-                return print_json(&moved);
-            }
-            print!("{}", render_appointments(&practice, &moved)?);
-            println!("moved {} appointment(s), checked by the host's checker", moved.len());
+            let to = MoveTo { start: *to, practitioner: practitioner.clone(), room: room.clone() };
+            let Response::Appointments(list) = backend.call(Request::MoveAppointment { id: id.clone(), to })? else {
+                return unexpected();
+            };
+            changed(list, *json, "moved, checked by the host's checker:")?;
         }
         ScheduleCommand::NoShow { id, json } => {
-            let changed = scheduling::no_show(store, today, id, actor).map_err(sched_error)?;
-            if *json {
-                return print_json(&changed);
-            }
-            print!("{}", render_appointments(&practice, &changed)?);
-            println!("recorded {} appointment(s) as a no-show", changed.len());
+            let Response::Appointments(list) = backend.call(Request::NoShow { id: id.clone() })? else {
+                return unexpected();
+            };
+            changed(list, *json, "recorded as a no-show:")?;
         }
     }
     Ok(())

@@ -38,6 +38,7 @@
 pub mod auth;
 pub mod input;
 pub mod protocol;
+pub mod schedule;
 pub mod users;
 
 use std::collections::BTreeMap;
@@ -428,7 +429,7 @@ impl PracticeService {
         self.config().today()
     }
 
-    fn world(&self) -> Option<MutexGuard<'_, ClinicWorld>> {
+    pub(crate) fn world(&self) -> Option<MutexGuard<'_, ClinicWorld>> {
         self.live.as_ref().map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
@@ -861,7 +862,7 @@ impl PracticeService {
     }
 
     /// Everyone's guidance (no role check: for the service's own use).
-    fn evaluate_all(&self, as_of: Option<Date>) -> Result<Vec<ClientGuidance>> {
+    pub(crate) fn evaluate_all(&self, as_of: Option<Date>) -> Result<Vec<ClientGuidance>> {
         let today = self.today();
         let as_of = as_of.unwrap_or(today);
         if as_of == today
@@ -985,7 +986,13 @@ impl PracticeService {
             });
             let massage_no_shows = crate::scheduling::massage_no_shows(&self.store, &client.id)
                 .map_err(|e| ServiceError::Failed(e.to_string()))?;
-            inputs.push(ClientInput { snapshot, name: client.name.clone(), medication, planned_per_week, massage_no_shows });
+            inputs.push(ClientInput {
+                snapshot,
+                name: client.name.clone(),
+                medication,
+                planned_per_week,
+                massage_no_shows,
+            });
         }
         Ok(outcomes::report(&inputs, as_of, weeks))
     }

@@ -30,8 +30,8 @@
 //! Whole practices move in and out as JSON ([`PracticeExport`], schema in
 //! `docs/schema/practice-export.schema.json`, also [`EXPORT_SCHEMA`]).
 
-mod cds_feedback;
 mod appointments;
+mod cds_feedback;
 mod error;
 mod export;
 mod keys;
