@@ -28,6 +28,7 @@
 //! ```
 
 pub mod api;
+pub mod interop;
 pub mod socket;
 
 use std::sync::Arc;
@@ -61,7 +62,7 @@ const _: () = {
 
 /// The whole HTTP application of `praxis serve`.
 pub fn router(service: Arc<PracticeService>, tls: bool) -> axum::Router {
-    api::routes().with_state(AppState { service, tls })
+    api::routes().merge(interop::routes()).with_state(AppState { service, tls })
 }
 
 /// An RFC 9457 problem document.

@@ -37,6 +37,7 @@
 
 pub mod auth;
 pub mod input;
+pub mod interop;
 pub mod protocol;
 pub mod schedule;
 pub mod users;
@@ -339,6 +340,7 @@ pub struct PracticeService {
     plugins: OnceLock<PluginRegistry>,
     live: Option<Mutex<ClinicWorld>>,
     sessions: Sessions,
+    cds: interop::CdsState,
 }
 
 impl fmt::Debug for PracticeService {
@@ -367,6 +369,7 @@ impl PracticeService {
             plugins: OnceLock::new(),
             live: None,
             sessions: Sessions::default(),
+            cds: interop::CdsState::default(),
         };
         service.sync_calendar()?;
         Ok(service)
@@ -383,6 +386,7 @@ impl PracticeService {
             plugins: OnceLock::new(),
             live: None,
             sessions: Sessions::default(),
+            cds: interop::CdsState::default(),
         })
     }
 
