@@ -209,7 +209,8 @@ async fn cds_hooks_answers_the_guidance_to_a_trusted_ehr() {
     let (status, _, none) = a.send("POST", &uri, Some(&ehr.bearer(PATIENT_VIEW_ID, "j3")), Some(unknown)).await;
     assert_eq!((status.as_u16(), none["cards"].as_array().map(Vec::len)), (200, Some(0)));
     // Feedback is audited as the EHR.
-    let fb = json!({"feedback": [{"card": "c1", "outcome": "accepted", "outcomeTimestamp": "2026-12-01T10:00:00Z"}]});
+    let fb = json!({"feedback": [{"card": "c1", "outcome": "overridden", "outcomeTimestamp": "2026-12-01T10:00:00Z",
+        "overrideReason": {"reason": {"code": "provider-cleared"}, "userComment": "seen today"}}]});
     let (status, _, answer) =
         a.send("POST", &format!("{uri}/feedback"), Some(&ehr.bearer(PATIENT_VIEW_ID, "j4")), Some(fb)).await;
     assert_eq!(status, 200, "{answer}");
