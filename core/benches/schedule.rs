@@ -72,6 +72,12 @@ fn start() -> Date {
 }
 
 fn practice() -> (Calendar, ScheduleRequest) {
+    practice_of(CLIENTS, 1)
+}
+
+/// `clients` clients and `copies` copies of the practice's practitioners, rooms and classes (the same clinic,
+/// `copies` times over: one per 1,000 clients keeps the load per practitioner the same).
+fn practice_of(clients: usize, copies: usize) -> (Calendar, ScheduleRequest) {
     use Discipline::*;
     use Weekday::*;
     let mut rng = Rng(SEED);
@@ -105,7 +111,7 @@ fn practice() -> (Calendar, ScheduleRequest) {
     practitioners[0].time_off = vec![DateRange { from: start().add_days(14), to: start().add_days(20) }];
     practitioners[8].time_off = vec![DateRange { from: start().add_days(28), to: start().add_days(34) }];
     let r = |id: &str, kind, capacity| Room { id: id.into(), name: String::new(), kind, capacity };
-    let rooms = vec![
+    let rooms = [
         r("treat-1", RoomKind::TreatmentRoom, 1),
         r("treat-2", RoomKind::TreatmentRoom, 1),
         r("treat-3", RoomKind::TreatmentRoom, 1),
@@ -141,6 +147,22 @@ fn practice() -> (Calendar, ScheduleRequest) {
             capacity: 14,
         });
     }
+    let suffix = |id: &str, k: usize| if k == 0 { id.to_owned() } else { format!("{id}~{k}") };
+    let practitioners: Vec<Practitioner> = (0..copies)
+        .flat_map(|k| practitioners.iter().map(move |p| Practitioner { id: suffix(&p.id, k), ..p.clone() }))
+        .collect();
+    let rooms: Vec<Room> =
+        (0..copies).flat_map(|k| rooms.iter().map(move |r| Room { id: suffix(&r.id, k), ..r.clone() })).collect();
+    let classes: Vec<GroupClass> = (0..copies)
+        .flat_map(|k| {
+            classes.iter().map(move |c| GroupClass {
+                id: suffix(&c.id, k),
+                practitioner: suffix(&c.practitioner, k),
+                room: suffix(&c.room, k),
+                ..c.clone()
+            })
+        })
+        .collect();
     let calendar = Calendar::new("Europe/London", opening, practitioners, rooms, classes, CalendarRules::default())
         .expect("bench calendar");
 
@@ -152,7 +174,7 @@ fn practice() -> (Calendar, ScheduleRequest) {
         ("16:00", "20:00"),
         ("10:00", "19:00"),
     ];
-    let plans: Vec<CarePlan> = (0..CLIENTS)
+    let plans: Vec<CarePlan> = (0..clients)
         .map(|i| {
             let fibromyalgia = rng.chance(35);
             let mut availability = Vec::new();
@@ -205,7 +227,7 @@ fn practice() -> (Calendar, ScheduleRequest) {
             if massage.is_none() && other.is_empty() {
                 other.push(demand(&mut rng, Yoga, 7, 60));
             }
-            CarePlan { client: format!("client-{i:04}"), availability, fibromyalgia, massage, other }
+            CarePlan { client: format!("client-{i:05}"), availability, fibromyalgia, massage, other }
         })
         .collect();
     let request = calendar.request(start(), DAYS, Vec::new(), plans, Default::default());
@@ -320,8 +342,10 @@ fn capacity_bound(calendar: &Calendar, request: &ScheduleRequest, demand: &[(Str
 
 /// Demand as the plugin counts it (met + reported unmet), with each session's length for the bound.
 fn demand_of(request: &ScheduleRequest, p: &ScheduleProposal) -> Vec<(String, Discipline, u32)> {
+    let plans: std::collections::HashMap<&str, &CarePlan> =
+        request.plans.iter().map(|x| (x.client.as_str(), x)).collect();
     let length = |client: &str, d: &Discipline| -> u32 {
-        let plan = request.plans.iter().find(|x| x.client == client).expect("plan");
+        let plan = plans[client];
         match d {
             Discipline::Massage => {
                 let m = plan.massage.as_ref().expect("massage demand");
@@ -425,19 +449,24 @@ fn report(calendar: &Calendar, request: &ScheduleRequest, p: &ScheduleProposal) 
     println!("{line}");
     // Why demand went unmet: how many reasons mention each cause (a reason can name several).
     for cause in [
-        "weekly cap",
+        "visits in 7 days",
         "already had a visit that day",
         "not available while the practice is open",
         "no free time long enough",
         "no qualified practitioner was free",
         "no suitable room was free",
         "group classes that fit were full",
-        "breaks the interval chain",
     ] {
         let n = p.unmet.iter().filter(|u| u.reason.contains(cause)).count();
         println!("  unmet, reason names \"{cause}\": {n}");
     }
-    let violations = calendar.check(request, &p.appointments);
+    let late_days: u32 = p.late.iter().map(|l| l.days).sum();
+    println!(
+        "  late: {} massages placed after their window, {late_days} days in all, at most {}",
+        p.late.len(),
+        p.late.iter().map(|l| l.days).max().unwrap_or(0)
+    );
+    let violations = calendar.check_with_late(request, &p.appointments, &p.late);
     println!("  checker: {} violations in {} appointments", violations.len(), p.appointments.len());
     assert!(violations.is_empty(), "the plugin proposed violations: {}", violations[0]);
 }
@@ -458,9 +487,41 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("plan", |b| b.iter(|| black_box(handle.schedule(black_box(&request)).expect("plan"))));
     let appointments: &[Appointment] = &proposal.appointments;
-    group.bench_function("check", |b| b.iter(|| black_box(calendar.check(black_box(&request), appointments))));
+    group.bench_function("check", |b| {
+        b.iter(|| black_box(calendar.check_with_late(black_box(&request), appointments, &proposal.late)))
+    });
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Planning at 1k, 10k and 50k clients, one plan each timed with a clock (a plan at 50k takes too long for
+/// criterion's samples), as a ratio to the 1k plan timed in the same run. Two shapes of growth: the same clinic
+/// with more clients (`fixed`), and the clinic copied once per 1,000 clients (`scaled`: the same load per
+/// practitioner). Set `PRAXIS_BENCH_SCALE=0` to skip.
+fn scale(_: &mut Criterion) {
+    if std::env::var("PRAXIS_BENCH_SCALE").is_ok_and(|v| v == "0") {
+        return;
+    }
+    let handle = handle();
+    let time = |clients: usize, copies: usize| {
+        let (_, request) = practice_of(clients, copies);
+        let started = std::time::Instant::now();
+        let p = handle.schedule(&request).expect("plan");
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        (ms, p.appointments.len(), p.unmet.len(), p.late.len(), request.practitioners.len())
+    };
+    let (base, ..) = time(1_000, 1);
+    println!("scale: baseline, 1,000 clients and 12 practitioners: {base:.0} ms");
+    for (shape, clients) in [("fixed", 10_000usize), ("fixed", 50_000), ("scaled", 10_000), ("scaled", 50_000)] {
+        let copies = if shape == "fixed" { 1 } else { clients / 1000 };
+        let (ms, appointments, unmet, late, pracs) = time(clients, copies);
+        println!(
+            "scale: {shape:<6} {clients:>6} clients, {pracs:>4} practitioners: {ms:>8.0} ms = {:>6.1} x the baseline \
+             for {:>3} x the clients; {appointments} appointments, {unmet} unmet, {late} late",
+            ms / base,
+            clients / 1000
+        );
+    }
+}
+
+criterion_group!(benches, bench, scale);
 criterion_main!(benches);

@@ -269,6 +269,57 @@ impl Default for ScheduleSection {
     }
 }
 
+/// How calendar feeds name the client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientNames {
+    /// Initials only, such as `M.S.` (the default: a feed shows no clinical details).
+    #[default]
+    Initials,
+    /// The full name, where the practice allows it.
+    Full,
+}
+
+/// `[calendar]`: the iCalendar feeds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSection {
+    /// How a practitioner's feed names the client: `initials` (default) or `full`.
+    #[serde(default)]
+    pub client_names: ClientNames,
+}
+
+/// `[[cds_hooks.ehr]]`: an EHR whose CDS Hooks calls the practice trusts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CdsEhrConfig {
+    /// The JWT `iss` the EHR signs with.
+    pub issuer: String,
+    /// The EHR's public keys: a JWKS file, relative to the config file.
+    #[serde(default)]
+    pub jwks_file: Option<PathBuf>,
+    /// Or the URL of its JWKS (fetched by the server).
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+    /// The identifier system of the EHR's patient ids (`patientId`); `Patient` ids of the EHR when absent.
+    #[serde(default)]
+    pub patient_id_system: Option<String>,
+}
+
+/// `[cds_hooks]`: the CDS Hooks service.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CdsHooksSection {
+    /// The CDS Hooks base URL as EHRs call it, such as
+    /// `https://praxis.example.org/cds-services`; a JWT's `aud` is this, `/`
+    /// and the service id.
+    #[serde(default)]
+    pub service_url: Option<String>,
+    /// The trusted EHRs.
+    #[serde(default)]
+    pub ehr: Vec<CdsEhrConfig>,
+}
+
 /// The whole file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -302,6 +353,12 @@ pub struct ConfigFile {
     /// `[security]`: who sees what, idle logout, login lockout.
     #[serde(default)]
     pub security: crate::service::SecuritySettings,
+    /// `[calendar]`: the iCalendar feeds.
+    #[serde(default)]
+    pub calendar: CalendarSection,
+    /// `[cds_hooks]`: the CDS Hooks service and the EHRs it trusts.
+    #[serde(default)]
+    pub cds_hooks: CdsHooksSection,
 }
 
 /// A loaded, checked practice configuration.

@@ -8,8 +8,10 @@
 
 pub mod calendar;
 pub mod config;
+pub mod interop;
 pub mod outcomes;
 pub mod plugin_host;
+pub mod scheduling;
 pub mod server;
 pub mod service;
 pub mod store;

@@ -113,6 +113,8 @@ pub struct ClientOutcome {
     pub massages_per_week: f64,
     /// Massages a week the merged guidance plans, if known.
     pub planned_per_week: Option<f64>,
+    /// Massage appointments in the report window the client did not come to.
+    pub massage_no_shows: usize,
     /// Self-reported medication use.
     pub medication: MedicationCounts,
     /// The pain series.
@@ -162,6 +164,8 @@ pub struct ClientInput {
     pub medication: BTreeMap<String, MedicationUseKind>,
     /// Planned massages a week, from the merged guidance's interval.
     pub planned_per_week: Option<f64>,
+    /// Days of massage appointments recorded as a no-show.
+    pub massage_no_shows: Vec<Date>,
 }
 
 /// A self-report of medication use, as the report counts it.
@@ -219,6 +223,7 @@ fn client_outcome(input: &ClientInput, as_of: Date, window_weeks: u32) -> Client
         flares: sessions.iter().filter(|s| s.is_flare()).count(),
         massages_per_week: recent_massages as f64 / f64::from(window_weeks.max(1)),
         planned_per_week: input.planned_per_week,
+        massage_no_shows: input.massage_no_shows.iter().filter(|d| **d > window_start && **d <= as_of).count(),
         medication,
         series: sessions
             .iter()
@@ -286,10 +291,13 @@ impl OutcomesReport {
         );
         for o in &self.clients {
             let trend = o.trend.map_or("-".to_owned(), |t| format!("{:+.2} {}", t.slope, t.direction()));
-            let per_week = match o.planned_per_week {
+            let mut per_week = match o.planned_per_week {
                 Some(p) => format!("{:.1} of {:.1}", o.massages_per_week, p),
                 None => format!("{:.1}", o.massages_per_week),
             };
+            if o.massage_no_shows > 0 {
+                let _ = write!(per_week, ", {} no-show", o.massage_no_shows);
+            }
             let name: String = o.name.chars().take(24).collect();
             let _ = writeln!(
                 s,
@@ -469,6 +477,7 @@ mod tests {
             name: "Ana".into(),
             medication: BTreeMap::new(),
             planned_per_week: Some(0.5),
+            massage_no_shows: Vec::new(),
         }
     }
 
@@ -496,6 +505,20 @@ mod tests {
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert_eq!(svg.matches(">flare<").count(), 2);
         assert!(r.render_text(|c| c.to_owned()).contains("Ana"));
+    }
+
+    #[test]
+    fn no_shows_count_against_the_plan() {
+        let mut c = input(ClientBuilder::new("c1").session(massage("2026-10-15").pain(5, 4)));
+        // One in the window, one before it, one after the report date.
+        c.massage_no_shows = ["2026-10-22", "2026-08-01", "2026-11-05"].iter().map(|d| d.parse().unwrap()).collect();
+        let r = report(&[c], Date::from_ymd(2026, 11, 1).unwrap(), 8);
+        assert_eq!(r.clients[0].massage_no_shows, 1);
+        assert!(
+            r.render_text(|c| c.to_owned()).contains("0.1 of 0.5, 1 no-show"),
+            "{}",
+            r.render_text(|c| c.to_owned())
+        );
     }
 
     #[test]

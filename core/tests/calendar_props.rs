@@ -162,7 +162,11 @@ fn practice(seed: u64, clients: usize, days: u32, booked: usize) -> Practice {
             capacity: rng.range(1, 6) as u16,
         });
     }
-    let rules = CalendarRules { weekly_cap: rng.range(1, 4), same_day_bundled_only: rng.chance(80) };
+    let rules = CalendarRules {
+        weekly_cap: rng.range(1, 4),
+        same_day_bundled_only: rng.chance(80),
+        ..CalendarRules::default()
+    };
     let calendar = Calendar::new("Europe/London", opening, practitioners, rooms, classes, rules)
         .unwrap_or_else(|e| panic!("generated calendar refused: {e}"));
 
@@ -281,7 +285,7 @@ proptest! {
     ) {
         let Practice { calendar, request } = practice(seed, clients, days, booked);
         let proposal = handle().schedule(&request).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let violations = calendar.check(&request, &proposal.appointments);
+        let violations = calendar.check_with_late(&request, &proposal.appointments, &proposal.late);
         let text: Vec<String> = violations.iter().map(ToString::to_string).collect();
         prop_assert!(violations.is_empty(), "{:#?}", text);
         let review = calendar.review(&request, proposal.clone());

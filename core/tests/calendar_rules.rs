@@ -21,9 +21,31 @@ use Discipline::{Acupuncture, Massage, PhysicalTherapy, TaiChi, Yoga};
 /// Checks `proposal` over a two-week horizon from Monday 2026-11-23 and
 /// compares the set of constraints broken.
 fn check(plans: Vec<CarePlan>, booked: Vec<Appointment>, proposal: Vec<Appointment>, expected: &[Constraint]) {
+    check_late(plans, booked, proposal, &[], expected);
+}
+
+/// [`check`], with the massages on the days in `late` marked as placed after their window.
+fn check_late(
+    plans: Vec<CarePlan>,
+    booked: Vec<Appointment>,
+    proposal: Vec<Appointment>,
+    late: &[&str],
+    expected: &[Constraint],
+) {
     let cal = calendar();
     let req = request(&cal, 14, plans, booked);
-    let violations = cal.check(&req, &proposal);
+    let late: Vec<praxis_sdk::schedule::Late> = late
+        .iter()
+        .map(|d| praxis_sdk::schedule::Late {
+            client: "c1".into(),
+            discipline: Massage,
+            placed: date(d),
+            window_end: date(d).add_days(-1),
+            days: 1,
+            reason: "test".into(),
+        })
+        .collect();
+    let violations = cal.check_with_late(&req, &proposal, &late);
     let mut got: Vec<Constraint> = violations.iter().map(|v| v.constraint).collect();
     got.sort();
     got.dedup();
@@ -158,6 +180,12 @@ fn c2_heat_massage_cold_one_visit_in_order() {
     check(vec![with_other(hc(), Yoga, 7, 30)], vec![], with_yoga, &[VisitOrder]);
     let lone_heat = adjunct(appt("c1", "mass", "t1", Massage, "2026-11-23T09:00", 10), Adjunct::HeatBefore);
     check(vec![hc()], vec![], vec![lone_heat], &[VisitOrder]);
+    // A massage with no visit and no steps, when the plan asks for heat before and cold after.
+    check(vec![hc()], vec![], vec![massage("2026-11-23T09:00")], &[VisitOrder]);
+    let mut only_heat = heat_cold(m(None));
+    only_heat.massage.as_mut().unwrap().after.clear();
+    check(vec![only_heat], vec![], vec![massage("2026-11-23T09:00")], &[VisitOrder]);
+    check(vec![m(None)], vec![], vec![massage("2026-11-23T09:00")], &[]);
 }
 
 #[test]
@@ -180,6 +208,22 @@ fn c4_massage_intervals() {
     waiting.massage.as_mut().unwrap().not_before = Some(date("2026-11-26"));
     check(vec![waiting.clone()], vec![], vec![massage("2026-11-25T09:00")], &[TooEarly]);
     check(vec![waiting], vec![], vec![massage("2026-11-26T09:00")], &[]);
+    // Marked late: longer than the interval allows is accepted for the front desk to confirm; shorter never is.
+    check_late(vec![m(Some("2026-11-09"))], vec![], vec![massage("2026-11-25T09:00")], &["2026-11-25"], &[]);
+    check_late(
+        vec![m(Some("2026-11-09"))],
+        vec![],
+        vec![massage("2026-11-25T09:00")],
+        &["2026-11-26"],
+        &[IntervalTooLong],
+    );
+    check_late(
+        vec![m(Some("2026-11-20"))],
+        vec![],
+        vec![massage("2026-11-24T09:00")],
+        &["2026-11-24"],
+        &[IntervalTooShort],
+    );
 }
 
 #[test]
@@ -206,6 +250,14 @@ fn c5_fibromyalgia_week_and_day() {
     check(vec![not_fibro], vec![], same_day, &[]);
     let booked = vec![pt("2026-11-23"), yoga_place("c1", "2026-11-24"), pt("2026-11-25")];
     check(vec![f()], booked, vec![pt("2026-11-27")], &[WeeklyCapExceeded]);
+    // Any 7 days, not Monday-Sunday weeks: Thursday, Friday, Monday, Tuesday is 4 in 6 days.
+    let across = vec![pt("2026-11-26"), pt("2026-11-27"), pt("2026-11-30"), pt("2026-12-01")];
+    check(vec![f()], vec![], across, &[WeeklyCapExceeded]);
+    let spread = vec![pt("2026-11-26"), pt("2026-11-27"), pt("2026-11-30"), pt("2026-12-03")];
+    check(vec![f()], vec![], spread, &[]);
+    let booked = vec![pt("2026-11-26"), pt("2026-11-27"), pt("2026-11-30")];
+    check(vec![f()], booked.clone(), vec![pt("2026-12-02")], &[WeeklyCapExceeded]);
+    check(vec![f()], booked, vec![pt("2026-12-03")], &[]);
 }
 
 #[test]
@@ -268,8 +320,14 @@ fn rules_come_from_the_plugin_settings() {
         }
     }
     check("{}", Ok(CalendarRules::default()));
-    check(r#"{"weekly_cap": 2, "heat_minutes": 15}"#, Ok(CalendarRules { weekly_cap: 2, same_day_bundled_only: true }));
-    check(r#"{"same_day_bundled_only": false}"#, Ok(CalendarRules { weekly_cap: 3, same_day_bundled_only: false }));
+    check(
+        r#"{"weekly_cap": 2, "heat_minutes": 15}"#,
+        Ok(CalendarRules { weekly_cap: 2, same_day_bundled_only: true, ..CalendarRules::default() }),
+    );
+    check(
+        r#"{"same_day_bundled_only": false}"#,
+        Ok(CalendarRules { weekly_cap: 3, same_day_bundled_only: false, ..CalendarRules::default() }),
+    );
     check(r#"{"weekly_cap": 0}"#, Err("weekly_cap 0 is not a whole number from 1 to 21"));
     check(r#"{"weekly_cap": "3"}"#, Err("weekly_cap \"3\""));
     check(r#"{"weekly_cap": 2.5}"#, Err("weekly_cap 2.5"));

@@ -109,6 +109,7 @@ fn appointment(id: &str, client: &str, room: &str, start: &str) -> Appointment {
         visit: None,
         adjunct: None,
         class: None,
+        status_reason: None,
     }
 }
 

@@ -107,6 +107,7 @@ fn crash_child() {
                         visit: None,
                         adjunct: None,
                         class: None,
+                        status_reason: None,
                     };
                     store.book(&[a], ACTOR).unwrap();
                     say(&format!("APPOINTMENT {id}"));

@@ -158,13 +158,18 @@ fn client() -> impl Strategy<Value = Client> {
         prop::option::of(insurance()),
         therapies(),
     );
-    (text(), prop::option::of(past_date()), contact, consent, record).prop_map(
+    let identifiers = prop::collection::vec(
+        (text(), text()).prop_map(|(system, value)| praxis_core::store::ExternalId { system, value }),
+        0..2,
+    );
+    (text(), prop::option::of(past_date()), contact, consent, record, identifiers).prop_map(
         |(
             name,
             date_of_birth,
             contact,
             consent,
             (conditions, red_flags, sensitivities, tender_points, pressure, availability, insurance, therapies),
+            identifiers,
         )| Client {
             id: String::new(),
             name,
@@ -179,6 +184,7 @@ fn client() -> impl Strategy<Value = Client> {
             therapies,
             insurance,
             consent,
+            identifiers,
         },
     )
 }
@@ -277,6 +283,7 @@ fn appointment() -> impl Strategy<Value = Appointment> {
             visit,
             adjunct,
             class,
+            status_reason: None,
         },
     )
 }

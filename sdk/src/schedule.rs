@@ -205,6 +205,25 @@ pub struct Unmet {
     pub reason: String,
 }
 
+/// A massage placed after its window: the rest before it is at least the
+/// interval's minimum, but longer than its maximum (rule C4), because no day of
+/// the window had room. The front desk confirms it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Late {
+    /// The client.
+    pub client: String,
+    /// The discipline (massage).
+    pub discipline: Discipline,
+    /// The day it was placed.
+    pub placed: Date,
+    /// The last day of its window.
+    pub window_end: Date,
+    /// Days after the window's last day.
+    pub days: u32,
+    /// Why the window had no room.
+    pub reason: String,
+}
+
 /// A scheduler plugin's answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleProposal {
@@ -214,4 +233,7 @@ pub struct ScheduleProposal {
     /// Demand not met.
     #[serde(default)]
     pub unmet: Vec<Unmet>,
+    /// Proposed massages placed after their window, each also in `appointments` (ABI 1.x minor addition).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub late: Vec<Late>,
 }

@@ -151,8 +151,10 @@ try {
     await page.getByRole('button', { name: 'Register' }).click();
     await page.waitForLoadState();
     check('a bad availability window is refused next to its field', (await page.locator('#r-available-err').count()) === 1);
-    await page.getByLabel(/Availability/).fill('monday 09:00-17:00\nthursday 13:00-18:00');
+    await page.getByLabel(/Availability/).fill('monday 09:00-17:00\ntuesday 17:00-20:00\nthursday 13:00-18:00');
+    await page.getByLabel(/Care plan besides massage/).fill('yoga:7');
     await Promise.all([page.waitForURL(/registered=1/), page.getByRole('button', { name: 'Register' }).click()]);
+    const wendy = new URL(page.url()).pathname;
     check('the new client is registered', (await page.locator('h1').innerText()) === 'Wendy Browser');
     check('with consent and availability', (await page.locator('dd', { hasText: /^given/ }).count()) === 1 && (await page.locator('li', { hasText: 'monday 09:00-17:00' }).count()) === 1);
     await shoot(page, 'front-desk-client');
@@ -166,6 +168,20 @@ try {
     await shoot(page, 'front-desk-calendar');
     await page.goto(`${url}/calendar?by=room`);
     check('the calendar by room', (await page.locator('.calendar thead th').first().innerText()) === 'Room');
+    // Plan the next weeks, review the proposal, book it, see it in the calendar.
+    await page.getByRole('link', { name: 'Plan' }).click();
+    await page.waitForURL(/\/plan/);
+    await page.getByRole('button', { name: 'Plan' }).click();
+    await page.waitForLoadState();
+    check('the proposal lists the new client\'s yoga', (await page.locator('#proposal-h ~ .scroll tr', { hasText: 'Wendy Browser' }).count()) > 0);
+    check('with unmet demand and its reasons, or none', (await page.locator('[role=status]').innerText()).includes('not met'));
+    await shoot(page, 'front-desk-plan');
+    await Promise.all([page.waitForURL(/\/calendar\?week=.*booked=/), page.getByRole('button', { name: 'Book this proposal' }).click()]);
+    const booked = Number(new URL(page.url()).searchParams.get('booked'));
+    check('booking the proposal books appointments', booked > 0, `${booked}`);
+    check('the calendar shows the week of the first booking', (await page.locator('.calendar .entry').count()) > 0);
+    await page.goto(url + wendy);
+    check('the new client\'s page lists her booked yoga', (await page.locator('li', { hasText: /yoga/ }).count()) > 0);
     // A chart URL typed by hand: the front-desk view, never a session note.
     const res = await page.goto(`${url}/clients/${noteClient}`);
     const html = await page.content();

@@ -1,7 +1,7 @@
 //! The checker: every proposed or hand-booked appointment against rules C2
 //! to C5, written apart from any plugin's code.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use praxis_sdk::schedule::{Appointment, CarePlan, GroupClass, RoomKind};
@@ -59,7 +59,7 @@ pub enum Constraint {
     IntervalTooShort,
     /// More days since the previous massage than the interval allows (C4).
     IntervalTooLong,
-    /// More visits in a Monday-Sunday week than the cap (C5).
+    /// More visits in some run of consecutive days (7 by default) than the cap (C5).
     WeeklyCapExceeded,
     /// A second visit on one day (C5).
     SameDay,
@@ -116,7 +116,7 @@ impl Constraint {
             TooEarly => "massage before its first allowed day",
             IntervalTooShort => "massage interval too short",
             IntervalTooLong => "massage interval too long",
-            WeeklyCapExceeded => "weekly cap exceeded",
+            WeeklyCapExceeded => "cap of visits in 7 days exceeded",
             SameDay => "second visit on one day",
         }
     }
@@ -234,6 +234,9 @@ pub(crate) struct Checker<'a> {
     booked: &'a [Appointment],
     plans: HashMap<&'a str, &'a CarePlan>,
     require_plan: bool,
+    /// Proposed massages the plugin marked late: (client, day). Their interval may exceed the maximum (C4), never
+    /// fall short of the minimum.
+    late: HashSet<(&'a str, Date)>,
     tz: Option<jiff::tz::TimeZone>,
     out: Vec<Violation>,
 }
@@ -254,9 +257,16 @@ impl<'a> Checker<'a> {
             booked,
             plans: plans.iter().map(|p| (p.client.as_str(), p)).collect(),
             require_plan,
+            late: HashSet::new(),
             tz: jiff::tz::TimeZone::get(&cal.time_zone).ok(),
             out: Vec::new(),
         }
+    }
+
+    /// Accepts these proposed massages as placed after their window (see [`praxis_sdk::schedule::Late`]).
+    pub(crate) fn with_late(mut self, late: &'a [praxis_sdk::schedule::Late]) -> Checker<'a> {
+        self.late = late.iter().map(|l| (l.client.as_str(), l.placed)).collect();
+        self
     }
 
     fn flag(&mut self, index: usize, a: &Appointment, constraint: Constraint, detail: String) {
@@ -575,12 +585,28 @@ impl<'a> Checker<'a> {
             match &e.a.visit {
                 Some(v) => groups.entry((e.a.client.as_str(), v.as_str())).or_default().push(*e),
                 None => {
-                    if let (Some(i), Some(_)) = (e.proposed, e.a.adjunct) {
+                    let Some(i) = e.proposed else { continue };
+                    if e.a.adjunct.is_some() {
                         self.flag(
                             i,
                             e.a,
                             VisitOrder,
                             "a heat or cold step must share a visit with its massage".to_owned(),
+                        );
+                    } else if e.a.discipline == Discipline::Massage
+                        && e.a.class.is_none()
+                        && let Some(demand) = self.plans.get(e.a.client.as_str()).and_then(|p| p.massage.as_ref())
+                        && (!demand.before.is_empty() || !demand.after.is_empty())
+                    {
+                        // A massage on its own, when the plan asks for heat before or cold after it.
+                        self.flag(
+                            i,
+                            e.a,
+                            VisitOrder,
+                            format!(
+                                "the plan asks for {:?} before and {:?} after the massage; it has no visit with them",
+                                demand.before, demand.after
+                            ),
                         );
                     }
                 }
@@ -716,7 +742,8 @@ impl<'a> Checker<'a> {
                             // leaves room to book more in between. Overdue: the window had closed before planning
                             // could begin.
                             let overdue = pp.is_none() && pd.add_days(max) < floor;
-                            if !overdue {
+                            let late = self.late.contains(&(client, date));
+                            if !overdue && !late {
                                 self.flag(i, t, Constraint::IntervalTooLong, detail);
                             }
                         }
@@ -754,24 +781,44 @@ impl<'a> Checker<'a> {
         let mut list: Vec<(&str, VisitSpan<'_>)> = visits.into_iter().map(|((c, _), v)| (c, v)).collect();
         // Booked visits hold their place; proposed ones queue by time.
         list.sort_by_key(|(c, v)| (*c, v.proposed.is_some(), v.start, v.proposed.map(|p| p.0)));
-        let mut per_week: HashMap<(&str, Date), u32> = HashMap::new();
-        let mut per_day: HashMap<(&str, Date), u32> = HashMap::new();
+        // The visit days counted so far, per client: booked ones always, proposed ones that passed.
+        let mut counted: HashMap<&str, Vec<Date>> = HashMap::new();
+        let span = rules.window_days as i32;
         for (client, VisitSpan { date, proposed, .. }) in list {
-            let week = per_week.entry((client, date.week_start())).or_default();
-            *week += 1;
-            let day = per_day.entry((client, date)).or_default();
-            *day += 1;
-            let Some((i, a)) = proposed else { continue };
-            if *week > rules.weekly_cap {
+            let days = counted.entry(client).or_default();
+            let Some((i, a)) = proposed else {
+                days.push(date);
+                continue;
+            };
+            let mut ok = true;
+            if rules.same_day_bundled_only && days.contains(&date) {
+                self.flag(i, a, Constraint::SameDay, format!("the client already has a visit on {date}"));
+                ok = false;
+            }
+            // The fullest run of `span` days that holds this day.
+            let (from, n) = (0..span)
+                .map(|k| {
+                    let from = date.add_days(k - (span - 1));
+                    let to = from.add_days(span - 1);
+                    (from, days.iter().filter(|d| **d >= from && **d <= to).count() as u32 + 1)
+                })
+                .max_by_key(|&(from, n)| (n, std::cmp::Reverse(from)))
+                .unwrap_or((date, 1));
+            if n > rules.weekly_cap {
                 self.flag(
                     i,
                     a,
                     Constraint::WeeklyCapExceeded,
-                    format!("visit {} in the week of {}; the cap is {}", *week, date.week_start(), rules.weekly_cap),
+                    format!(
+                        "visit {n} in the {span} days from {from} to {}; the cap is {} in any {span} days",
+                        from.add_days(span - 1),
+                        rules.weekly_cap
+                    ),
                 );
+                ok = false;
             }
-            if rules.same_day_bundled_only && *day > 1 {
-                self.flag(i, a, Constraint::SameDay, format!("the client already has a visit on {date}"));
+            if ok {
+                days.push(date);
             }
         }
     }

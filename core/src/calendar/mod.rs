@@ -60,36 +60,47 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use praxis_sdk::schedule::{
-    Appointment, CarePlan, GroupClass, Practitioner, Room, ScheduleProposal, ScheduleRequest, Unmet,
+    Appointment, CarePlan, GroupClass, Late, Practitioner, Room, ScheduleProposal, ScheduleRequest, Unmet,
 };
-use praxis_sdk::{Date, Settings, WeeklyWindow};
+use praxis_sdk::{Date, Discipline, Settings, WeeklyWindow};
 
 pub use check::{Constraint, Violation, suitable_room_kinds};
 
 /// The planning horizon when none is given: 8 weeks (project default).
 pub const DEFAULT_HORIZON_DAYS: u32 = 56;
-/// The weekly cap of rule C5 when the practice sets none (project default).
+/// The cap of rule C5 when the practice sets none (project default): visits in any run of
+/// [`DEFAULT_CAP_WINDOW_DAYS`] consecutive days.
 pub const DEFAULT_WEEKLY_CAP: u32 = 3;
+/// The run of consecutive days rule C5's cap counts over (project default: 7, "a week").
+pub const DEFAULT_CAP_WINDOW_DAYS: u32 = 7;
 
 /// The values of rules C5 that the checker enforces. They are the same keys
 /// as the combined-therapy plugin's settings, so the practice sets them once:
 /// build them with [`CalendarRules::from_settings`] from that plugin's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CalendarRules {
-    /// At most this many visits a Monday-Sunday week for a client with fibromyalgia (C5, project default 3).
+    /// At most this many visits in any `window_days` consecutive days for a client with fibromyalgia (C5,
+    /// project default 3).
     pub weekly_cap: u32,
+    /// The run of consecutive days the cap counts over (C5 says "a week"; project default 7). Settings key
+    /// `cap_window_days`.
+    pub window_days: u32,
     /// No two visits on one day for a client with fibromyalgia (C5, project default `true`).
     pub same_day_bundled_only: bool,
 }
 
 impl Default for CalendarRules {
     fn default() -> CalendarRules {
-        CalendarRules { weekly_cap: DEFAULT_WEEKLY_CAP, same_day_bundled_only: true }
+        CalendarRules {
+            weekly_cap: DEFAULT_WEEKLY_CAP,
+            window_days: DEFAULT_CAP_WINDOW_DAYS,
+            same_day_bundled_only: true,
+        }
     }
 }
 
 impl CalendarRules {
-    /// Reads `weekly_cap` and `same_day_bundled_only` from a scheduler plugin's
+    /// Reads `weekly_cap`, `cap_window_days` and `same_day_bundled_only` from a scheduler plugin's
     /// settings; absent keys keep their defaults, other keys are not the checker's.
     pub fn from_settings(settings: &Settings) -> Result<CalendarRules, CalendarError> {
         let mut rules = CalendarRules::default();
@@ -99,6 +110,16 @@ impl CalendarRules {
                 _ => {
                     return Err(CalendarError::BadRule(format!(
                         "weekly_cap {v} is not a whole number from 1 to 21: give the visits allowed per week (C5)"
+                    )));
+                }
+            }
+        }
+        if let Some(v) = settings.get("cap_window_days") {
+            match v.as_u64() {
+                Some(n @ 1..=28) => rules.window_days = n as u32,
+                _ => {
+                    return Err(CalendarError::BadRule(format!(
+                        "cap_window_days {v} is not a whole number from 1 to 28: give the run of days the C5 cap counts over, such as 7"
                     )));
                 }
             }
@@ -240,6 +261,8 @@ pub struct Review {
     pub refused: Vec<Refusal>,
     /// Demand the plugin reported it could not meet.
     pub unmet: Vec<Unmet>,
+    /// Accepted massages the plugin placed after their window, for the front desk to confirm.
+    pub late: Vec<Late>,
 }
 
 /// One refused visit: all its appointments (heat, massage and cold go together) and why.
@@ -296,6 +319,12 @@ impl Calendar {
             return Err(CalendarError::BadRule(format!(
                 "weekly_cap {} is not from 1 to 21: give the visits allowed per week (C5)",
                 self.rules.weekly_cap
+            )));
+        }
+        if !(1..=28).contains(&self.rules.window_days) {
+            return Err(CalendarError::BadRule(format!(
+                "cap_window_days {} is not from 1 to 28: give the run of days the C5 cap counts over, such as 7",
+                self.rules.window_days
             )));
         }
         let mut seen = HashSet::new();
@@ -399,6 +428,18 @@ impl Calendar {
     /// is well. Each violation names the appointment (its index in
     /// `proposal`) and the constraint.
     pub fn check(&self, request: &ScheduleRequest, proposal: &[Appointment]) -> Vec<Violation> {
+        self.check_with_late(request, proposal, &[])
+    }
+
+    /// [`Calendar::check`], accepting the massages `late` names (by client and
+    /// day) as placed after their window: their interval may exceed the
+    /// guidance's maximum (C4), never fall short of its minimum.
+    pub fn check_with_late(
+        &self,
+        request: &ScheduleRequest,
+        proposal: &[Appointment],
+        late: &[Late],
+    ) -> Vec<Violation> {
         check::Checker::new(
             self,
             Some((request.start, request.days)),
@@ -407,6 +448,7 @@ impl Calendar {
             &request.plans,
             true,
         )
+        .with_late(late)
         .run(proposal)
     }
 
@@ -433,9 +475,10 @@ impl Calendar {
     /// what remains passes every check.
     pub fn review(&self, request: &ScheduleRequest, proposal: ScheduleProposal) -> Review {
         let mut current = proposal.appointments;
+        let late = proposal.late;
         let mut refused = Vec::new();
         loop {
-            let violations = self.check(request, &current);
+            let violations = self.check_with_late(request, &current, &late);
             if violations.is_empty() {
                 break;
             }
@@ -469,6 +512,18 @@ impl Calendar {
             }
             current = keep;
         }
-        Review { accepted: current, refused, unmet: proposal.unmet }
+        // Only what was accepted is late; a late mark without its massage means nothing.
+        let late: Vec<Late> = late
+            .into_iter()
+            .filter(|l| {
+                current.iter().any(|a| {
+                    a.client == l.client
+                        && a.start.date == l.placed
+                        && a.discipline == Discipline::Massage
+                        && a.adjunct.is_none()
+                })
+            })
+            .collect();
+        Review { accepted: current, refused, unmet: proposal.unmet, late }
     }
 }

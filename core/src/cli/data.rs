@@ -15,9 +15,15 @@ pub struct ExportArgs {
     /// Write to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// `json` (the Praxis export format) or `fhir` (a FHIR R4 Bundle).
+    #[arg(long, value_enum, default_value_t = super::interop::Format::Json)]
+    pub format: super::interop::Format,
 }
 
 pub fn export(loc: &Locations, args: &ExportArgs) -> Result<()> {
+    if args.format == super::interop::Format::Fhir {
+        return super::interop::export_fhir(loc, args.out.as_deref());
+    }
     let backend = Backend::connect_unsynced(loc)?;
     let Response::Export(export) = backend.call(Request::Export)? else { return unexpected() };
     let json = export.to_json().map_err(store_error)?;
@@ -38,9 +44,15 @@ pub struct ImportArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// `json` (a Praxis export) or `fhir` (a FHIR R4 Bundle of Patients and Conditions).
+    #[arg(long, value_enum, default_value_t = super::interop::Format::Json)]
+    pub format: super::interop::Format,
 }
 
 pub fn import(loc: &Locations, args: &ImportArgs) -> Result<()> {
+    if args.format == super::interop::Format::Fhir {
+        return super::interop::import_fhir(loc, &args.file, args.json);
+    }
     let text = if args.file.as_os_str() == "-" {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s).context("reading standard input")?;

@@ -4,6 +4,7 @@ mod data;
 mod demo;
 mod generate;
 mod guidance;
+mod interop;
 mod plugins;
 mod practice;
 mod schedule;
@@ -86,6 +87,9 @@ pub enum Command {
     Import(data::ImportArgs),
     /// Print the JSON Schema of the export format.
     Schema,
+    /// Calendar: a practitioner's secret feed token (create, revoke), a client's confirmation as .ics.
+    #[command(subcommand)]
+    Calendar(interop::CalendarCommand),
     /// Run a demo clinic in a new folder: a dozen clients, guidance, an 8-week schedule, outcomes.
     Demo(demo::DemoArgs),
     /// Write a synthetic practice export at clinic scale (for benchmarks), deterministic with a seed.
@@ -316,6 +320,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Export(args) => data::export(&loc, args),
         Command::Import(args) => data::import(&loc, args),
         Command::Schema => data::schema(),
+        Command::Calendar(cmd) => interop::calendar(&loc, cmd),
         Command::Schedule(cmd) => schedule::run(&loc, cmd),
         Command::Demo(args) => demo::demo(&loc, args),
         Command::Serve(args) => serve::serve(&loc, args),

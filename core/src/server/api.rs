@@ -40,6 +40,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sessions/{id}/follow-up", post(follow_up))
         .route("/api/v1/guidance", get(all_guidance))
         .route("/api/v1/appointments", get(appointments))
+        .route("/api/v1/schedule/plan", post(plan_schedule))
+        .route("/api/v1/schedule/book", post(book_schedule))
+        .route("/api/v1/appointments/{id}/cancel", post(cancel_appointment))
+        .route("/api/v1/appointments/{id}/move", post(move_appointment))
+        .route("/api/v1/appointments/{id}/no-show", post(no_show))
         .route("/api/v1/reports/outcomes", get(outcomes))
         .route("/api/v1/export", get(export))
         .route("/api/v1/import", post(import))
@@ -56,9 +61,9 @@ pub fn routes() -> Router<AppState> {
     paths(
         health, login, logout, me, list_clients, add_client, get_client, update_client, get_intake, put_intake, client_guidance,
         add_override, list_sessions, record_session, follow_up, all_guidance, appointments, outcomes, export, import,
-        plugins, reload_config, audit
+        plugins, reload_config, audit, plan_schedule, book_schedule, cancel_appointment, move_appointment, no_show
     ),
-    components(schemas(Problem, LoginInput, Me, ClientChanges, IntakeInput, SessionInput, OverrideInput, FollowUpInput, Health)),
+    components(schemas(Problem, LoginInput, Me, PlanInput, CancelInput, MoveInput, ClientChanges, IntakeInput, SessionInput, OverrideInput, FollowUpInput, Health)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -773,4 +778,129 @@ pub struct AuditQuery {
     since: Option<Date>,
     offset: Option<usize>,
     limit: Option<usize>,
+}
+
+/// What to plan.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlanInput {
+    /// The first day (YYYY-MM-DD, after today; default tomorrow).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub from: Option<Date>,
+    /// Weeks (1 to 52; default the practice's horizon).
+    #[schema(minimum = 1, maximum = 52)]
+    pub weeks: Option<u32>,
+}
+
+/// Plans the next weeks for every care plan, checked by the host's checker,
+/// and saves it as the current proposal (the same store and day give the same plan).
+#[utoipa::path(post, path = "/api/v1/schedule/plan", request_body = PlanInput, responses(
+    (status = 200, description = "The plan, with unmet and late demand and their reasons", body = serde_json::Value),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+async fn plan_schedule(
+    State(state): State<AppState>,
+    who: Authenticated,
+    Body(input): Body<PlanInput>,
+) -> ApiResult<Response> {
+    if let Some(w) = input.weeks
+        && !(1..=52).contains(&w)
+    {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("weeks must be 1 to 52, not {w}")));
+    }
+    let outcome = blocking(&state, move |s| s.plan_schedule(input.from, input.weeks, false, &who.actor)).await?;
+    Ok(Json(outcome.plan).into_response())
+}
+
+/// Books the saved proposal after re-checking it (409 says what changed).
+#[utoipa::path(post, path = "/api/v1/schedule/book", responses(
+    (status = 200, description = "The booked appointments", body = serde_json::Value),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+async fn book_schedule(State(state): State<AppState>, who: Authenticated) -> ApiResult<Response> {
+    let booked = blocking(&state, move |s| s.book_schedule(&who.actor)).await?;
+    Ok(Json(booked).into_response())
+}
+
+/// Why an appointment is cancelled.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelInput {
+    /// The reason (kept with the appointment and in the audit log).
+    pub reason: String,
+}
+
+/// Cancels a booked appointment with its visit; its demand re-opens for the next plan.
+#[utoipa::path(post, path = "/api/v1/appointments/{id}/cancel", params(("id" = String, Path, description = "Appointment id")), request_body = CancelInput, responses(
+    (status = 200, description = "The cancelled appointments (the whole visit)", body = serde_json::Value),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+async fn cancel_appointment(
+    State(state): State<AppState>,
+    who: Authenticated,
+    Path(id): Path<String>,
+    Body(input): Body<CancelInput>,
+) -> ApiResult<Response> {
+    let list = blocking(&state, move |s| s.cancel_appointment(&id, &input.reason, &who.actor)).await?;
+    Ok(Json(list).into_response())
+}
+
+/// Where to move an appointment.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveInput {
+    /// The new start, local time (YYYY-MM-DDTHH:MM).
+    #[schema(value_type = String, example = "2027-01-05T10:00")]
+    pub to: praxis_sdk::DateTime,
+    /// A new practitioner.
+    pub practitioner: Option<String>,
+    /// A new room.
+    pub room: Option<String>,
+}
+
+/// Moves a booked appointment with its visit, checked by the host's checker.
+#[utoipa::path(post, path = "/api/v1/appointments/{id}/move", params(("id" = String, Path, description = "Appointment id")), request_body = MoveInput, responses(
+    (status = 200, description = "The moved appointments", body = serde_json::Value),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+async fn move_appointment(
+    State(state): State<AppState>,
+    who: Authenticated,
+    Path(id): Path<String>,
+    Body(input): Body<MoveInput>,
+) -> ApiResult<Response> {
+    let to = crate::scheduling::MoveTo { start: input.to, practitioner: input.practitioner, room: input.room };
+    let list = blocking(&state, move |s| s.move_appointment(&id, &to, &who.actor)).await?;
+    Ok(Json(list).into_response())
+}
+
+/// Records that the client did not come (it counts in the outcomes).
+#[utoipa::path(post, path = "/api/v1/appointments/{id}/no-show", params(("id" = String, Path, description = "Appointment id")), responses(
+    (status = 200, description = "The appointments recorded as a no-show", body = serde_json::Value),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+async fn no_show(State(state): State<AppState>, who: Authenticated, Path(id): Path<String>) -> ApiResult<Response> {
+    let list = blocking(&state, move |s| s.no_show(&id, &who.actor)).await?;
+    Ok(Json(list).into_response())
 }

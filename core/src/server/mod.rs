@@ -28,6 +28,7 @@
 //! ```
 
 pub mod api;
+pub mod interop;
 pub mod socket;
 pub mod web;
 
@@ -62,7 +63,7 @@ const _: () = {
 
 /// The whole HTTP application of `praxis serve`.
 pub fn router(service: Arc<PracticeService>, tls: bool) -> axum::Router {
-    api::routes().merge(web::routes()).with_state(AppState { service, tls })
+    api::routes().merge(interop::routes()).merge(web::routes()).with_state(AppState { service, tls })
 }
 
 /// An RFC 9457 problem document.

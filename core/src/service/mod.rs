@@ -37,7 +37,9 @@
 
 pub mod auth;
 pub mod input;
+pub mod interop;
 pub mod protocol;
+pub mod schedule;
 pub mod users;
 pub mod workspace;
 
@@ -339,6 +341,7 @@ pub struct PracticeService {
     plugins: OnceLock<PluginRegistry>,
     live: Option<Mutex<ClinicWorld>>,
     sessions: Sessions,
+    cds: interop::CdsState,
 }
 
 impl fmt::Debug for PracticeService {
@@ -367,6 +370,7 @@ impl PracticeService {
             plugins: OnceLock::new(),
             live: None,
             sessions: Sessions::default(),
+            cds: interop::CdsState::default(),
         };
         service.sync_calendar()?;
         Ok(service)
@@ -383,6 +387,7 @@ impl PracticeService {
             plugins: OnceLock::new(),
             live: None,
             sessions: Sessions::default(),
+            cds: interop::CdsState::default(),
         })
     }
 
@@ -429,7 +434,7 @@ impl PracticeService {
         self.config().today()
     }
 
-    fn world(&self) -> Option<MutexGuard<'_, ClinicWorld>> {
+    pub(crate) fn world(&self) -> Option<MutexGuard<'_, ClinicWorld>> {
         self.live.as_ref().map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
@@ -862,7 +867,7 @@ impl PracticeService {
     }
 
     /// Everyone's guidance (no role check: for the service's own use).
-    fn evaluate_all(&self, as_of: Option<Date>) -> Result<Vec<ClientGuidance>> {
+    pub(crate) fn evaluate_all(&self, as_of: Option<Date>) -> Result<Vec<ClientGuidance>> {
         let today = self.today();
         let as_of = as_of.unwrap_or(today);
         if as_of == today
@@ -984,7 +989,15 @@ impl PracticeService {
                     .filter(|_| g.hold.is_none())
                     .map(|r| 7.0 / ((f64::from(r.min) + f64::from(r.max)) / 2.0).max(1.0))
             });
-            inputs.push(ClientInput { snapshot, name: client.name.clone(), medication, planned_per_week });
+            let massage_no_shows = crate::scheduling::massage_no_shows(&self.store, &client.id)
+                .map_err(|e| ServiceError::Failed(e.to_string()))?;
+            inputs.push(ClientInput {
+                snapshot,
+                name: client.name.clone(),
+                medication,
+                planned_per_week,
+                massage_no_shows,
+            });
         }
         Ok(outcomes::report(&inputs, as_of, weeks))
     }

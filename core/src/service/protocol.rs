@@ -66,6 +66,18 @@ pub enum Request {
     SetPassword { login: String, password: String },
     /// [`PracticeService::has_owner`].
     HasOwner,
+    /// [`PracticeService::plan_schedule`].
+    PlanSchedule { from: Option<Date>, weeks: Option<u32>, with_request: bool },
+    /// [`PracticeService::book_schedule`].
+    BookSchedule,
+    /// [`PracticeService::show_schedule`].
+    ShowSchedule { from: Option<Date>, days: u32, practitioner: Option<String> },
+    /// [`PracticeService::cancel_appointment`].
+    CancelAppointment { id: String, reason: String },
+    /// [`PracticeService::move_appointment`].
+    MoveAppointment { id: String, to: crate::scheduling::MoveTo },
+    /// [`PracticeService::no_show`].
+    NoShow { id: String },
     /// [`PracticeService::audit_log`].
     AuditLog { filter: super::AuditFilter },
     /// Re-read the configuration file and put it in force ([`PracticeService::reload_config`]).
@@ -97,6 +109,7 @@ pub enum Response {
     Users(Vec<super::users::UserView>),
     HasOwner(bool),
     AuditLog(Vec<crate::store::AuditEntry>),
+    Plan(Box<super::schedule::PlanOutcome>),
 }
 
 /// What travels to the server: who asks, and what.
@@ -204,6 +217,18 @@ impl PracticeService {
                 Response::User(Box::new(self.set_password(&login, &password, actor)?))
             }
             Request::HasOwner => Response::HasOwner(self.has_owner()?),
+            Request::PlanSchedule { from, weeks, with_request } => {
+                Response::Plan(Box::new(self.plan_schedule(from, weeks, with_request, actor)?))
+            }
+            Request::BookSchedule => Response::Appointments(self.book_schedule(actor)?),
+            Request::ShowSchedule { from, days, practitioner } => {
+                Response::Appointments(self.show_schedule(from, days, practitioner.as_deref(), actor)?)
+            }
+            Request::CancelAppointment { id, reason } => {
+                Response::Appointments(self.cancel_appointment(&id, &reason, actor)?)
+            }
+            Request::MoveAppointment { id, to } => Response::Appointments(self.move_appointment(&id, &to, actor)?),
+            Request::NoShow { id } => Response::Appointments(self.no_show(&id, actor)?),
             Request::AuditLog { filter } => Response::AuditLog(self.audit_log(&filter, actor)?),
             Request::ReloadConfig => {
                 actor.require(super::Operation::Administer)?;

@@ -30,6 +30,8 @@
 //! Whole practices move in and out as JSON ([`PracticeExport`], schema in
 //! `docs/schema/practice-export.schema.json`, also [`EXPORT_SCHEMA`]).
 
+mod appointments;
+mod cds_feedback;
 mod error;
 mod export;
 mod keys;
@@ -53,8 +55,9 @@ pub use error::{Problem, RecordKind, RecordRef, StoreError, ValidationError};
 pub use export::{EXPORT_FORMAT_VERSION, EXPORT_SCHEMA, ImportReport, PracticeExport};
 pub use migrate::SCHEMA_VERSION;
 pub use records::{
-    Appointment, AppointmentStatus, AuditAction, AuditEntry, Authorization, Client, Consent, Contact, Insurance,
-    Intake, LimitPeriod, MedicationUse, Override, Practitioner, Room, Session, SessionLimit, Therapy, new_id,
+    Appointment, AppointmentStatus, AuditAction, AuditEntry, Authorization, Client, Consent, Contact, ExternalId,
+    Insurance, Intake, LimitPeriod, MedicationUse, Override, Practitioner, Room, Session, SessionLimit, Therapy,
+    new_id,
 };
 pub use tokens::{ApiToken, token_hash};
 pub use users::{Role, User, valid_login};

@@ -174,6 +174,21 @@ pub struct Client {
     /// Consent.
     #[serde(default)]
     pub consent: Consent,
+    /// The client's ids in other systems, such as an EHR's medical record
+    /// number: CDS Hooks' `patientId` and FHIR imports map to the client through these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<ExternalId>,
+}
+
+/// A client's id in another system (an EHR's medical record number, a FHIR
+/// server's `Patient` id): the system's URI and the value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalId {
+    /// The identifier system's URI, such as an EHR's FHIR base URL or its MRN namespace.
+    pub system: String,
+    /// The id in that system.
+    pub value: String,
 }
 
 impl Client {
@@ -193,6 +208,7 @@ impl Client {
             therapies: Vec::new(),
             insurance: None,
             consent: Consent::default(),
+            identifiers: Vec::new(),
         }
     }
 }
@@ -371,6 +387,9 @@ pub struct Appointment {
     /// The group class it is a place in, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class: Option<String>,
+    /// Why its status changed, when someone said (such as a cancellation's reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
 }
 
 impl Appointment {
@@ -388,6 +407,7 @@ impl Appointment {
             visit,
             adjunct: a.adjunct,
             class: a.class.clone(),
+            status_reason: None,
         }
     }
 

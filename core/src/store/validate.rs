@@ -213,6 +213,11 @@ pub fn client(c: &Client, today: Date, limits: &Limits, index: Option<usize>) ->
             k.not_future(&f("since"), since, today)?;
         }
     }
+    k.len("identifiers", c.identifiers.len())?;
+    for (i, ext) in c.identifiers.iter().enumerate() {
+        k.text(&format!("identifiers[{i}].system"), &ext.system, limits.max_short_text, true)?;
+        k.text(&format!("identifiers[{i}].value"), &ext.value, limits.max_short_text, true)?;
+    }
     k.len("red_flags", c.red_flags.len())?;
     for (i, flag) in c.red_flags.iter().enumerate() {
         let f = |name: &str| format!("red_flags[{i}].{name}");
@@ -378,6 +383,9 @@ pub fn appointment(a: &Appointment, limits: &Limits, index: Option<usize>) -> R 
     k.minutes("minutes", a.minutes)?;
     k.start("start", a.start)?;
     k.opt_id("visit", a.visit.as_deref())?;
+    if let Some(reason) = &a.status_reason {
+        k.text("status_reason", reason, limits.max_short_text, true)?;
+    }
     k.opt_id("class", a.class.as_deref())
 }
 

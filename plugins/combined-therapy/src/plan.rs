@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use praxis_sdk::{
     Adjunct, Appointment, CarePlan, Date, DateRange, DateTime, Discipline, PluginError, RoomKind, ScheduleProposal,
-    ScheduleRequest, TimeOfDay, Unmet, WeeklyWindow,
+    ScheduleRequest, TimeOfDay, Unmet, WeeklyWindow, schedule::Late,
 };
 
 use crate::intervals::{Iv, below_capacity, contains, first_fit, intersect, normalize, overlaps, remove};
@@ -106,7 +106,10 @@ impl Fail {
     fn describe(self, settings: &Settings) -> String {
         match self {
             Fail::SameDay => "the client already had a visit that day (C5)".to_owned(),
-            Fail::WeeklyCap => format!("the client had reached the weekly cap of {} (C5)", settings.weekly_cap),
+            Fail::WeeklyCap => format!(
+                "the client would have had more than {} visits in {} days (C5)",
+                settings.weekly_cap, settings.cap_window_days
+            ),
             Fail::ClientUnavailable => "the client is not available while the practice is open (C3)".to_owned(),
             Fail::ClientBusy => "the client had no free time long enough (C3)".to_owned(),
             Fail::NoPractitioner => "no qualified practitioner was free while the client was (C3)".to_owned(),
@@ -174,7 +177,8 @@ struct Planner<'a> {
     start: Date,
     end: Date,
     days: usize,
-    weeks: usize,
+    /// Days of C5's rolling window before the horizon (and after it) that `client_span` also counts.
+    pad: usize,
     pracs: Vec<Prac>,
     rooms: Vec<(String, RoomKind, u16)>,
     classes: Vec<Class>,
@@ -183,6 +187,8 @@ struct Planner<'a> {
     qualified: HashMap<Discipline, Vec<usize>>,
     /// Classes per (discipline, weekday), by start time then id.
     class_index: HashMap<(Discipline, usize), Vec<usize>>,
+    /// Rooms suitable for each discipline a practitioner is qualified in (indices, ascending).
+    rooms_for: HashMap<Discipline, Vec<usize>>,
     // Mutable state, per day of the horizon.
     prac_free: Vec<Vec<Vec<Iv>>>,
     prac_load: Vec<u32>,
@@ -194,7 +200,8 @@ struct Planner<'a> {
     class_blocked: Vec<Vec<bool>>,
     client_busy: Vec<Vec<Vec<Iv>>>,
     client_visits: Vec<Vec<u8>>,
-    client_week: Vec<Vec<u32>>,
+    /// Visits per day, from `pad` days before the horizon to `pad` days after it (rule C5's rolling window).
+    client_span: Vec<Vec<u8>>,
     // Chains.
     massage_prev: Vec<Option<Date>>,
     /// The first massage booked on or after the horizon's end.
@@ -219,6 +226,7 @@ pub fn plan(req: &ScheduleRequest, settings: &Settings) -> Result<SchedulePropos
     out.appointments
         .sort_by(|a, b| (a.start, &a.client, a.adjunct.is_some()).cmp(&(b.start, &b.client, b.adjunct.is_some())));
     out.unmet.sort_by(|a, b| (&a.client, a.due, &a.discipline).cmp(&(&b.client, b.due, &b.discipline)));
+    out.late.sort_by(|a, b| (&a.client, a.placed).cmp(&(&b.client, b.placed)));
     Ok(out)
 }
 
@@ -346,6 +354,10 @@ impl<'a> Planner<'a> {
             list.sort_by(|&a, &b| (classes[a].span, &classes[a].id).cmp(&(classes[b].span, &classes[b].id)));
         }
 
+        let rooms_for: HashMap<Discipline, Vec<usize>> = qualified
+            .keys()
+            .map(|d| (d.clone(), (0..rooms.len()).filter(|&r| suitable_room(d, rooms[r].1)).collect()))
+            .collect();
         let mut plans: Vec<&CarePlan> = req.plans.iter().collect();
         plans.sort_by(|a, b| a.client.cmp(&b.client));
         if let Some(w) = plans.windows(2).find(|w| w[0].client == w[1].client) {
@@ -361,7 +373,7 @@ impl<'a> Planner<'a> {
             clients.push(Client { plan, base });
         }
 
-        let weeks = ((end.add_days(-1).week_start().days_since(start.week_start())) / 7 + 1) as usize;
+        let pad = s.cap_window_days.saturating_sub(1) as usize;
         let n_clients = clients.len();
         let room_base = vec![vec![vec![FULL_DAY]; days]; rooms.len()];
         let mut prac_free = Vec::with_capacity(pracs.len());
@@ -380,7 +392,7 @@ impl<'a> Planner<'a> {
             start,
             end,
             days,
-            weeks,
+            pad,
             room_used: vec![vec![Vec::new(); days]; rooms.len()],
             room_free: room_base.clone(),
             room_base,
@@ -390,7 +402,7 @@ impl<'a> Planner<'a> {
             massage_after: vec![None; n_clients],
             client_busy: vec![vec![Vec::new(); days]; n_clients],
             client_visits: vec![vec![0; days]; n_clients],
-            client_week: vec![vec![0; weeks]; n_clients],
+            client_span: vec![vec![0; days + 2 * pad]; n_clients],
             massage_prev: clients.iter().map(|c| c.plan.massage.as_ref().and_then(|m| m.last)).collect(),
             other_prev: clients.iter().map(|c| c.plan.other.iter().map(|o| o.last).collect()).collect(),
             other_anchor: clients.iter().map(|c| vec![start; c.plan.other.len()]).collect(),
@@ -401,6 +413,7 @@ impl<'a> Planner<'a> {
             rooms,
             classes,
             clients,
+            rooms_for,
             qualified,
             class_index,
             items: Vec::new(),
@@ -413,9 +426,21 @@ impl<'a> Planner<'a> {
         (d >= 0 && (d as usize) < self.days).then_some(d as usize)
     }
 
-    fn week_of(&self, date: Date) -> Option<usize> {
-        let w = date.week_start().days_since(self.start.week_start());
-        (w >= 0 && ((w / 7) as usize) < self.weeks).then_some((w / 7) as usize)
+    /// The index of `date` in `client_span`, if it is that close to the horizon.
+    fn span_ix(&self, date: Date) -> Option<usize> {
+        let d = date.days_since(self.start) + self.pad as i32;
+        (d >= 0 && (d as usize) < self.days + 2 * self.pad).then_some(d as usize)
+    }
+
+    /// Whether one more visit on `day` would give client `c` more than the cap
+    /// in some run of `cap_window_days` days that holds it (rule C5).
+    fn over_cap(&self, c: usize, day: usize) -> bool {
+        let w = self.pad + 1;
+        let counts = &self.client_span[c];
+        let at = day + self.pad;
+        // Windows [from, from + w) that hold `at`; `counts` is padded so each lies inside it.
+        (at + 1 - w..=at)
+            .any(|from| counts[from..from + w].iter().map(|&n| u32::from(n)).sum::<u32>() >= self.s.weekly_cap)
     }
 
     fn client_index(&self, id: &str) -> Option<usize> {
@@ -514,8 +539,8 @@ impl<'a> Planner<'a> {
             if let Some(day) = self.day_of(date) {
                 self.client_visits[c][day] = self.client_visits[c][day].saturating_add(1);
             }
-            if let Some(w) = self.week_of(date) {
-                self.client_week[c][w] += 1;
+            if let Some(ix) = self.span_ix(date) {
+                self.client_span[c][ix] = self.client_span[c][ix].saturating_add(1);
             }
         }
         for busy in self.client_busy.iter_mut().flatten() {
@@ -767,6 +792,7 @@ impl<'a> Planner<'a> {
         let beyond = latest >= self.end;
         let discipline = self.discipline(it).clone();
         let client = self.clients[c].plan.client.clone();
+        let impossible = reason.is_some();
         let reason = reason.unwrap_or_else(|| {
             let last = latest.min(self.end.add_days(-1));
             let mut text = format!("no slot from {earliest} to {last}:");
@@ -797,23 +823,33 @@ impl<'a> Planner<'a> {
                     tracing::debug!(client = %client, %due, "massage window runs past the horizon; left to the next plan");
                     return;
                 }
-                self.out.unmet.push(Unmet { client: client.clone(), discipline: Discipline::Massage, due, reason });
-                // The interval chain (C4) is broken: later massages are reported, not planned.
-                let Some(m) = self.clients[c].plan.massage.as_ref() else { return };
-                let (min, max) = (m.interval_days.min as i32, m.interval_days.max as i32);
-                let mut next = due.add_days(min.max(1));
-                while next.add_days(max - min) < self.end {
-                    self.out.unmet.push(Unmet {
-                        client: client.clone(),
-                        discipline: Discipline::Massage,
-                        due: next,
-                        reason: format!(
-                            "not planned: the massage due {due} could not be placed, which breaks the interval \
-                             chain (C4); book that one by hand, then plan again"
-                        ),
-                    });
-                    next = next.add_days(min.max(1));
+                // No day of the window had room: the nearest feasible day after it, never before the
+                // interval's minimum (rest is safety), marked late; the chain goes on from there.
+                if !impossible && let Some(from) = self.day_of(latest.add_days(1)) {
+                    for day in from..self.days {
+                        let date = self.start.add_days(day as i32);
+                        self.items[i].done = false;
+                        if self.attempt(i, day, date).is_ok() {
+                            let days = date.days_since(latest) as u32;
+                            self.out.late.push(Late {
+                                client,
+                                discipline: Discipline::Massage,
+                                placed: date,
+                                window_end: latest,
+                                days,
+                                reason,
+                            });
+                            return;
+                        }
+                    }
+                    self.items[i].done = true;
                 }
+                let reason = if impossible {
+                    reason
+                } else {
+                    format!("{reason}; and no day after it up to the horizon's end had room either")
+                };
+                self.out.unmet.push(Unmet { client, discipline: Discipline::Massage, due, reason });
             }
             What::Other(d) => {
                 if !beyond {
@@ -827,12 +863,11 @@ impl<'a> Planner<'a> {
     fn attempt(&mut self, i: usize, day: usize, date: Date) -> Result<(), Fail> {
         let c = self.items[i].client;
         let plan = self.clients[c].plan;
-        let week = self.week_of(date);
         if plan.fibromyalgia {
             if self.s.same_day_bundled_only && self.client_visits[c][day] > 0 {
                 return Err(Fail::SameDay);
             }
-            if week.is_some_and(|w| self.client_week[c][w] >= self.s.weekly_cap) {
+            if self.over_cap(c, day) {
                 return Err(Fail::WeeklyCap);
             }
         }
@@ -879,7 +914,7 @@ impl<'a> Planner<'a> {
         } else {
             self.find_individual(c, day, wd, discipline, total)
         }?;
-        self.commit(i, day, date, week, discipline, &segments, spot);
+        self.commit(i, day, date, discipline, &segments, spot);
         Ok(())
     }
 
@@ -943,7 +978,7 @@ impl<'a> Planner<'a> {
         let date = self.start.add_days(day as i32);
         let mut pracs: Vec<usize> = qualified.iter().copied().filter(|&p| !self.pracs[p].off(date)).collect();
         pracs.sort_by_key(|&p| (self.prac_load[p], p));
-        let rooms: Vec<usize> = (0..self.rooms.len()).filter(|&r| suitable_room(discipline, self.rooms[r].1)).collect();
+        let rooms: &[usize] = self.rooms_for.get(discipline).map_or(&[], Vec::as_slice);
         // Back-to-back with the client's other sessions that day, for one trip.
         let mut anchors: Vec<u16> = Vec::new();
         if !self.clients[c].plan.fibromyalgia {
@@ -957,6 +992,37 @@ impl<'a> Planner<'a> {
             anchors.dedup();
         }
         let mut any_prac = false;
+        if anchors.is_empty() {
+            // No session to sit next to: the least-loaded practitioner with a room wins; stop at the first.
+            // Rooms are narrowed to those free while the client is, once, so a full day fails in O(P + R).
+            let open_rooms: Vec<(usize, Vec<Iv>)> = rooms
+                .iter()
+                .filter_map(|&r| {
+                    let rf = intersect(&free, &self.room_free[r][day]);
+                    first_fit(&rf, total, step).map(|_| (r, rf))
+                })
+                .collect();
+            for &p in &pracs {
+                if self.prac_free[p][day].is_empty() {
+                    continue;
+                }
+                let pf = intersect(&free, &self.prac_free[p][day]);
+                if first_fit(&pf, total, step).is_none() {
+                    continue;
+                }
+                any_prac = true;
+                for (r, rf) in &open_rooms {
+                    let both = intersect(&pf, rf);
+                    if let Some(s) = first_fit(&both, total, step) {
+                        return Ok(Spot::Individual { prac: p, room: *r, start: s });
+                    }
+                }
+                if open_rooms.is_empty() {
+                    break;
+                }
+            }
+            return Err(if any_prac { Fail::NoRoom } else { Fail::NoPractitioner });
+        }
         let mut candidates: Vec<(usize, Vec<Iv>)> = Vec::with_capacity(pracs.len());
         for &p in &pracs {
             let pf = intersect(&free, &self.prac_free[p][day]);
@@ -966,7 +1032,7 @@ impl<'a> Planner<'a> {
             }
         }
         for (p, pf) in &candidates {
-            for &r in &rooms {
+            for &r in rooms {
                 let rf = intersect(pf, &self.room_free[r][day]);
                 if let Some(&a) =
                     anchors.iter().find(|&&a| u32::from(a) + u32::from(total) <= 1440 && contains(&rf, (a, a + total)))
@@ -976,7 +1042,7 @@ impl<'a> Planner<'a> {
             }
         }
         for (p, pf) in &candidates {
-            for &r in &rooms {
+            for &r in rooms {
                 let rf = intersect(pf, &self.room_free[r][day]);
                 if let Some(s) = first_fit(&rf, total, step) {
                     return Ok(Spot::Individual { prac: *p, room: r, start: s });
@@ -992,7 +1058,6 @@ impl<'a> Planner<'a> {
         i: usize,
         day: usize,
         date: Date,
-        week: Option<usize>,
         discipline: &Discipline,
         segments: &[(Option<Adjunct>, u16)],
         spot: Spot,
@@ -1046,9 +1111,8 @@ impl<'a> Planner<'a> {
         let at_pos = busy.partition_point(|b| *b < span);
         busy.insert(at_pos, span);
         self.client_visits[c][day] = self.client_visits[c][day].saturating_add(1);
-        if let Some(w) = week {
-            self.client_week[c][w] += 1;
-        }
+        let ix = day + self.pad;
+        self.client_span[c][ix] = self.client_span[c][ix].saturating_add(1);
         self.items[i].done = true;
         match self.items[i].what {
             What::Massage => {

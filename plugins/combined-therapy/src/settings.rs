@@ -11,6 +11,8 @@ pub const DEFAULT_HEAT_MINUTES: u16 = 10;
 pub const DEFAULT_COLD_MINUTES: u16 = 10;
 /// Default weekly cap of therapy appointments for a client with fibromyalgia (rule C5, a project default).
 pub const DEFAULT_WEEKLY_CAP: u32 = 3;
+/// Default run of consecutive days over which the C5 cap counts (rule C5 says "a week"; project default).
+pub const DEFAULT_CAP_WINDOW_DAYS: u32 = 7;
 /// Default granularity of start times, in minutes after midnight (project default).
 pub const DEFAULT_SLOT_MINUTES: u16 = 15;
 /// Default slack around the due day of a non-massage session, in days (project default).
@@ -24,8 +26,10 @@ pub struct Settings {
     pub heat_minutes: u16,
     /// Minutes of cold after a massage (rule C2 orders it; the length is a project default).
     pub cold_minutes: u16,
-    /// Therapy appointments a client with fibromyalgia may have per Monday-Sunday week (rule C5).
+    /// Therapy visits a client with fibromyalgia may have in any `cap_window_days` consecutive days (rule C5).
     pub weekly_cap: u32,
+    /// The run of consecutive days the C5 cap counts over (7: any 7 days, not calendar weeks).
+    pub cap_window_days: u32,
     /// Whether a client with fibromyalgia may have two visits on one day (rule C5 says no: `true`).
     pub same_day_bundled_only: bool,
     /// Start times are multiples of this many minutes after midnight.
@@ -43,6 +47,7 @@ impl Default for Settings {
             heat_minutes: DEFAULT_HEAT_MINUTES,
             cold_minutes: DEFAULT_COLD_MINUTES,
             weekly_cap: DEFAULT_WEEKLY_CAP,
+            cap_window_days: DEFAULT_CAP_WINDOW_DAYS,
             same_day_bundled_only: true,
             slot_minutes: DEFAULT_SLOT_MINUTES,
             tolerance_days: DEFAULT_TOLERANCE_DAYS,
@@ -80,6 +85,12 @@ impl Settings {
                 self.weekly_cap
             ));
         }
+        if !(1..=28).contains(&self.cap_window_days) {
+            return bad(format!(
+                "cap_window_days {} is outside 1-28: give the run of days the C5 cap counts over, such as 7",
+                self.cap_window_days
+            ));
+        }
         if !(1..=120).contains(&self.slot_minutes) || 1440 % self.slot_minutes != 0 {
             return bad(format!(
                 "slot_minutes {} must divide a day and be 1-120: give 5, 10, 15, 20, 30 or 60",
@@ -110,8 +121,14 @@ impl Settings {
             SettingSpec::new(
                 "weekly_cap",
                 DEFAULT_WEEKLY_CAP,
-                "Rule C5 (default): at most this many therapy appointments per Monday-Sunday week for a client \
-                 with fibromyalgia, all disciplines together; a heat-massage-cold visit counts once.",
+                "Rule C5 (default): at most this many therapy visits in any `cap_window_days` consecutive days \
+                 for a client with fibromyalgia, all disciplines together; a heat-massage-cold visit counts once.",
+            ),
+            SettingSpec::new(
+                "cap_window_days",
+                DEFAULT_CAP_WINDOW_DAYS,
+                "Rule C5 (default): the run of consecutive days the cap counts over; 7 means any 7 days in a \
+                 row, not Monday-Sunday weeks.",
             ),
             SettingSpec::new(
                 "same_day_bundled_only",
@@ -163,6 +180,9 @@ mod tests {
         check(r#"{"weekly_cap": -1}"#, Err("bad settings"));
         check(r#"{"heat_minutes": 0}"#, Err("heat_minutes 0"));
         check(r#"{"cold_minutes": 90}"#, Err("cold_minutes 90"));
+        check(r#"{"cap_window_days": 0}"#, Err("cap_window_days 0 is outside 1-28"));
+        check(r#"{"cap_window_days": 29}"#, Err("cap_window_days 29"));
+        check(r#"{"cap_window_days": 14}"#, Ok(()));
         check(r#"{"slot_minutes": 7}"#, Err("slot_minutes 7 must divide a day"));
         check(r#"{"tolerance_days": 30}"#, Err("tolerance_days 30"));
         check(r#"{"weekly_caps": 3}"#, Err("unknown field `weekly_caps`"));

@@ -184,6 +184,55 @@ fn weekly_cap_setting() {
 }
 
 #[test]
+fn a_massage_that_misses_its_window_is_placed_late_and_the_chain_goes_on() {
+    // An exact 7-day interval (one-day window); the therapist is away on its day, Monday 23 November.
+    fn check(min: u32, max: u32, away: (&str, &str), expected_starts: &[&str], expected_late: &[(&str, u32)]) {
+        let mut req = request(21, vec![massage(client("c1"), min, max, Some("2026-11-16"))]);
+        req.practitioners[0].time_off = vec![praxis_sdk::DateRange { from: date(away.0), to: date(away.1) }];
+        let p = run(&req);
+        assert_eq!(starts(&p, &Discipline::Massage), expected_starts, "{p:#?}");
+        let late: Vec<(String, u32)> = p.late.iter().map(|l| (l.placed.to_string(), l.days)).collect();
+        let expected: Vec<(String, u32)> = expected_late.iter().map(|(d, n)| ((*d).to_owned(), *n)).collect();
+        assert_eq!(late, expected, "{p:#?}");
+        assert!(p.unmet.is_empty(), "{:#?}", p.unmet);
+        assert!(p.late.iter().all(|l| l.reason.contains("no slot from")), "{:#?}", p.late);
+    }
+    // One day away: a day late, then every 7 days from there.
+    check(
+        7,
+        7,
+        ("2026-11-23", "2026-11-23"),
+        &["2026-11-24T09:00", "2026-12-01T09:00", "2026-12-08T09:00"],
+        &[("2026-11-24", 1)],
+    );
+    // Away for the whole window and two days more: placed on the first day back, never before.
+    check(7, 9, ("2026-11-23", "2026-11-27"), &["2026-11-30T09:00", "2026-12-07T09:00"], &[("2026-11-30", 5)]);
+    // A window with room: nothing late.
+    check(7, 9, ("2026-11-23", "2026-11-23"), &["2026-11-24T09:00", "2026-12-01T09:00", "2026-12-08T09:00"], &[]);
+}
+
+#[test]
+fn fibromyalgia_cap_counts_any_seven_days() {
+    // Yoga every 7 days and reiki every 7 days and massage every 2-3 days: with a cap of 3 in any 7 days, no run of
+    // 7 days holds 4 visits, across week boundaries too.
+    let mut p =
+        other(other(massage(client("c1"), 2, 3, None), Discipline::Yoga, 7), Discipline::Other("reiki".into()), 7);
+    p.fibromyalgia = true;
+    p.availability = Weekday::ALL.iter().map(|&d| window(d, "09:00", "17:00")).collect();
+    let mut req = request(28, vec![p]);
+    req.opening_hours = Weekday::ALL.iter().map(|&d| window(d, "09:00", "17:00")).collect();
+    req.practitioners[0].disciplines.push(Discipline::Other("reiki".into()));
+    let got = run(&req);
+    let mut days: Vec<Date> = got.appointments.iter().map(|a| a.start.date).collect();
+    days.dedup();
+    assert!(days.len() >= 8, "{days:?}");
+    for (k, d) in days.iter().enumerate() {
+        let in_run = days[k..].iter().take_while(|e| e.days_since(*d) < 7).count();
+        assert!(in_run <= 3, "4 visits in 7 days from {d}: {days:?}");
+    }
+}
+
+#[test]
 fn unmet_demand_says_why() {
     fn check(req: ScheduleRequest, expected: &[(&str, &str, &str)]) {
         let p = run(&req);
@@ -204,11 +253,11 @@ fn unmet_demand_says_why() {
     weekend.availability = vec![window(Weekday::Saturday, "09:00", "12:00")];
     check(
         request(14, vec![weekend]),
-        &[
-            ("massage", "2026-11-23", "1 day the client is not available while the practice is open"),
-            ("massage", "2026-11-30", "breaks the interval chain (C4)"),
-        ],
+        &[("massage", "2026-11-23", "1 day the client is not available while the practice is open")],
     );
+    let mut weekend = massage(client("c1"), 7, 7, Some("2026-11-16"));
+    weekend.availability = vec![window(Weekday::Saturday, "09:00", "12:00")];
+    check(request(14, vec![weekend]), &[("massage", "2026-11-23", "no day after it up to the horizon's end had room")]);
     // The yoga class is full and the teacher teaches nothing else: no individual session either.
     let mut req = request(7, vec![other(client("c1"), Discipline::Yoga, 7)]);
     req.booked.push(Appointment {

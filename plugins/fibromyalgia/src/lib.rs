@@ -29,7 +29,7 @@
 //! assert!(guidance.has_rule("F4"));
 //! let rec = guidance.recommendation.unwrap();
 //! assert_eq!(rec.pressure_max, Some(Pressure::LightTouch)); // one step below the light pressure that flared
-//! assert_eq!(rec.interval_days, Some(Range::new(14, 14))); // the top of the initial 7-14 days
+//! assert_eq!(rec.interval_days, Some(Range::new(14, 17))); // at least the top of the initial 7-14 days
 //! ```
 
 #![deny(missing_docs)]
@@ -88,6 +88,10 @@ pub struct FibromyalgiaSettings {
     /// F4, project default: days added to the top of the interval after two
     /// flares in a row (7).
     pub repeat_flare_extra_days: u32,
+    /// F4, project default: days of the window after the lengthened minimum
+    /// (3): after a flare the interval is "at least the top of the range", so
+    /// it is top to top + this, and one unavailable day does not lose the visit.
+    pub flare_window_days: u32,
 }
 
 impl Default for FibromyalgiaSettings {
@@ -103,6 +107,7 @@ impl Default for FibromyalgiaSettings {
             stable_window_sessions: 3,
             flare_max_minutes: 30,
             repeat_flare_extra_days: 7,
+            flare_window_days: 3,
         }
     }
 }
@@ -166,6 +171,12 @@ impl FibromyalgiaSettings {
                 d.repeat_flare_extra_days,
                 "F4, project default: days added to the top of the interval after two flares in a row.",
             ),
+            SettingSpec::new(
+                "flare_window_days",
+                d.flare_window_days,
+                "F4, project default: after a flare the next massage waits at least the lengthened interval, and \
+                 may come up to this many days after it (a window, not a single day).",
+            ),
         ]
     }
 
@@ -207,12 +218,25 @@ impl FibromyalgiaSettings {
                 self.flare_max_minutes
             )));
         }
+        if self.flare_window_days > 28 {
+            return Err(bad(format!(
+                "flare_window_days {} is outside 0-28: give the days of slack after the lengthened interval, such as 3",
+                self.flare_window_days
+            )));
+        }
         let longest = self.initial_interval_days.max.max(self.maintenance_interval_days.max);
         if longest + self.repeat_flare_extra_days > 366 {
             return Err(bad(format!(
                 "repeat_flare_extra_days {} would make an interval of {} days, longer than a year: give a smaller number, such as 7",
                 self.repeat_flare_extra_days,
                 longest + self.repeat_flare_extra_days
+            )));
+        }
+        if longest + self.repeat_flare_extra_days + self.flare_window_days > 366 {
+            return Err(bad(format!(
+                "flare_window_days {} would make an interval end after {} days, longer than a year: give a smaller number, such as 3",
+                self.flare_window_days,
+                longest + self.repeat_flare_extra_days + self.flare_window_days
             )));
         }
         Ok(())
@@ -439,7 +463,7 @@ fn advise(client: &ClientSnapshot, as_of: Date, s: &FibromyalgiaSettings, a: &As
     if let (Some(last), Some(lowered)) = (flare, after_flare) {
         let repeated = a.flare_streak >= 2;
         let top = phase_interval.max + if repeated { s.repeat_flare_extra_days } else { 0 };
-        interval = Range::new(top, top);
+        interval = Range::new(top, top + s.flare_window_days);
         let current = rec.minutes.unwrap_or(Range::new(s.flare_max_minutes, s.flare_max_minutes));
         rec.minutes = Some(Range::new(current.min.min(s.flare_max_minutes), current.max.min(s.flare_max_minutes)));
         cards.push(f4_card(s, a, last, top, lowered, phase_interval));
@@ -591,6 +615,9 @@ fn f4_card(
         );
     }
     let used = last.pressure.map_or_else(|| "not recorded".to_owned(), |p| p.label().to_owned());
+    if s.flare_window_days > 0 {
+        let _ = write!(detail, ", and may come up to {} days after that (project default)", s.flare_window_days);
+    }
     let _ = write!(
         detail,
         ", uses pressure one step lighter (at most **{pressure}**; pressure used: {used}) and lasts {minutes} minutes \

@@ -41,6 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/follow-ups", get(pages::follow_ups))
         .route("/sessions/{id}/follow-up", post(pages::follow_up))
         .route("/calendar", get(pages::calendar))
+        .route("/plan", get(pages::plan_page).post(pages::plan))
+        .route("/book", post(pages::book))
         .route("/outcomes", get(pages::outcomes))
         .route("/plugins", get(pages::plugins))
         .route("/users", get(pages::users))

@@ -55,6 +55,7 @@ fn frame(state: &AppState, staff: &Staff, title: impl Into<String>, here: &str) 
     add("/clients", "Clients", Operation::ReadClients);
     add("/follow-ups", "Follow-ups", Operation::RecordClinical);
     add("/calendar", "Calendar", Operation::ReadSchedule);
+    add("/plan", "Plan", Operation::EditSchedule);
     add("/outcomes", "Outcomes", Operation::ReadReports);
     add("/plugins", "Plugins", Operation::Administer);
     add("/users", "Users", Operation::ManageUsers);
@@ -1402,4 +1403,181 @@ pub(super) async fn audit(State(state): State<AppState>, staff: Staff, Query(q):
     };
     let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     render_with(status, &page)
+}
+
+// ----- plan and book -----
+
+struct ProposalRow {
+    when: String,
+    client: String,
+    what: String,
+    practitioner: String,
+    room: String,
+}
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+struct PlanPage {
+    frame: Frame,
+    from: String,
+    weeks: String,
+    planned: bool,
+    summary: String,
+    rows: Vec<ProposalRow>,
+    total: usize,
+    late: Vec<String>,
+    unmet: Vec<String>,
+    blocked: Vec<String>,
+    refused: Vec<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct PlanForm {
+    csrf: String,
+    from: String,
+    weeks: String,
+}
+
+pub(super) async fn plan_page(State(state): State<AppState>, staff: Staff) -> PageResult {
+    if !allowed(staff.actor.role(), Operation::EditSchedule) {
+        return Err(crate::service::ServiceError::Forbidden(format!(
+            "{} ({}) may not plan or book: ask the practice's owner",
+            staff.actor.name(),
+            staff.actor.role()
+        ))
+        .into());
+    }
+    render(&PlanPage {
+        frame: frame(&state, &staff, "Plan", "/plan"),
+        from: state.service.today().add_days(1).to_string(),
+        weeks: "8".into(),
+        planned: false,
+        summary: String::new(),
+        rows: Vec::new(),
+        total: 0,
+        late: Vec::new(),
+        unmet: Vec::new(),
+        blocked: Vec::new(),
+        refused: Vec::new(),
+        error: None,
+    })
+}
+
+pub(super) async fn plan(State(state): State<AppState>, staff: Staff, Form(form): Form<PlanForm>) -> PageResult {
+    staff.check_csrf(&form.csrf)?;
+    let mut page = PlanPage {
+        frame: frame(&state, &staff, "Plan", "/plan"),
+        from: form.from.clone(),
+        weeks: form.weeks.clone(),
+        planned: false,
+        summary: String::new(),
+        rows: Vec::new(),
+        total: 0,
+        late: Vec::new(),
+        unmet: Vec::new(),
+        blocked: Vec::new(),
+        refused: Vec::new(),
+        error: None,
+    };
+    let from = match form.from.trim().parse::<Date>() {
+        Ok(d) => d,
+        Err(_) => {
+            page.error = Some("Give the first day to plan as YYYY-MM-DD.".into());
+            return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let weeks = match form.weeks.trim().parse::<u32>() {
+        Ok(w) if (1..=26).contains(&w) => w,
+        _ => {
+            page.error = Some("Give the number of weeks to plan, 1 to 26.".into());
+            return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let actor = staff.actor.clone();
+    let outcome = blocking(&state, move |s| {
+        let outcome = s.plan_schedule(Some(from), Some(weeks), false, &actor)?;
+        let mut names = BTreeMap::new();
+        let plan = &outcome.plan;
+        let ids = plan
+            .appointments
+            .iter()
+            .map(|a| &a.client)
+            .chain(plan.unmet.iter().map(|u| &u.client))
+            .chain(plan.late.iter().map(|u| &u.client))
+            .chain(plan.blocked.iter().map(|u| &u.client))
+            .chain(plan.refused.iter().map(|u| &u.client));
+        for id in ids {
+            if !names.contains_key(id) {
+                let name = s.client_by_id(id, &actor).map(|c| c.name).unwrap_or_else(|_| id.clone());
+                names.insert(id.clone(), name);
+            }
+        }
+        Ok((outcome, names))
+    })
+    .await;
+    let (outcome, names) = match outcome {
+        Ok(found) => found,
+        Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY || e.status() == StatusCode::CONFLICT => {
+            page.error = Some(PageError::from(e).message);
+            return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let name = |id: &String| names.get(id).cloned().unwrap_or_else(|| id.clone());
+    let plan = outcome.plan;
+    let visits: Vec<_> = plan.appointments.iter().filter(|a| a.adjunct.is_none()).collect();
+    page.planned = true;
+    page.total = visits.len();
+    page.summary = format!(
+        "{} appointments over {} days from {}; {} late, {} not met, {} held back.",
+        visits.len(),
+        plan.days,
+        long_date(plan.start),
+        plan.late.len(),
+        plan.unmet.len(),
+        plan.blocked.len()
+    );
+    page.rows = visits
+        .iter()
+        .take(200)
+        .map(|a| ProposalRow {
+            when: format!("{} {}", long_date(a.start.date), a.start.time),
+            client: name(&a.client),
+            what: format!("{} · {} min", a.discipline, a.minutes),
+            practitioner: a.practitioner.clone(),
+            room: a.room.clone(),
+        })
+        .collect();
+    page.late = plan
+        .late
+        .iter()
+        .map(|l| {
+            format!(
+                "{}: {} placed {} ({} days after its window): {}",
+                name(&l.client),
+                l.discipline,
+                l.placed,
+                l.days,
+                l.reason
+            )
+        })
+        .collect();
+    page.unmet = plan
+        .unmet
+        .iter()
+        .map(|u| format!("{}: {} due {}: {}", name(&u.client), u.discipline, u.due, u.reason))
+        .collect();
+    page.blocked = plan.blocked.iter().map(|b| format!("{}: {}", name(&b.client), b.reason)).collect();
+    page.refused = plan.refused.iter().map(|r| format!("{}: {}", name(&r.client), r.reason)).collect();
+    render(&page)
+}
+
+pub(super) async fn book(State(state): State<AppState>, staff: Staff, Form(form): Form<CsrfForm>) -> PageResult {
+    staff.check_csrf(&form.csrf)?;
+    let actor = staff.actor.clone();
+    let booked = blocking(&state, move |s| s.book_schedule(&actor)).await?;
+    let week = booked.iter().map(|a| a.start.date).min().unwrap_or_else(|| state.service.today());
+    Ok(see_other(&format!("/calendar?week={week}&booked={}", booked.len())))
 }
