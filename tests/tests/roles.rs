@@ -164,6 +164,7 @@ const O: u16 = 0;
 const X: u16 = 403;
 
 #[test]
+#[allow(clippy::type_complexity)]
 fn the_role_table_through_the_api() {
     let c = clinic("");
     let tokens: Vec<String> = ["olive", "tara", "fran", "audrey"].iter().map(|u| c.token(u)).collect();

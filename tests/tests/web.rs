@@ -156,6 +156,9 @@ fn login(addr: std::net::SocketAddr, who: &str) -> String {
     line[11..].trim().split(';').next().unwrap().to_owned()
 }
 
+/// who, method, path, form body, status, text that must not appear.
+type Case = (&'static str, &'static str, String, String, u16, &'static str);
+
 /// The pages' rules over plain HTTP (no browser needed): (who, method, path,
 /// body, expected status, text that must not appear).
 #[test]
@@ -169,7 +172,7 @@ fn pages_keep_the_role_rules_and_refuse_forms_without_the_token() {
         page[at..at + 64].to_owned()
     };
     let fran_csrf = csrf_of(&fran);
-    let cases: Vec<(&str, &str, String, String, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("nobody", "GET", "/today".into(), String::new(), 303, ""),
         ("nobody", "GET", "/".into(), String::new(), 303, ""),
         ("fran", "GET", format!("/clients/{id}"), String::new(), 200, NOTE),

@@ -175,6 +175,8 @@ try {
     await page.waitForLoadState();
     check('the proposal lists the new client\'s yoga', (await page.locator('#proposal-h ~ .scroll tr', { hasText: 'Wendy Browser' }).count()) > 0);
     check('with unmet demand and its reasons, or none', (await page.locator('[role=status]').innerText()).includes('not met'));
+    const held = await page.locator('li.critical').allInnerTexts();
+    check('clients held back are named with the rule to override, without clinical details', held.length > 0 && held.every((t) => t.includes('needs an override of rule') && !/injury|arthritis|compression|flare/i.test(t)), held.join(' | '));
     await shoot(page, 'front-desk-plan');
     await Promise.all([page.waitForURL(/\/calendar\?week=.*booked=/), page.getByRole('button', { name: 'Book this proposal' }).click()]);
     const booked = Number(new URL(page.url()).searchParams.get('booked'));

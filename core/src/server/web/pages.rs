@@ -1569,7 +1569,25 @@ pub(super) async fn plan(State(state): State<AppState>, staff: Staff, Form(form)
         .iter()
         .map(|u| format!("{}: {} due {}: {}", name(&u.client), u.discipline, u.due, u.reason))
         .collect();
-    page.blocked = plan.blocked.iter().map(|b| format!("{}: {}", name(&b.client), b.reason)).collect();
+    // The reasons name clinical findings; a role without the chart sees the
+    // rule ids only (the guidance rules say which card needs an override).
+    let clinical = allowed(staff.actor.role(), Operation::ReadChart);
+    page.blocked = plan
+        .blocked
+        .iter()
+        .map(|b| {
+            if clinical {
+                return format!("{}: {}", name(&b.client), b.reason);
+            }
+            let rules: Vec<&str> =
+                b.reason.split('[').skip(1).filter_map(|r| r.split_once(']').map(|(id, _)| id)).collect();
+            format!(
+                "{}: needs an override of rule {} by a therapist before booking",
+                name(&b.client),
+                if rules.is_empty() { "?".to_owned() } else { rules.join(", ") }
+            )
+        })
+        .collect();
     page.refused = plan.refused.iter().map(|r| format!("{}: {}", name(&r.client), r.reason)).collect();
     render(&page)
 }
