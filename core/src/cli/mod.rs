@@ -1,11 +1,13 @@
 //! The command line: argument parsing, the practice context, and dispatch.
 
+mod audit;
 mod data;
 mod demo;
 mod guidance;
 mod plugins;
 mod practice;
 mod schedule;
+mod store;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -80,6 +82,12 @@ pub enum Command {
     Import(data::ImportArgs),
     /// Print the JSON Schema of the export format.
     Schema,
+    /// The audit log: verify its hash chain and every record against it.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// The store: check it without changing it, or repair one that will not open (a copy is kept first).
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// Run a demo clinic in a new folder: a dozen clients, guidance, an 8-week schedule, outcomes.
     Demo(demo::DemoArgs),
 }
@@ -155,6 +163,9 @@ impl Practice {
         let config = loc.load_config()?;
         let dir = config.store_dir();
         let store = Store::open(&dir).map_err(store_error)?;
+        for warning in praxis_core::store::open_warnings(&config.data_dir, &store) {
+            eprintln!("warning: {warning}");
+        }
         Ok(Practice { config, store, actor: loc.actor.clone(), plugins: std::cell::OnceCell::new() })
     }
 
@@ -259,6 +270,8 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Schema => data::schema(),
         Command::Schedule(cmd) => schedule::run(&loc, cmd),
         Command::Demo(args) => demo::demo(&loc, args),
+        Command::Audit(cmd) => audit::run(&loc, cmd),
+        Command::Store(cmd) => store::run(&loc, cmd),
     }
 }
 
@@ -298,17 +311,8 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// Writes a file atomically: a temporary file in the same folder, fsync, rename.
+/// Writes a file atomically (temporary file, fsync, rename) with mode 0600:
+/// everything Praxis writes may hold health data.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("praxis")));
-    let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    f.write_all(contents).with_context(|| format!("writing {}", tmp.display()))?;
-    f.sync_all().with_context(|| format!("syncing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    praxis_core::store::write_private(path, contents).with_context(|| format!("writing {}", path.display()))
 }

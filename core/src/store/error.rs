@@ -208,6 +208,8 @@ pub enum StoreError {
     InUse {
         /// The store's directory.
         path: PathBuf,
+        /// The process that holds it, as its holder file says.
+        holder: Option<super::Holder>,
     },
     /// The store was written by a newer Praxis.
     TooNew {
@@ -267,7 +269,7 @@ impl StoreError {
     pub(crate) fn from_sled(error: sled::Error, path: &std::path::Path) -> StoreError {
         match error {
             sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                StoreError::InUse { path: path.to_owned() }
+                StoreError::InUse { path: path.to_owned(), holder: None }
             }
             sled::Error::Io(io) => StoreError::Io { path: path.to_owned(), source: io },
             other => StoreError::Storage(other),
@@ -278,12 +280,16 @@ impl StoreError {
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StoreError::InUse { path } => write!(
-                f,
-                "the store at {} is in use by another Praxis process: close that process (or use its store) and \
-                 try again",
-                path.display()
-            ),
+            StoreError::InUse { path, holder } => {
+                write!(f, "the store at {} is in use by another Praxis process", path.display())?;
+                if let Some(h) = holder {
+                    write!(f, ", {h}")?;
+                }
+                write!(
+                    f,
+                    ": wait for it to finish, or close it, and try again (the wait is `[store] lock_wait_seconds`)"
+                )
+            }
             StoreError::TooNew { found, supported } => write!(
                 f,
                 "the store has schema version {found}, but this Praxis knows versions up to {supported}: it was \
