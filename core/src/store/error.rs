@@ -218,6 +218,24 @@ pub enum StoreError {
         /// The newest version this build knows.
         supported: u32,
     },
+    /// The device holding the store is full (or the user's quota is used
+    /// up): the write was refused or failed, and nothing acknowledged before
+    /// was lost.
+    NoSpace {
+        /// The store's directory.
+        path: PathBuf,
+        /// Bytes free for this user on its device, when known.
+        free: Option<u64>,
+    },
+    /// A flush did not finish within [`StoreOptions::flush_timeout`](super::StoreOptions):
+    /// the disk is stuck (or full in a way sled does not report). The write
+    /// was not acknowledged; this store handle refuses further writes.
+    Stuck {
+        /// The store's directory.
+        path: PathBuf,
+        /// How long it waited.
+        waited: std::time::Duration,
+    },
     /// Reading or writing the disk failed.
     Io {
         /// The store's directory.
@@ -271,8 +289,20 @@ impl StoreError {
             sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
                 StoreError::InUse { path: path.to_owned(), holder: None }
             }
-            sled::Error::Io(io) => StoreError::Io { path: path.to_owned(), source: io },
+            sled::Error::Io(io) => StoreError::io(path, io),
             other => StoreError::Storage(other),
+        }
+    }
+
+    /// Maps an I/O error, recognizing a full device (ENOSPC, EDQUOT).
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> StoreError {
+        let full = source.kind() == std::io::ErrorKind::StorageFull
+            || source.kind() == std::io::ErrorKind::QuotaExceeded
+            || matches!(source.raw_os_error(), Some(28 | 122));
+        if full {
+            StoreError::NoSpace { path: path.to_owned(), free: super::space::free_bytes(path) }
+        } else {
+            StoreError::Io { path: path.to_owned(), source }
         }
     }
 }
@@ -294,6 +324,20 @@ impl fmt::Display for StoreError {
                 f,
                 "the store has schema version {found}, but this Praxis knows versions up to {supported}: it was \
                  written by a newer Praxis; upgrade Praxis to open it (the store was left untouched)"
+            ),
+            StoreError::NoSpace { path, free } => {
+                write!(f, "no space left on the device holding {}", path.display())?;
+                if let Some(free) = free {
+                    write!(f, " ({} KiB free)", free / 1024)?;
+                }
+                write!(f, ": free space, then retry; nothing was lost")
+            }
+            StoreError::Stuck { path, waited } => write!(
+                f,
+                "the disk holding {} did not finish writing within {} s (it may be full or failing): free space or \
+                 check the disk, then retry; the last change was not saved, nothing saved before was lost",
+                path.display(),
+                waited.as_secs()
             ),
             StoreError::Io { path, source } => {
                 write!(f, "disk error in the store at {}: {source}: check the disk and permissions", path.display())

@@ -39,6 +39,7 @@ mod open;
 mod private;
 mod records;
 mod repair;
+mod space;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -83,6 +84,12 @@ pub struct StoreOptions {
     /// before it gives up with [`StoreError::InUse`] (project default 1.5 s;
     /// `[store] lock_wait_seconds` in praxis.toml).
     pub lock_wait: std::time::Duration,
+    /// A write is refused with [`StoreError::NoSpace`] when less than this
+    /// is free on the store's device (project default 256 KiB).
+    pub min_free_bytes: u64,
+    /// The longest a flush may take before the write fails with
+    /// [`StoreError::Stuck`] (project default 10 s).
+    pub flush_timeout: std::time::Duration,
 }
 
 /// The project default of [`StoreOptions::lock_wait`].
@@ -90,7 +97,13 @@ pub const DEFAULT_LOCK_WAIT: std::time::Duration = std::time::Duration::from_mil
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { limits: Limits::default(), import_batch: 1000, lock_wait: DEFAULT_LOCK_WAIT }
+        StoreOptions {
+            limits: Limits::default(),
+            import_batch: 1000,
+            lock_wait: DEFAULT_LOCK_WAIT,
+            min_free_bytes: 256 * 1024,
+            flush_timeout: std::time::Duration::from_secs(10),
+        }
     }
 }
 
@@ -103,8 +116,10 @@ pub const SLED_SEGMENT_SIZE: usize = 64 * 1024;
 /// The practice's store. Cheap to share between threads (`&Store` is enough);
 /// one process at a time.
 pub struct Store {
-    db: sled::Db,
-    trees: Vec<sled::Tree>,
+    /// `None` only inside `drop`. Not dropped when sled met a full disk or
+    /// a stuck flush: sled's own drop then waits forever for a buffer it can
+    /// no longer write (see `space`).
+    sled: Option<Handles>,
     path: PathBuf,
     options: StoreOptions,
     /// Held while an import writes, so two imports never share the journal.
@@ -112,12 +127,31 @@ pub struct Store {
     /// What opening found that the user must hear of (a broken audit chain,
     /// a recovered snapshot).
     warnings: Vec<String>,
+    /// Set when a flush did not finish in time: no further writes.
+    stuck: std::sync::atomic::AtomicBool,
+    /// Set when sled itself met a full disk (or a flush got stuck): its
+    /// handles are then left undropped, so the process can still exit.
+    poisoned: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Store {
     fn drop(&mut self) {
         open::remove_holder(&self.path);
+        if self.poisoned.load(std::sync::atomic::Ordering::SeqCst) {
+            std::mem::forget(self.sled.take());
+            tracing::warn!(
+                path = %self.path.display(),
+                "sled met a full disk: its handles are not closed (closing would wait forever); \
+                 the store is released when this process exits"
+            );
+        }
     }
+}
+
+/// The sled database and its trees.
+struct Handles {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
 }
 
 impl std::fmt::Debug for Store {
@@ -307,7 +341,7 @@ impl Store {
     /// unfinished is set aside (see `open.rs`), the audit chain is verified
     /// (a broken chain is a warning, see [`Store::warnings`]).
     pub fn open_with(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
-        let io = |source| StoreError::Io { path: dir.to_owned(), source };
+        let io = |source| StoreError::io(dir, source);
         private::restrict_umask();
         let warnings = Vec::new();
         private::create_private_dir(dir).map_err(io)?;
@@ -348,8 +382,15 @@ impl Store {
             .map(|t| db.open_tree(t.name()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| StoreError::from_sled(e, dir))?;
-        let mut store =
-            Store { db, trees, path: dir.to_owned(), options, import_lock: std::sync::Mutex::new(()), warnings };
+        let mut store = Store {
+            sled: Some(Handles { db, trees }),
+            path: dir.to_owned(),
+            options,
+            import_lock: std::sync::Mutex::new(()),
+            warnings,
+            stuck: std::sync::atomic::AtomicBool::new(false),
+            poisoned: std::sync::atomic::AtomicBool::new(false),
+        };
         migrate::run(&store, found)?;
         store.recover_import()?;
         if !recovered.is_empty() {
@@ -387,7 +428,7 @@ impl Store {
     /// The schema version of the store (after the migrations run on open,
     /// always [`SCHEMA_VERSION`]).
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        migrate::check_version(&self.db, &self.path)?.ok_or_else(|| StoreError::Corrupt {
+        migrate::check_version(&self.handles().db, &self.path)?.ok_or_else(|| StoreError::Corrupt {
             tree: "meta".into(),
             key: "schema_version".into(),
             error: "missing".into(),
@@ -404,22 +445,75 @@ impl Store {
         &self.options
     }
 
+    fn handles(&self) -> &Handles {
+        self.sled.as_ref().expect("the sled handles are there until the store is dropped")
+    }
+
     fn tree(&self, t: T) -> &sled::Tree {
-        &self.trees[t as usize]
+        &self.handles().trees[t as usize]
     }
 
+    /// A sled error; a full disk leaves sled with a buffer it cannot write
+    /// (reads fail then too), so the handle is poisoned (see `poisoned`).
     fn sled_err(&self, e: sled::Error) -> StoreError {
-        StoreError::from_sled(e, &self.path)
+        let e = StoreError::from_sled(e, &self.path);
+        if matches!(e, StoreError::NoSpace { .. }) {
+            self.poisoned.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        e
     }
 
-    /// Flushes everything written so far to disk.
+    /// Flushes everything written so far to disk, waiting at most
+    /// `flush_timeout` (see the `space` module).
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map(|_| ()).map_err(|e| self.sled_err(e))
+        use std::sync::atomic::Ordering;
+        let waited = self.options.flush_timeout;
+        if self.stuck.load(Ordering::SeqCst) {
+            return Err(StoreError::Stuck { path: self.path.clone(), waited });
+        }
+        let db = self.handles().db.clone();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new().name("praxis-flush".into()).spawn(move || {
+            let _ = tx.send(db.flush());
+        });
+        if let Err(e) = spawned {
+            return Err(StoreError::io(&self.path, e));
+        }
+        match rx.recv_timeout(waited) {
+            Ok(result) => result.map(|_| ()).map_err(|e| self.sled_err(e)),
+            Err(_) => {
+                self.stuck.store(true, Ordering::SeqCst);
+                self.poisoned.store(true, Ordering::SeqCst);
+                tracing::error!(path = %self.path.display(), ?waited, "a flush did not finish: refusing further writes");
+                Err(StoreError::Stuck { path: self.path.clone(), waited })
+            }
+        }
+    }
+
+    /// Refuses a write when the store's device is (nearly) full.
+    fn check_space(&self) -> Result<(), StoreError> {
+        match space::free_bytes(&self.path) {
+            Some(free) if free < self.options.min_free_bytes => {
+                tracing::warn!(path = %self.path.display(), free, "write refused: the disk is full");
+                Err(StoreError::NoSpace { path: self.path.clone(), free: Some(free) })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Runs `f` as one transaction over every tree, then flushes.
     fn write<A>(&self, f: impl Fn(&Tx<'_>) -> TxResult<A>) -> Result<A, StoreError> {
-        let refs: Vec<&sled::Tree> = self.trees.iter().collect();
+        self.check_space()?;
+        if self.poisoned.load(std::sync::atomic::Ordering::SeqCst)
+            && !self.stuck.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            // sled cannot write again in this process once it met ENOSPC.
+            return Err(StoreError::NoSpace { path: self.path.clone(), free: space::free_bytes(&self.path) });
+        }
+        if self.stuck.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Stuck { path: self.path.clone(), waited: self.options.flush_timeout });
+        }
+        let refs: Vec<&sled::Tree> = self.handles().trees.iter().collect();
         let value =
             refs.as_slice().transaction(|views: &Vec<TransactionalTree>| f(&Tx { views })).map_err(|e| match e {
                 TransactionError::Abort(e) => e,
