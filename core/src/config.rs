@@ -269,6 +269,26 @@ impl Default for ScheduleSection {
     }
 }
 
+/// `[store]`: how the store is opened. Project defaults, not clinical facts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// How long a command waits for a store another Praxis process holds
+    /// before it gives up, naming that process (project default 1.5 s; 0 to 600).
+    #[serde(default = "default_lock_wait")]
+    pub lock_wait_seconds: f64,
+}
+
+fn default_lock_wait() -> f64 {
+    crate::store::DEFAULT_LOCK_WAIT.as_secs_f64()
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection { lock_wait_seconds: default_lock_wait() }
+    }
+}
+
 /// The whole file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -296,6 +316,9 @@ pub struct ConfigFile {
     /// `[schedule]`.
     #[serde(default)]
     pub schedule: ScheduleSection,
+    /// `[store]`: how the store is opened.
+    #[serde(default)]
+    pub store: StoreSection,
     /// `[rules]`: the host's own rule settings (safety screen, insurance).
     #[serde(default)]
     pub rules: crate::world::HostRules,
@@ -323,10 +346,36 @@ pub struct PracticeConfig {
 impl PracticeConfig {
     /// Reads and checks a config file. `data_override` (from `--data` or
     /// `PRAXIS_DATA`) wins over the file's `data_dir`.
+    ///
+    /// The data folder must exist: a missing one is refused rather than
+    /// silently becoming a new, empty practice (`praxis init` creates it).
     pub fn load(path: &Path, data_override: Option<&Path>) -> Result<PracticeConfig, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
-        PracticeConfig::parse(&text, path, data_override)
+        let config = PracticeConfig::parse(&text, path, data_override)?;
+        if !config.data_dir.is_dir() {
+            let key = if data_override.is_some() { "--data" } else { "practice.data_dir" };
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: if data_override.is_some() { None } else { line_of(&text, "practice.data_dir") },
+                key: key.into(),
+                message: format!(
+                    "the data folder {} does not exist: correct the path, or create a new practice there with \
+                     `praxis init --data {}`",
+                    config.data_dir.display(),
+                    config.data_dir.display()
+                ),
+            });
+        }
+        Ok(config)
+    }
+
+    /// How the store is opened (`[store]`).
+    pub fn store_options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            lock_wait: std::time::Duration::from_secs_f64(self.file.store.lock_wait_seconds),
+            ..crate::store::StoreOptions::default()
+        }
     }
 
     /// Parses and checks config text; `path` names it in errors and anchors relative paths.
@@ -353,6 +402,10 @@ impl PracticeConfig {
                 "practice.time_zone".into(),
                 format!("unknown time zone `{}`: use an IANA name such as \"Europe/London\"", file.practice.time_zone),
             ));
+        }
+        let wait = file.store.lock_wait_seconds;
+        if !(0.0..=600.0).contains(&wait) {
+            return Err(invalid("store.lock_wait_seconds".into(), format!("{wait} is outside 0-600: give seconds")));
         }
         let opening_hours = parse_week(&file.hours, "hours").map_err(|(k, m)| invalid(k, m))?;
 

@@ -263,3 +263,30 @@ fn audit_entries_are_never_dated_after_the_moment_of_writing() {
         assert!(e.at <= now, "entry {} is dated {}", e.seq, e.at);
     }
 }
+
+/// The hostile tester's program, for trying a real practice by hand:
+/// `PRAXIS_TAMPER_DIR=clinic/store cargo test -p praxis-core --test store_audit tamper_a_store -- --ignored`
+/// sets every session's pain-after to 0 and every entry's actor of the first
+/// client to `someone-else` (through sled, behind the log's back), then
+/// `praxis audit verify` must fail.
+#[test]
+#[ignore]
+fn tamper_a_store() {
+    let dir = std::env::var("PRAXIS_TAMPER_DIR").expect("PRAXIS_TAMPER_DIR");
+    let db = raw_sled(std::path::Path::new(&dir));
+    let sessions = db.open_tree("sessions").unwrap();
+    for kv in sessions.iter() {
+        let (k, v) = kv.unwrap();
+        let mut s: serde_json::Value = serde_json::from_slice(&v).unwrap();
+        s["pain_after"] = 0.into();
+        sessions.insert(k, serde_json::to_vec(&s).unwrap()).unwrap();
+    }
+    let audit = db.open_tree("audit").unwrap();
+    if let Some(kv) = audit.iter().nth(1) {
+        let (k, v) = kv.unwrap();
+        let mut e: serde_json::Value = serde_json::from_slice(&v).unwrap();
+        e["actor"] = "someone-else".into();
+        audit.insert(k, serde_json::to_vec(&e).unwrap()).unwrap();
+    }
+    db.flush().unwrap();
+}

@@ -1,9 +1,8 @@
 //! `praxis export`, `praxis import`, `praxis schema`.
 
-use std::io::Read as _;
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::Args;
 use praxis_core::store::{EXPORT_SCHEMA, PracticeExport};
 
@@ -40,20 +39,24 @@ pub struct ImportArgs {
 }
 
 pub fn import(loc: &Locations, args: &ImportArgs) -> Result<()> {
-    let text = if args.file.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("reading standard input")?;
-        s
+    let limit = praxis_core::store::DEFAULT_MAX_IMPORT_BYTES;
+    let export = if args.file.as_os_str() == "-" {
+        PracticeExport::from_reader(std::io::stdin().lock(), limit)
     } else {
-        match std::fs::read_to_string(&args.file) {
-            Ok(s) => s,
+        match std::fs::File::open(&args.file) {
+            Ok(f) => PracticeExport::from_reader(f, limit),
             Err(e) => return bad(format!("cannot read {}: {e}", args.file.display())),
         }
-    };
-    let export = PracticeExport::from_json(&text).map_err(store_error)?;
+    }
+    .map_err(store_error)?;
     let practice = Practice::open_unsynced(loc)?;
     let today = practice.today();
-    let report = practice.store.import(&export, today, &practice.actor).map_err(store_error)?;
+    let calendar = import_calendar(&practice)?;
+    let check = |appointments: &[praxis_core::store::Appointment]| -> Result<(), (usize, String)> {
+        let plain: Vec<_> = appointments.iter().map(|a| a.plain()).collect();
+        calendar.check_booking(today, &[], None, &plain).map_err(|v| (v[0].index, v[0].to_string()))
+    };
+    let report = practice.store.import_checked(&export, today, &practice.actor, &check).map_err(store_error)?;
     if args.json {
         return print_json(&report);
     }
@@ -78,4 +81,19 @@ pub fn schema() -> Result<()> {
         println!();
     }
     Ok(())
+}
+
+/// The practice's calendar, for checking imported appointments like planned ones.
+fn import_calendar(practice: &Practice) -> Result<praxis_core::calendar::Calendar> {
+    let c = &practice.config;
+    let rules = praxis_core::calendar::CalendarRules::default();
+    praxis_core::calendar::Calendar::new(
+        &c.file.practice.time_zone,
+        c.opening_hours.clone(),
+        c.practitioners.clone(),
+        c.rooms.clone(),
+        c.classes.clone(),
+        rules,
+    )
+    .map_err(|e| super::BadInput(format!("config {}: {e}", c.path.display())).into())
 }

@@ -107,12 +107,10 @@ impl Locations {
             (None, Some(d)) => d.join(CONFIG_FILE_NAME),
             (None, None) => PathBuf::from(CONFIG_FILE_NAME),
         };
-        let actor = cli
-            .actor
-            .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .filter(|a| !a.trim().is_empty())
-            .unwrap_or_else(|| "unknown".to_owned());
+        // `--as ""` is passed on as given, so that the store refuses it.
+        let actor = cli.actor.clone().unwrap_or_else(|| {
+            std::env::var("USER").ok().filter(|a| !a.trim().is_empty()).unwrap_or_else(|| "unknown".to_owned())
+        });
         Locations { config_path, data_override: cli.data.clone(), actor }
     }
 
@@ -162,7 +160,7 @@ impl Practice {
     pub fn open_unsynced(loc: &Locations) -> Result<Practice> {
         let config = loc.load_config()?;
         let dir = config.store_dir();
-        let store = Store::open(&dir).map_err(store_error)?;
+        let store = Store::open_with(&dir, config.store_options()).map_err(store_error)?;
         for warning in praxis_core::store::open_warnings(&config.data_dir, &store) {
             eprintln!("warning: {warning}");
         }

@@ -22,6 +22,8 @@ pub enum RecordKind {
     Override,
     /// An entry of the audit log.
     AuditEntry,
+    /// A visit: the appointments booked together (heat, massage, cold).
+    Visit,
 }
 
 impl RecordKind {
@@ -36,6 +38,7 @@ impl RecordKind {
             RecordKind::Room => "room",
             RecordKind::Override => "override",
             RecordKind::AuditEntry => "audit entry",
+            RecordKind::Visit => "visit",
         }
     }
 }
@@ -131,6 +134,12 @@ pub enum Problem {
         /// What is needed.
         needed: &'static str,
     },
+    /// The practice's calendar checker refused it (opening hours,
+    /// availability, rooms, double booking).
+    Calendar {
+        /// The checker's reason.
+        why: String,
+    },
 }
 
 /// A record that failed validation: which record, which field, which value
@@ -154,9 +163,25 @@ impl ValidationError {
     }
 }
 
+/// At most this many characters of a value are quoted in a message.
+pub const EXCERPT_CHARS: usize = 80;
+
+/// `text`, or its first [`EXCERPT_CHARS`] characters and how long it was:
+/// a refusal never echoes a huge value.
+pub fn excerpt(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= EXCERPT_CHARS {
+        return text.into();
+    }
+    let head: String = text.chars().take(EXCERPT_CHARS).collect();
+    format!("{head}... ({} bytes in all)", text.len()).into()
+}
+
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ValidationError { record, field, value, problem } = self;
+        let full_len = value.len();
+        let value = &*excerpt(value);
+        let record = &RecordRef { id: excerpt(&record.id).into_owned(), ..record.clone() };
         write!(f, "{record}: {field} ")?;
         match problem {
             Problem::OutOfRange { min, max } => {
@@ -170,7 +195,7 @@ impl fmt::Display for ValidationError {
             }
             Problem::Empty => write!(f, "is empty: give a value"),
             Problem::TooLong { max } => {
-                write!(f, "is {} bytes long, more than the {max} allowed: shorten it", value.len())
+                write!(f, "is {full_len} bytes long, more than the {max} allowed: shorten it")
             }
             Problem::BadId => write!(
                 f,
@@ -195,11 +220,23 @@ impl fmt::Display for ValidationError {
                 record.kind
             ),
             Problem::Missing { needed } => write!(f, "is incomplete: {needed}"),
+            Problem::Calendar { why } => {
+                write!(f, "{value} is refused by the practice's calendar: {}: correct it or the calendar", excerpt(why))
+            }
         }
     }
 }
 
 impl std::error::Error for ValidationError {}
+
+/// A decoder's message, cut to 300 characters (it may quote the value).
+fn excerpt_long(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= 300 {
+        return text.into();
+    }
+    let head: String = text.chars().take(300).collect();
+    format!("{head}... (message cut)").into()
+}
 
 /// Everything that can go wrong in the store.
 #[derive(Debug)]
@@ -350,9 +387,12 @@ impl fmt::Display for StoreError {
             ),
             StoreError::Invalid(e) => write!(f, "{e}"),
             StoreError::NotFound { kind, id } => write!(f, "no {kind} with id `{id}` in the store: check the id"),
-            StoreError::Format { record, error } => {
-                write!(f, "the export cannot be read at {record}: {error}: correct the file and import it again")
-            }
+            StoreError::Format { record, error } => write!(
+                f,
+                "the export cannot be read at {}: {}: correct the file and import it again",
+                excerpt(record),
+                excerpt_long(error)
+            ),
             StoreError::UnsupportedFormat { found, supported } => write!(
                 f,
                 "the export has format_version {found}, but this Praxis reads version {supported}: export it again \
@@ -362,7 +402,7 @@ impl fmt::Display for StoreError {
                 f,
                 "actor `{}` is not usable: name who made the change (1 to 200 characters, no control characters), \
                  for the audit log",
-                actor.escape_debug()
+                excerpt(&actor.escape_debug().to_string())
             ),
         }
     }

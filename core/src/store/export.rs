@@ -149,6 +149,7 @@ impl PracticeExport {
     pub fn from_json(text: &str) -> Result<PracticeExport, StoreError> {
         let top = |error: String| StoreError::Format { record: "export".into(), error };
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| top(e.to_string()))?;
+        super::jsoncheck::no_duplicate_keys(text).map_err(top)?;
         let Some(version) = value.get("format_version") else {
             return Err(top("missing field `format_version`".into()));
         };
@@ -173,6 +174,28 @@ impl PracticeExport {
             overrides: decode_list("overrides", raw.overrides)?,
             audit: decode_list("audit", raw.audit)?,
         })
+    }
+
+    /// Reads an export from `reader`, at most `max_bytes` of it (project
+    /// default [`DEFAULT_MAX_IMPORT_BYTES`](super::DEFAULT_MAX_IMPORT_BYTES)):
+    /// a larger input (or an endless one such as `/dev/zero`) is refused
+    /// once the limit is read, so memory stays bounded.
+    pub fn from_reader(reader: impl std::io::Read, max_bytes: u64) -> Result<PracticeExport, StoreError> {
+        use std::io::Read as _;
+        let top = |error: String| StoreError::Format { record: "export".into(), error };
+        let mut bytes = Vec::new();
+        reader
+            .take(max_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| top(format!("cannot be read: {e}")))?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(top(format!(
+                "it is larger than the import limit of {} MiB: is it a Praxis export? (split it, or raise the limit)",
+                max_bytes / (1024 * 1024)
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| top(format!("it is not UTF-8 text: {e}")))?;
+        PracticeExport::from_json(&text)
     }
 
     /// The export as pretty-printed JSON.
@@ -277,6 +300,19 @@ impl Store {
     /// records by other writers), before the error is returned or, after a
     /// crash, when the store is next opened.
     pub fn import(&self, export: &PracticeExport, today: Date, actor: &str) -> Result<ImportReport, StoreError> {
+        self.import_checked(export, today, actor, &|_| Ok(()))
+    }
+
+    /// [`Store::import`], with the export's appointments also passed to
+    /// `calendar` (the practice's calendar checker, as for planned ones):
+    /// it returns the index of an appointment it refuses and why.
+    pub fn import_checked(
+        &self,
+        export: &PracticeExport,
+        today: Date,
+        actor: &str,
+        calendar: &dyn Fn(&[Appointment]) -> Result<(), (usize, String)>,
+    ) -> Result<ImportReport, StoreError> {
         validate::actor(actor)?;
         if export.format_version != EXPORT_FORMAT_VERSION {
             return Err(StoreError::UnsupportedFormat {
@@ -286,6 +322,13 @@ impl Store {
         }
         let _guard = self.import_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let plan = self.plan_import(export, today)?;
+        if let Err((i, why)) = calendar(&export.appointments) {
+            let a = export.appointments.get(i);
+            let id = a.map(|a| a.id.as_str()).unwrap_or_default();
+            let rec = RecordRef { kind: RecordKind::Appointment, id: id.to_owned(), index: Some(i) };
+            let start = a.map(|a| a.start.to_string()).unwrap_or_default();
+            return Err(ValidationError::new(rec, "start", start, Problem::Calendar { why }).into());
+        }
         if let Err(problem) = super::chain::verify_chain(&export.audit, jiff::Timestamp::now()) {
             let index = export.audit.iter().position(|e| Some(e.seq) == problem.seq).unwrap_or(0);
             return Err(StoreError::Format {
@@ -465,6 +508,36 @@ impl Store {
             let mut ops = vec![Op::Put(T::AppointmentIds, a.id.as_bytes().to_vec(), keys[0].1.clone())];
             ops.extend(keys.into_iter().map(|(t, key)| Op::Put(t, key, bytes.clone())));
             plan.push(ops);
+        }
+        // A heat or cold step belongs to a visit with its massage: the visit
+        // it names must have a massage appointment of the same client.
+        for (i, a) in export.appointments.iter().enumerate() {
+            let r = rec(RecordKind::Appointment, &a.id, i);
+            if a.adjunct.is_none() {
+                continue;
+            }
+            let Some(visit) = &a.visit else {
+                let problem = Problem::Missing { needed: "a heat or cold step names the visit of its massage" };
+                return Err(ValidationError::new(r, "visit", "", problem).into());
+            };
+            let in_export = export.appointments.iter().any(|b| {
+                b.adjunct.is_none() && b.visit.as_ref() == Some(visit) && b.client == a.client && b.id != a.id
+            });
+            let in_store = || -> Result<bool, StoreError> {
+                Ok(self
+                    .appointments_for_client(&a.client)?
+                    .iter()
+                    .any(|b| b.adjunct.is_none() && b.visit.as_ref() == Some(visit)))
+            };
+            if !in_export && !in_store()? {
+                return Err(ValidationError::new(
+                    r,
+                    "visit",
+                    visit,
+                    Problem::UnknownReference { kind: RecordKind::Visit },
+                )
+                .into());
+            }
         }
         for (i, o) in export.overrides.iter().enumerate() {
             let r = rec(RecordKind::Override, &o.id, i);

@@ -33,6 +33,7 @@
 mod chain;
 mod error;
 mod export;
+mod jsoncheck;
 mod keys;
 mod migrate;
 mod open;
@@ -54,7 +55,8 @@ use sled::transaction::{
 
 pub use chain::{AuditCheck, AuditProblem, verify_chain};
 pub use error::{Problem, RecordKind, RecordRef, StoreError, ValidationError};
-pub use export::{EXPORT_FORMAT_VERSION, EXPORT_SCHEMA, ImportReport, PracticeExport};
+pub use export::{EXPORT_FORMAT_VERSION, EXPORT_SCHEMA, HEALTH_DATA_NOTICE, ImportReport, PracticeExport};
+pub use jsoncheck::DEFAULT_MAX_IMPORT_BYTES;
 pub use migrate::SCHEMA_VERSION;
 pub use open::{HOLDER_FILE, Holder, RECOVERED_DIR, copy_dir, read_holder};
 pub use private::{
