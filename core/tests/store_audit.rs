@@ -146,7 +146,7 @@ fn tampering_through_sled_is_found() {
             db.open_tree("audit").unwrap().insert(key, serde_json::to_vec(&e).unwrap()).unwrap();
             Some(e.seq + 1)
         },
-        &"does not follow entry ".to_string(),
+        "does not follow entry ",
     );
     // Only the actor of an entry rewritten.
     check(

@@ -350,6 +350,14 @@ fn a_second_process_gets_a_clear_in_use_error() {
     assert_eq!(holder.next().as_deref(), Some("OPEN"));
     let err = Store::open(dir.path()).unwrap_err();
     assert!(matches!(err, StoreError::InUse { .. }), "{err:?}");
+    // The message names the process that holds the store.
+    let pid = holder.child.id();
+    assert!(err.to_string().contains(&format!("process {pid} (`")), "{err}");
+    // The wait is configurable.
+    let started = Instant::now();
+    let options = StoreOptions { lock_wait: Duration::from_millis(3000), ..StoreOptions::default() };
+    assert!(matches!(Store::open_with(dir.path(), options), Err(StoreError::InUse { .. })));
+    assert!(started.elapsed() >= Duration::from_millis(3000), "{:?}", started.elapsed());
     holder.kill();
     Store::open(dir.path()).expect("the lock goes with the killed process");
 }

@@ -76,7 +76,8 @@ pub enum Command {
     /// Plugins: list what the host loads, verify a file, trust a file.
     #[command(subcommand)]
     Plugins(plugins::PluginsCommand),
-    /// Export the whole practice as JSON (see `praxis schema`).
+    /// Export the whole practice as JSON (see `praxis schema`). The export holds health data (names, conditions,
+    /// pain scores, medications): it is written with mode 0600; keep it where only the practice can read it.
     Export(data::ExportArgs),
     /// Import a practice export, all or nothing.
     Import(data::ImportArgs),

@@ -245,6 +245,10 @@ pub struct ImportReport {
     pub batches: usize,
 }
 
+/// The practice's calendar checker, for [`Store::import_checked`]: the index
+/// of an appointment it refuses, and why.
+pub type CalendarCheck<'a> = dyn Fn(&[Appointment]) -> Result<(), (usize, String)> + 'a;
+
 /// One write of an import.
 enum Op {
     Put(T, Vec<u8>, Vec<u8>),
@@ -311,7 +315,7 @@ impl Store {
         export: &PracticeExport,
         today: Date,
         actor: &str,
-        calendar: &dyn Fn(&[Appointment]) -> Result<(), (usize, String)>,
+        calendar: &CalendarCheck<'_>,
     ) -> Result<ImportReport, StoreError> {
         validate::actor(actor)?;
         if export.format_version != EXPORT_FORMAT_VERSION {
