@@ -673,6 +673,9 @@ mod tests {
             Some("line 4: `hours.monday`: `18:00-08:00` ends before it starts"),
         );
         check("[hours]\nmoonday = \"08:00-18:00\"\n", Some("`hours.moonday`"));
+        check("[store]\nlock_wait_seconds = 5\n", None);
+        check("[store]\nlock_wait_seconds = -1\n", Some("`store.lock_wait_seconds`: -1 is outside 0-600"));
+        check("[store]\nlock_wait = 5\n", Some("unknown field `lock_wait`"));
         check("[hours]\nmonday = \"8-6\"\n", Some("is not a time span"));
         check("colour = \"blue\"\n", Some("unknown field `colour`"));
         check("[practice2]\n", Some("unknown field `practice2`"));
@@ -730,6 +733,20 @@ mod tests {
         let text = "[practice]\nname = \"Test\"\n\n[[rooms]]\nid = \"r\"\nkind = \"studio\"\nvolume = 2\n";
         let msg = PracticeConfig::parse(text, Path::new("c.toml"), None).unwrap_err().to_string();
         assert!(msg.contains("line 7"), "{msg}");
+    }
+
+    #[test]
+    fn a_data_dir_that_does_not_exist_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("praxis.toml");
+        std::fs::write(&path, "[practice]\nname = \"P\"\ndata_dir = \"missing\"\n").unwrap();
+        let err = PracticeConfig::load(&path, None).unwrap_err().to_string();
+        assert!(err.contains("line 3: `practice.data_dir`") && err.contains("does not exist"), "{err}");
+        assert!(!dir.path().join("missing").exists());
+        let err = PracticeConfig::load(&path, Some(&dir.path().join("nope"))).unwrap_err().to_string();
+        assert!(err.contains("`--data`") && err.contains("praxis init --data"), "{err}");
+        std::fs::create_dir(dir.path().join("missing")).unwrap();
+        PracticeConfig::load(&path, None).unwrap();
     }
 
     #[test]
