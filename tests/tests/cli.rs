@@ -56,6 +56,7 @@ impl Practice {
     fn records(&self) -> Value {
         let mut v = self.json(&["export"]);
         v.as_object_mut().expect("object").remove("audit");
+        v.as_object_mut().expect("object").remove("audit_head");
         v
     }
 }
@@ -480,6 +481,122 @@ fn schedule_plan_from_a_day_and_an_appointments_life() {
     ];
     for (args, message) in bad {
         let out = p.run(args);
+/// Issue 10 through the binary: private files whatever the umask, exports
+/// that say they hold health data, `audit verify` and `store check`, and bad
+/// input that was once accepted (exit 2, store unchanged).
+#[test]
+fn health_data_stays_private_and_bad_input_once_accepted_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let p = Practice::new();
+    let under_umask_022 = |args: &[&str]| {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("umask 022; exec \"$@\"")
+            .arg("sh")
+            .arg(&artifacts().praxis_bin)
+            .arg("--data")
+            .arg(p.data())
+            .args(args)
+            .env("PRAXIS_USER", "e2e-test")
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "praxis {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    under_umask_022(&["init", "--template", "clinic"]);
+    under_umask_022(&["client", "add", "--name", "Ana Silva", "--condition", "fibromyalgia"]);
+    let export_file = p.dir.path().join("backup.json");
+    under_umask_022(&["export", "--out", export_file.to_str().unwrap()]);
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&p.data()), 0o700);
+    assert_eq!(mode(&p.data().join("store")), 0o700);
+    assert_eq!(mode(&p.data().join("praxis.toml")), 0o600);
+    assert_eq!(mode(&export_file), 0o600);
+    for entry in std::fs::read_dir(p.data().join("store")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            assert_eq!(mode(&entry.path()), 0o600, "{}", entry.path().display());
+        }
+    }
+    let export: Value = serde_json::from_str(&std::fs::read_to_string(&export_file).unwrap()).unwrap();
+    assert!(export["notice"].as_str().unwrap().contains("health data"), "{export}");
+    let help = String::from_utf8_lossy(&p.run(&["export", "--help"]).stdout).into_owned();
+    assert!(help.contains("health data"), "{help}");
+    assert!(p.ok(&["audit", "verify"]).contains("audit log verified"));
+    assert!(p.ok(&["store", "check"]).contains("audit log verified"));
+    std::fs::set_permissions(p.data(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = p.run(&["client", "list"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("can be read by other users"), "{out:?}");
+    std::fs::set_permissions(p.data(), std::fs::Permissions::from_mode(0o700)).unwrap();
+
+    // Imports: an appointment at 03:00 and one on a closed Sunday, through
+    // the practice's calendar checker; duplicate keys; an endless input.
+    let client = export["clients"][0]["id"].as_str().unwrap().to_owned();
+    let with_appointment = |start: &str| {
+        let mut e = export.clone();
+        // The target has the configured practitioners and rooms already.
+        e["practitioners"] = serde_json::json!([]);
+        e["rooms"] = serde_json::json!([]);
+        e["appointments"] = serde_json::json!([{
+            "id": "a-imported", "client": client, "practitioner": "ana", "room": "room-1",
+            "discipline": "massage", "start": start, "minutes": 60, "status": "booked"
+        }]);
+        let path = p.dir.path().join(format!("import-{}.json", start.replace(':', "")));
+        std::fs::write(&path, e.to_string()).unwrap();
+        path
+    };
+    let at_3am = with_appointment("2026-11-23T03:00");
+    let on_sunday = with_appointment("2026-11-22T10:00");
+    let duplicate = p.dir.path().join("duplicate.json");
+    std::fs::write(&duplicate, r#"{"format_version":1,"clients":[{"id":"c9","name":"Ana","name":"Shadow"}]}"#).unwrap();
+    let target = Practice::new();
+    target.ok(&["init", "--template", "clinic"]);
+    target.ok(&["client", "list"]); // brings the configured practitioners and rooms into the store
+    let before = target.records();
+    let cases: &[(&[&str], &str)] = &[
+        (&["import", at_3am.to_str().unwrap()], "refused by the practice's calendar"),
+        (&["import", on_sunday.to_str().unwrap()], "refused by the practice's calendar"),
+        (&["import", duplicate.to_str().unwrap()], "appears twice"),
+        (&["import", "/dev/zero"], "larger than the import limit"),
+        (&["client", "add", "--name", "Ana\nSilva"], "one line of text"),
+        (&["client", "add", "--name", "Old", "--dob", "1800-01-01"], "a date from 1900 on"),
+        (&["--as", "", "client", "add", "--name", "Nobody"], "actor"),
+    ];
+    for (args, message) in cases {
+        let out = target.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "praxis {args:?} should exit 2:\n{stderr}");
+        assert!(stderr.contains(message), "praxis {args:?}: `{stderr}` should mention `{message}`");
+        assert!(stderr.len() < 2_000, "praxis {args:?}: {} bytes on stderr", stderr.len());
+    }
+    assert_eq!(target.records(), before, "bad input left the store as it was");
+    target.ok(&["client", "add", "--name", "Ana Silva"]);
+    let session_cases: &[(&[&str], &str)] = &[
+        (
+            &["session", "record", "Ana Silva", "--practitioner", "ana", "--minutes", "30", "--date", "0000-01-01"],
+            "1900",
+        ),
+        (
+            &[
+                "session",
+                "record",
+                "Ana Silva",
+                "--practitioner",
+                "ana",
+                "--minutes",
+                "240",
+                "--date",
+                "2026-11-20",
+                "--time",
+                "23:30",
+            ],
+            "midnight",
+        ),
+    ];
+    let before = target.records();
+    for (args, message) in session_cases {
+        let out = target.run(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "praxis {args:?} should exit 2:\n{stderr}");
         assert!(stderr.contains(message), "praxis {args:?}: `{stderr}` should mention `{message}`");
@@ -503,4 +620,20 @@ fn schedule_plan_from_a_day_and_an_appointments_life() {
     // The cancelled session's demand is planned again.
     let replan = p.json(&["schedule", "plan", "--from", &from, "--weeks", "2", "--json"]);
     assert_eq!(replan["appointments"].as_array().unwrap().len(), 1, "{replan}");
+    assert_eq!(target.records(), before, "bad input left the store as it was");
+
+    // A data_dir that does not exist is refused, and not created.
+    let config = target.data().join("praxis.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "[practice]",
+        "[practice]\ndata_dir = \"/nonexistent/praxis-dir\"",
+        1,
+    );
+    let other = target.dir.path().join("other.toml");
+    std::fs::write(&other, text).unwrap();
+    let out =
+        Command::new(&artifacts().praxis_bin).arg("--config").arg(&other).args(["client", "list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+    assert!(!std::path::Path::new("/nonexistent/praxis-dir").exists());
 }

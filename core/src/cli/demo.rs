@@ -303,7 +303,9 @@ pub fn demo(loc: &Locations, _args: &DemoArgs) -> Result<()> {
         }
     };
     step(1, total, &format!("creating the demo clinic in {}", dir.display()));
-    std::fs::create_dir_all(dir.join("plugins")).with_context(|| format!("creating {}", dir.display()))?;
+    praxis_core::store::create_private_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    praxis_core::store::create_private_dir(&dir.join("plugins"))
+        .with_context(|| format!("creating {}", dir.display()))?;
     let config_path = dir.join(CONFIG_FILE_NAME);
     let text =
         super::practice::template_text(super::practice::Template::Clinic, Some("Riverside Chronic Pain Clinic (demo)"));

@@ -58,8 +58,9 @@ pub fn init(loc: &Locations, args: &InitArgs) -> Result<()> {
             loc.config_path.display()
         ));
     }
-    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
-    std::fs::create_dir_all(data.join("plugins")).with_context(|| format!("creating {}/plugins", data.display()))?;
+    praxis_core::store::create_private_dir(data).with_context(|| format!("creating {}", data.display()))?;
+    praxis_core::store::create_private_dir(&data.join("plugins"))
+        .with_context(|| format!("creating {}/plugins", data.display()))?;
     let text = template_text(args.template, args.name.as_deref());
     let config_path = loc.config_path.clone();
     super::write_atomic(&config_path, text.as_bytes())?;

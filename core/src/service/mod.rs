@@ -20,9 +20,10 @@
 //! let ada = service.add_client(&changes, &front_desk).unwrap();
 //! let session = SessionInput { practitioner: "ana".into(), minutes: 30, ..SessionInput::default() };
 //! service.record_session(&ada.id, &session, &Actor::new("ana").unwrap()).unwrap();
-//! assert_eq!(service.client_record(&ada.id).unwrap().sessions.len(), 1);
+//! assert_eq!(service.client_record(&ada.id, &front_desk_owner()).unwrap().sessions.len(), 1);
 //! // No intake yet: rule S3 warns.
-//! assert!(service.guidance(&ada.id, None).unwrap().rules().contains(&"S3"));
+//! assert!(service.guidance(&ada.id, None, &front_desk_owner()).unwrap().rules().contains(&"S3"));
+//! # fn front_desk_owner() -> Actor { Actor::new("owner").unwrap() }
 //! ```
 //!
 //! Two ways to run:
@@ -362,7 +363,7 @@ impl PracticeService {
     /// Opens the practice's store for one command's worth of work. The
     /// configuration's practitioners and rooms are brought into the store.
     pub fn open(config: PracticeConfig) -> Result<PracticeService> {
-        let store = Store::open(&config.store_dir())?;
+        let store = Store::open_with(&config.store_dir(), config.store_options())?;
         let service = PracticeService {
             config: RwLock::new(Arc::new(config)),
             store: Arc::new(store),
@@ -379,7 +380,7 @@ impl PracticeService {
     /// and rooms into it (for `export` and `import`, which must see the
     /// store as it is).
     pub fn open_unsynced(config: PracticeConfig) -> Result<PracticeService> {
-        let store = Store::open(&config.store_dir())?;
+        let store = Store::open_with(&config.store_dir(), config.store_options())?;
         Ok(PracticeService {
             config: RwLock::new(Arc::new(config)),
             store: Arc::new(store),
@@ -411,6 +412,13 @@ impl PracticeService {
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// What the person should know about the store just opened: a data
+    /// folder that others can read, a recovery done on open, an audit chain
+    /// that no longer verifies.
+    pub fn open_warnings(&self) -> Vec<String> {
+        crate::store::open_warnings(&self.config().data_dir, &self.store)
     }
 
     /// The store, shared.
@@ -1048,7 +1056,23 @@ impl PracticeService {
     /// Imports a practice export, all or nothing.
     pub fn import(&self, export: &PracticeExport, actor: &Actor) -> Result<ImportReport> {
         actor.require(Operation::Import)?;
-        let report = self.store.import(export, self.today(), actor.name())?;
+        // Imported appointments pass the same calendar checker as planned ones.
+        let config = self.config();
+        let calendar = crate::calendar::Calendar::new(
+            &config.file.practice.time_zone,
+            config.opening_hours.clone(),
+            config.practitioners.clone(),
+            config.rooms.clone(),
+            config.classes.clone(),
+            crate::calendar::CalendarRules::default(),
+        )
+        .map_err(|e| ServiceError::BadInput(format!("config {}: {e}", config.path.display())))?;
+        let today = self.today();
+        let check = |appointments: &[Appointment]| -> std::result::Result<(), (usize, String)> {
+            let plain: Vec<_> = appointments.iter().map(|a| a.plain()).collect();
+            calendar.check_booking(today, &[], None, &plain).map_err(|v| (v[0].index, v[0].to_string()))
+        };
+        let report = self.store.import_checked(export, today, actor.name(), &check)?;
         if let Some(mut world) = self.world() {
             // An import can touch every client: rebuild the world from the
             // store, the source of truth.
