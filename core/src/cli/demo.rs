@@ -334,8 +334,7 @@ pub fn demo(loc: &Locations, _args: &DemoArgs) -> Result<()> {
     println!("\n== Guidance for {} clients, {today} ==\n", clients.len());
     for g in &guidance {
         let name = clients.iter().find(|c| c.id == g.client).map_or("?", |c| c.name.as_str());
-        println!("{name}");
-        print!("{}", g.render_text());
+        print!("{}", g.render_page(name));
         println!();
         shown.extend(g.cards.iter().map(|c| c.rule.clone()));
     }

@@ -7,7 +7,9 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use praxis_core::outcomes::{self, ClientInput, MedicationUseKind};
 use praxis_core::store::{MedicationUse, Override, new_id};
-use praxis_core::world::{ClientGuidance, ClinicWorld, evaluate_client};
+use praxis_core::world::{
+    ClientGuidance, ClinicWorld, OverrideGrant, evaluate_client, evaluate_client_with_overrides, pending_overrides,
+};
 use praxis_sdk::{Date, DateTime, Indicator};
 
 use super::Locations;
@@ -31,7 +33,7 @@ pub struct GuidanceArgs {
 /// Guidance for every client of the practice, through the clinic world.
 pub fn all_guidance(practice: &Practice, as_of: Date) -> Result<Vec<ClientGuidance>> {
     let mut world = ClinicWorld::new(practice.plugins().clone(), practice.config.file.rules.clone(), as_of);
-    world.hydrate(practice.store.snapshots().map_err(store_error)?);
+    world.hydrate_from_store(&practice.store).map_err(store_error)?;
     let stats = world.evaluate();
     tracing::info!(clients = stats.clients, plugin_calls = stats.plugin_calls, "evaluated the clinic");
     Ok(world.all_guidance())
@@ -50,7 +52,9 @@ pub fn guidance(loc: &Locations, args: &GuidanceArgs) -> Result<()> {
         };
         let client = practice.find_client(key)?;
         let snapshot = practice.store.snapshot(&client.id).map_err(store_error)?;
-        vec![evaluate_client(practice.plugins(), &practice.config.file.rules, as_of, &snapshot)]
+        let pending = pending_overrides(practice.store.overrides_for(&client.id).map_err(store_error)?);
+        let grants: Vec<OverrideGrant> = pending.iter().map(OverrideGrant::from).collect();
+        vec![evaluate_client_with_overrides(practice.plugins(), &practice.config.file.rules, as_of, &snapshot, &grants)]
     };
     if args.json {
         return if args.all { print_json(&list) } else { print_json(&list[0]) };
@@ -59,10 +63,7 @@ pub fn guidance(loc: &Locations, args: &GuidanceArgs) -> Result<()> {
         if i > 0 {
             println!("{}", "-".repeat(72));
         }
-        if let Some(name) = names.get(&g.client) {
-            println!("{name}");
-        }
-        print!("{}", g.render_text());
+        print!("{}", g.render_page(names.get(&g.client).map_or(&g.client, |n| n)));
     }
     Ok(())
 }

@@ -113,13 +113,7 @@ fn calendar(practice: &Practice, settings: &praxis_sdk::Settings) -> Result<Cale
 
 /// Pending overrides: for each (client, rule), the latest override is not yet tied to an appointment.
 fn pending_overrides(practice: &Practice, client: &str) -> Result<Vec<Override>> {
-    let mut latest: BTreeMap<String, Override> = BTreeMap::new();
-    let mut all = practice.store.overrides_for(client).map_err(store_error)?;
-    all.sort_by(|a, b| a.id.cmp(&b.id));
-    for ov in all {
-        latest.insert(ov.rule.clone(), ov);
-    }
-    Ok(latest.into_values().filter(|o| o.appointment.is_none()).collect())
+    Ok(praxis_core::world::pending_overrides(practice.store.overrides_for(client).map_err(store_error)?))
 }
 
 /// Makes the plan (without saving or booking it).
