@@ -8,6 +8,7 @@
 
 pub mod calendar;
 pub mod config;
+pub mod local;
 pub mod outcomes;
 pub mod plugin_host;
 pub mod store;

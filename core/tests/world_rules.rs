@@ -69,6 +69,7 @@ fn check_with(rules: &HostRules, snapshot: ClientSnapshot, expect: &str) {
         assert!(card.summary.chars().count() < 140, "summary too long: {}", card.summary);
         assert_eq!(card.source.plugin.as_deref(), Some("host"), "{card:?}");
         assert!(card.detail.contains(&format!("rule {}", card.rule)), "detail must cite its rule: {}", card.detail);
+        assert!(card.detail.contains("docs/GUIDANCE-RULES.md"), "detail must cite the rules in the repository");
         if card.indicator == Indicator::Critical {
             assert!(!card.override_reasons.is_empty(), "critical card without override reasons: {card:?}");
         }
@@ -1015,7 +1016,8 @@ mod consistency_properties {
 
 #[test]
 fn world_overrides_change_one_verdict() {
-    let injured = |id: &str| ClientBuilder::new(id).intake("2026-10-01").red_flag(RedFlagKind::RecentInjury, None, None);
+    let injured =
+        |id: &str| ClientBuilder::new(id).intake("2026-10-01").red_flag(RedFlagKind::RecentInjury, None, None);
     let mut world = ClinicWorld::new(PluginRegistry::default(), HostRules::default(), date(AS_OF));
     world.hydrate(vec![injured("a").build(), injured("b").build()]);
     assert_eq!(world.evaluate().clients, 2);

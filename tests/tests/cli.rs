@@ -140,7 +140,31 @@ fn a_new_users_day() {
     // Override a critical card with a reason; it is in the audit log.
     let rg = p.json(&["guidance", "Robert King", "--json"]);
     assert_eq!(rg["hold"]["rule"], "R2");
+    // The booking verdict names both blockers (S1 sets no hold), each without an override yet.
+    let blockers = |g: &Value| -> Vec<(String, String, bool)> {
+        g["booking"]["blockers"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .map(|b| {
+                (
+                    b["rule"].as_str().unwrap().to_owned(),
+                    b["kind"].as_str().unwrap().to_owned(),
+                    b["override_reason"].is_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(rg["booking"]["status"], "blocked");
+    assert_eq!(blockers(&rg), [("R2".into(), "hold".into(), false), ("S1".into(), "critical".into(), false)]);
     p.ok(&["override", "Robert King", "--rule", "S1", "--reason", "healthcare provider cleared treatment"]);
+    let rg = p.json(&["guidance", "Robert King", "--json"]);
+    assert_eq!(rg["booking"]["status"], "blocked", "R2 still holds");
+    assert_eq!(blockers(&rg), [("R2".into(), "hold".into(), false), ("S1".into(), "critical".into(), true)]);
+    let page = p.ok(&["guidance", "Robert King"]);
+    assert!(page.starts_with("Guidance for Robert King on "), "the page is headed with the name: {page}");
+    assert!(page.contains("(overridden for the next booking: healthcare provider cleared treatment)"), "{page}");
+    assert_eq!(p.json(&["guidance", "Maria Santos", "--json"])["booking"], serde_json::json!({"status": "bookable"}));
     let export = p.json(&["export"]);
     let audit = export["audit"].as_array().unwrap();
     assert!(
@@ -237,6 +261,26 @@ fn rule_table_through_the_binary() {
     check(&by_name("Omar Haddad"), "I2", "warning", None, Some("light"));
     check(&by_name("Hannah Clarke"), "I2", "critical", None, Some("moderate"));
     check(&by_name("Hannah Clarke"), "I3", "info", None, Some("moderate"));
+
+    // The booking verdict: S1 and I2 block although they set no hold; two blockers both appear.
+    let verdict = |name: &str| -> (String, Vec<String>) {
+        let g = by_name(name);
+        let rules = g["booking"]["blockers"].as_array().map_or(Vec::new(), |l| {
+            l.iter()
+                .filter(|b| b["override_reason"].is_null())
+                .map(|b| b["rule"].as_str().unwrap().to_owned())
+                .collect()
+        });
+        (g["booking"]["status"].as_str().unwrap().to_owned(), rules)
+    };
+    assert_eq!(verdict("Sofia Rossi"), ("blocked".into(), vec!["S1".into()]));
+    assert_eq!(verdict("Robert King"), ("blocked".into(), vec!["R2".into(), "S1".into()]));
+    assert_eq!(verdict("David Brown"), ("blocked".into(), vec!["S2".into()]));
+    assert_eq!(verdict("Hannah Clarke"), ("blocked".into(), vec!["I2".into()]));
+    assert_eq!(verdict("Maria Santos"), ("bookable".into(), vec![]));
+    assert_eq!(verdict("Tom Becker"), ("bookable".into(), vec![]));
+    // Maintenance sessions have a length (project default 30-60), not `null`.
+    assert_eq!(by_name("Lena Fischer")["recommendation"]["minutes"], serde_json::json!({"min": 30, "max": 60}));
 
     // The merge (fibromyalgia + osteoarthritis): lowest pressure, shortest
     // duration, intervals intersected, lists united.
@@ -430,4 +474,59 @@ fn plugins_list_shows_first_party_plugins_from_shared_libraries() {
     let trusted = p.json(&["plugins", "list", "--json"]);
     let r = trusted.as_array().unwrap().iter().find(|r| r["id"] == "low-back").unwrap();
     assert_eq!(r["status"], "loaded");
+}
+
+/// The audit actor: `--as`, else `$USER`, else the OS account name; an empty
+/// `--as` is refused. Logs carry no colour codes when stderr is not a terminal.
+#[test]
+fn actor_and_logs() {
+    let p = Practice::new();
+    p.ok(&["init", "--template", "solo"]);
+    let a = artifacts();
+    let run = |args: &[&str], envs: &[(&str, &str)], unset: &[&str]| {
+        let mut cmd = Command::new(&a.praxis_bin);
+        cmd.arg("--data").arg(p.data()).args(args).env_remove("PRAXIS_DATA").env_remove("PRAXIS_CONFIG");
+        cmd.env_remove("PRAXIS_USER").env("RUST_LOG", "error");
+        for key in unset {
+            cmd.env_remove(key);
+        }
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run praxis")
+    };
+    // An empty --as is bad usage, and nothing is written.
+    let before = p.records();
+    for args in
+        [&["--as", "", "client", "add", "--name", "Nobody"][..], &["--as", "  ", "client", "add", "--name", "Nobody"]]
+    {
+        let out = run(args, &[], &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("--as (or PRAXIS_USER) is empty"), "{stderr}");
+    }
+    assert_eq!(p.records(), before);
+    // Without $USER and --as, the OS account name is the actor, never "unknown".
+    let account = Command::new("id").arg("-un").output().expect("id -un");
+    let account = String::from_utf8_lossy(&account.stdout).trim().to_owned();
+    let out = run(&["client", "add", "--name", "Ann Other", "--json"], &[], &["USER"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let audit = p.json(&["export"])["audit"].clone();
+    let last = audit.as_array().unwrap().iter().rev().find(|e| e["entity"] == "client").unwrap().clone();
+    assert_ne!(last["actor"], "unknown");
+    if !account.is_empty() {
+        assert_eq!(last["actor"], account.as_str(), "{last}");
+    }
+    let out = run(&["client", "add", "--name", "Ben Other"], &[("USER", "from-user")], &[]);
+    assert!(out.status.success());
+    let audit = p.json(&["export"])["audit"].clone();
+    assert!(audit.as_array().unwrap().iter().any(|e| e["actor"] == "from-user"));
+    // Debug logs to a pipe (a file, not a terminal): no ANSI escape codes, with or without NO_COLOR.
+    for envs in [&[("RUST_LOG", "debug")][..], &[("RUST_LOG", "debug"), ("NO_COLOR", "1")]] {
+        let out = run(&["guidance", "--all"], envs, &[]);
+        assert!(out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("DEBUG"), "debug logs are written: {stderr}");
+        assert!(!stderr.contains('\u{1b}'), "no colour codes in a log file: {stderr:?}");
+    }
 }
