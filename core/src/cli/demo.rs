@@ -102,6 +102,7 @@ impl Seed<'_> {
             pain_before: Some(pain.0),
             pain_after: Some(pain.1),
             follow_up_pain: None,
+            follow_up_at: None,
             adverse_event: AdverseEvent::None,
             adjuncts: Vec::new(),
             notes: String::new(),

@@ -765,6 +765,7 @@ pub fn session(loc: &Locations, cmd: &SessionCommand) -> Result<()> {
                 pain_before: a.pain_before,
                 pain_after: a.pain_after,
                 follow_up_pain: None,
+                follow_up_at: None,
                 adverse_event,
                 adjuncts,
                 notes: a.notes.clone(),

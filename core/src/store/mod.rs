@@ -32,6 +32,7 @@
 
 mod error;
 mod export;
+mod follow_up;
 mod keys;
 mod migrate;
 mod records;
@@ -49,6 +50,7 @@ use sled::transaction::{
 
 pub use error::{Problem, RecordKind, RecordRef, StoreError, ValidationError};
 pub use export::{EXPORT_FORMAT_VERSION, EXPORT_SCHEMA, ImportReport, PracticeExport};
+pub use follow_up::{FOLLOW_UP_WINDOW_HOURS, FollowUpTiming};
 pub use migrate::SCHEMA_VERSION;
 pub use records::{
     Appointment, AppointmentStatus, AuditAction, AuditEntry, Authorization, Client, Consent, Contact, Insurance,
