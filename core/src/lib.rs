@@ -11,5 +11,7 @@ pub mod config;
 pub mod local;
 pub mod outcomes;
 pub mod plugin_host;
+pub mod server;
+pub mod service;
 pub mod store;
 pub mod world;

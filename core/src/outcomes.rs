@@ -18,10 +18,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use praxis_sdk::{ClientSnapshot, Date, Discipline, SessionRecord};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A least-squares line through points.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Trend {
     /// Change in pain per week (negative: improving).
     pub slope: f64,
@@ -59,7 +59,7 @@ pub fn trend(points: &[(f64, f64)]) -> Option<Trend> {
 }
 
 /// One session's pain figures, for the chart and the JSON.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PainPoint {
     /// The day.
     pub date: Date,
@@ -76,7 +76,7 @@ pub struct PainPoint {
 }
 
 /// Counts of self-reported pain-medication use.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MedicationCounts {
     /// No pain medication since the previous session.
     pub none: u32,
@@ -89,7 +89,7 @@ pub struct MedicationCounts {
 }
 
 /// One client's outcomes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientOutcome {
     /// Client id.
     pub client: String,
@@ -120,7 +120,7 @@ pub struct ClientOutcome {
 }
 
 /// Outcomes of all clients with one condition.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConditionOutcome {
     /// SNOMED CT code.
     pub condition: String,
@@ -139,7 +139,7 @@ pub struct ConditionOutcome {
 }
 
 /// The whole report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutcomesReport {
     /// Report date.
     pub as_of: Date,

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
+use praxis_core::service::protocol::{Request, Response};
 use praxis_core::store::{EXPORT_SCHEMA, PracticeExport};
 
-use super::{Locations, Practice, bad, print_json, store_error};
+use super::{Backend, Locations, bad, print_json, store_error, unexpected};
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -17,8 +18,8 @@ pub struct ExportArgs {
 }
 
 pub fn export(loc: &Locations, args: &ExportArgs) -> Result<()> {
-    let practice = Practice::open_unsynced(loc)?;
-    let export = practice.store.export().map_err(store_error)?;
+    let backend = Backend::connect_unsynced(loc)?;
+    let Response::Export(export) = backend.call(Request::Export)? else { return unexpected() };
     let json = export.to_json().map_err(store_error)?;
     match &args.out {
         Some(path) => {
@@ -51,9 +52,10 @@ pub fn import(loc: &Locations, args: &ImportArgs) -> Result<()> {
         }
     };
     let export = PracticeExport::from_json(&text).map_err(store_error)?;
-    let practice = Practice::open_unsynced(loc)?;
-    let today = practice.today();
-    let report = practice.store.import(&export, today, &practice.actor).map_err(store_error)?;
+    let backend = Backend::connect_unsynced(loc)?;
+    let Response::Imported(report) = backend.call(Request::Import { export: Box::new(export) })? else {
+        return unexpected();
+    };
     if args.json {
         return print_json(&report);
     }

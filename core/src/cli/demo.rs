@@ -391,6 +391,10 @@ pub fn demo(loc: &Locations, _args: &DemoArgs) -> Result<()> {
     println!("  praxis --data {d} schedule show --days 7");
     println!("  praxis --data {d} report outcomes --client \"Lena Fischer\"");
     println!("(with cargo: cargo run --release -- --data {d} client list)");
+    println!("\nserve it to the whole team (the command line keeps working beside it):");
+    println!("  praxis --data {d} serve                       # http://{}/", praxis_core::server::DEFAULT_LISTEN);
+    println!("  praxis --data {d} token create front-desk     # prints an API token, once");
+    println!("  curl -H \"Authorization: Bearer TOKEN\" http://{}/api/v1/clients", praxis_core::server::DEFAULT_LISTEN);
     if !missing.is_empty() {
         return Err(anyhow::anyhow!("the demo did not show rule(s) {}", missing.join(", ")));
     }

@@ -5,15 +5,13 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use praxis_core::outcomes::{self, ClientInput, MedicationUseKind};
-use praxis_core::store::{MedicationUse, Override, new_id};
-use praxis_core::world::{
-    ClientGuidance, ClinicWorld, OverrideGrant, evaluate_client, evaluate_client_with_overrides, pending_overrides,
-};
-use praxis_sdk::{Date, DateTime, Indicator};
+use praxis_core::outcomes;
+use praxis_core::service::OverrideInput;
+use praxis_core::service::protocol::{Request, Response};
+use praxis_core::world::ClientGuidance;
+use praxis_sdk::Date;
 
-use super::Locations;
-use super::{Practice, bad, print_json, store_error};
+use super::{Backend, Locations, Practice, bad, print_json, service_error, unexpected};
 
 #[derive(Debug, Args)]
 pub struct GuidanceArgs {
@@ -30,35 +28,32 @@ pub struct GuidanceArgs {
     pub json: bool,
 }
 
-/// Guidance for every client of the practice, through the clinic world.
-pub fn all_guidance(practice: &Practice, as_of: Date) -> Result<Vec<ClientGuidance>> {
-    let mut world = ClinicWorld::new(practice.plugins().clone(), practice.config.file.rules.clone(), as_of);
-    world.hydrate_from_store(&practice.store).map_err(store_error)?;
-    let stats = world.evaluate();
-    tracing::info!(clients = stats.clients, plugin_calls = stats.plugin_calls, "evaluated the clinic");
-    Ok(world.all_guidance())
-}
-
 pub fn guidance(loc: &Locations, args: &GuidanceArgs) -> Result<()> {
-    let practice = Practice::open(loc)?;
-    let as_of = args.as_of.unwrap_or_else(|| practice.today());
-    let names: BTreeMap<String, String> =
-        practice.store.clients().map_err(store_error)?.into_iter().map(|c| (c.id, c.name)).collect();
+    let backend = Backend::connect(loc)?;
     let list = if args.all {
-        all_guidance(&practice, as_of)?
+        let Response::GuidanceList(list) = backend.call(Request::AllGuidance { as_of: args.as_of })? else {
+            return unexpected();
+        };
+        list
     } else {
         let Some(key) = &args.client else {
             return bad("name a client (id, id prefix or full name), or pass --all");
         };
-        let client = practice.find_client(key)?;
-        let snapshot = practice.store.snapshot(&client.id).map_err(store_error)?;
-        let pending = pending_overrides(practice.store.overrides_for(&client.id).map_err(store_error)?);
-        let grants: Vec<OverrideGrant> = pending.iter().map(OverrideGrant::from).collect();
-        vec![evaluate_client_with_overrides(practice.plugins(), &practice.config.file.rules, as_of, &snapshot, &grants)]
+        let Response::Guidance(g) = backend.call(Request::Guidance { client: key.clone(), as_of: args.as_of })? else {
+            return unexpected();
+        };
+        vec![*g]
     };
     if args.json {
         return if args.all { print_json(&list) } else { print_json(&list[0]) };
     }
+    // Names only for what is shown: one client's guidance needs one lookup.
+    let names: BTreeMap<String, String> = if args.all {
+        let Response::Clients(clients) = backend.call(Request::ListClients)? else { return unexpected() };
+        clients.into_iter().map(|c| (c.id, c.name)).collect()
+    } else {
+        list.iter().map(|g| (g.client.clone(), backend.client_name(&g.client))).collect()
+    };
     for (i, g) in list.iter().enumerate() {
         if i > 0 {
             println!("{}", "-".repeat(72));
@@ -87,50 +82,16 @@ pub struct OverrideArgs {
 }
 
 pub fn override_card(loc: &Locations, args: &OverrideArgs) -> Result<()> {
-    let practice = Practice::open(loc)?;
-    let as_of = args.as_of.unwrap_or_else(|| practice.today());
-    let client = practice.find_client(&args.client)?;
-    let snapshot = practice.store.snapshot(&client.id).map_err(store_error)?;
-    let g = evaluate_client(practice.plugins(), &practice.config.file.rules, as_of, &snapshot);
-    let rule = args.rule.trim();
-    let blocking: Vec<_> =
-        g.cards.iter().filter(|c| c.indicator == Indicator::Critical && c.rule.eq_ignore_ascii_case(rule)).collect();
-    let Some(card) = blocking.first() else {
-        let critical: Vec<String> =
-            g.cards.iter().filter(|c| c.indicator == Indicator::Critical).map(|c| c.rule.clone()).collect();
-        return bad(format!(
-            "{} has no critical card of rule `{rule}` on {as_of}; critical cards now: {}",
-            client.name,
-            if critical.is_empty() { "none".to_owned() } else { critical.join(", ") }
-        ));
+    let backend = Backend::connect(loc)?;
+    let input = OverrideInput { rule: args.rule.clone(), reason: args.reason.clone(), as_of: args.as_of };
+    let Response::Override(ov) = backend.call(Request::Override { client: args.client.clone(), input })? else {
+        return unexpected();
     };
-    let reason = args.reason.trim();
-    if reason.is_empty() {
-        return bad("an override needs a reason: --reason \"...\"");
-    }
-    // A reason given as one of the card's codes is recorded with its display text.
-    let reason = card
-        .override_reasons
-        .iter()
-        .find(|r| r.code.eq_ignore_ascii_case(reason))
-        .map_or_else(|| reason.to_owned(), |r| format!("{} ({})", r.display, r.code));
-    let ov = Override {
-        id: new_id(),
-        client: client.id.clone(),
-        rule: card.rule.clone(),
-        card_summary: card.summary.clone(),
-        reason,
-        at: DateTime::new(practice.today(), praxis_sdk::TimeOfDay::MIDNIGHT),
-        appointment: None,
-    };
-    practice.store.record_override(&ov, &practice.actor).map_err(store_error)?;
     if args.json {
         print_json(&ov)
     } else {
-        println!(
-            "saved override {} of [{}] \"{}\" for {}: {}",
-            ov.id, ov.rule, ov.card_summary, client.name, ov.reason
-        );
+        let name = backend.client_name(&ov.client);
+        println!("saved override {} of [{}] \"{}\" for {name}: {}", ov.id, ov.rule, ov.card_summary, ov.reason);
         println!("It lets the next booking for this client through that card; it is in the audit log.");
         Ok(())
     }
@@ -161,6 +122,11 @@ pub struct OutcomesArgs {
     pub json: bool,
 }
 
+/// Guidance for every client of the practice, through the clinic world.
+pub fn all_guidance(practice: &Practice, as_of: Date) -> Result<Vec<ClientGuidance>> {
+    practice.service.all_guidance(Some(as_of)).map_err(service_error)
+}
+
 /// The outcomes report for some clients (all when `only` is `None`).
 pub fn outcomes_report(
     practice: &Practice,
@@ -168,38 +134,7 @@ pub fn outcomes_report(
     as_of: Date,
     weeks: u32,
 ) -> Result<outcomes::OutcomesReport> {
-    let clients = match only {
-        Some(key) => vec![practice.find_client(key)?],
-        None => practice.store.clients().map_err(store_error)?,
-    };
-    let registry = practice.plugins();
-    let mut inputs = Vec::new();
-    for client in &clients {
-        let snapshot = practice.store.snapshot(&client.id).map_err(store_error)?;
-        let sessions = practice.store.sessions_for(&client.id).map_err(store_error)?;
-        let medication = sessions
-            .iter()
-            .filter_map(|s| {
-                Some((
-                    s.id.clone(),
-                    match s.pain_medication? {
-                        MedicationUse::None => MedicationUseKind::None,
-                        MedicationUse::LessThanUsual => MedicationUseKind::Less,
-                        MedicationUse::AsUsual => MedicationUseKind::AsUsual,
-                        MedicationUse::MoreThanUsual => MedicationUseKind::More,
-                    },
-                ))
-            })
-            .collect();
-        let g = evaluate_client(registry, &practice.config.file.rules, as_of, &snapshot);
-        let planned_per_week = g
-            .recommendation
-            .interval_days
-            .filter(|_| g.hold.is_none())
-            .map(|r| 7.0 / ((f64::from(r.min) + f64::from(r.max)) / 2.0).max(1.0));
-        inputs.push(ClientInput { snapshot, name: client.name.clone(), medication, planned_per_week });
-    }
-    Ok(outcomes::report(&inputs, as_of, weeks))
+    practice.service.outcomes(only, Some(as_of), weeks).map_err(service_error)
 }
 
 /// Prints the report as text.
@@ -212,9 +147,9 @@ pub fn print_report(report: &outcomes::OutcomesReport) {
 
 pub fn report(loc: &Locations, cmd: &ReportCommand) -> Result<()> {
     let ReportCommand::Outcomes(args) = cmd;
-    let practice = Practice::open(loc)?;
-    let as_of = args.as_of.unwrap_or_else(|| practice.today());
-    let report = outcomes_report(&practice, args.client.as_deref(), as_of, args.weeks)?;
+    let backend = Backend::connect(loc)?;
+    let request = Request::Outcomes { client: args.client.clone(), as_of: args.as_of, weeks: args.weeks };
+    let Response::Outcomes(report) = backend.call(request)? else { return unexpected() };
     if let Some(path) = &args.svg {
         let svg = outcomes::pain_chart_svg(&report.clients[0]);
         super::write_atomic(path, svg.as_bytes())?;

@@ -6,14 +6,19 @@ mod guidance;
 mod plugins;
 mod practice;
 mod schedule;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use praxis_core::config::{CONFIG_FILE_NAME, PracticeConfig};
-use praxis_core::plugin_host::{PluginRegistry, PluginSearch};
+use praxis_core::plugin_host::PluginRegistry;
+use praxis_core::server::socket::ServerClient;
+use praxis_core::service::protocol::{Request, Response};
+use praxis_core::service::{Actor, ErrorKind, PracticeService, ServiceError};
 use praxis_core::store::{Store, StoreError};
 
 /// Bad usage or bad input: exit code 2. Anything else that fails is exit code 1.
@@ -82,6 +87,14 @@ pub enum Command {
     Schema,
     /// Run a demo clinic in a new folder: a dozen clients, guidance, an 8-week schedule, outcomes.
     Demo(demo::DemoArgs),
+    /// Serve the practice: the JSON API for the whole team, and this command line beside it.
+    Serve(serve::ServeArgs),
+    /// API tokens: create one (shown once), list them, revoke one.
+    #[command(subcommand)]
+    Token(serve::TokenCommand),
+    /// Configuration: reload praxis.toml in a running server.
+    #[command(subcommand)]
+    Config(serve::ConfigCommand),
 }
 
 /// Where the practice lives, resolved from the global flags.
@@ -121,97 +134,128 @@ impl Locations {
     }
 }
 
-/// An open practice: its configuration and its store.
+/// An open practice, for the commands that work on the store in this
+/// process (the demo, and the scheduling commands): the service, and
+/// shortcuts to its configuration and store.
 pub struct Practice {
-    pub config: PracticeConfig,
-    pub store: Store,
+    pub config: Arc<PracticeConfig>,
+    pub store: Arc<Store>,
     pub actor: String,
-    plugins: std::cell::OnceCell<PluginRegistry>,
+    pub service: PracticeService,
 }
 
 /// Maps store errors: what the user gave wrong is exit code 2, the rest 1.
 pub fn store_error(e: StoreError) -> anyhow::Error {
-    match e {
-        StoreError::Invalid(_)
-        | StoreError::NotFound { .. }
-        | StoreError::Format { .. }
-        | StoreError::UnsupportedFormat { .. }
-        | StoreError::BadActor(_) => BadInput(e.to_string()).into(),
-        other => anyhow::Error::new(other),
+    service_error(ServiceError::Store(e))
+}
+
+/// Maps service errors: bad input and unknown ids are exit code 2, the rest 1.
+pub fn service_error(e: ServiceError) -> anyhow::Error {
+    match e.kind() {
+        ErrorKind::BadInput | ErrorKind::NotFound => BadInput(e.to_string()).into(),
+        ErrorKind::Conflict | ErrorKind::Failed => anyhow::Error::new(e),
     }
+}
+
+/// The answer a request should not have had (a server of another version).
+pub fn unexpected<T>() -> Result<T> {
+    anyhow::bail!("the practice service gave an unexpected answer: is the server the same Praxis version?")
 }
 
 impl Practice {
     /// Loads the config and opens the store, bringing the store's
     /// practitioners and rooms in line with the configuration.
     pub fn open(loc: &Locations) -> Result<Practice> {
-        let practice = Practice::open_unsynced(loc)?;
-        practice.sync_calendar()?;
-        Ok(practice)
+        let config = loc.load_config()?;
+        refuse_if_served(&config)?;
+        Practice::wrap(loc, PracticeService::open(config).map_err(service_error)?)
     }
 
     /// Opens without touching the store's practitioners and rooms (for
-    /// `init`, `export` and `import`, which must see the store as it is).
+    /// `init`, which must see the store as it is).
     pub fn open_unsynced(loc: &Locations) -> Result<Practice> {
         let config = loc.load_config()?;
-        let dir = config.store_dir();
-        let store = Store::open(&dir).map_err(store_error)?;
-        Ok(Practice { config, store, actor: loc.actor.clone(), plugins: std::cell::OnceCell::new() })
+        refuse_if_served(&config)?;
+        Practice::wrap(loc, PracticeService::open_unsynced(config).map_err(service_error)?)
     }
 
-    fn sync_calendar(&self) -> Result<()> {
-        let stored = self.store.practitioners().map_err(store_error)?;
-        for p in &self.config.practitioners {
-            if !stored.iter().any(|s| s == p) {
-                self.store.put_practitioner(p, &self.actor).map_err(store_error)?;
-            }
-        }
-        let rooms = self.store.rooms().map_err(store_error)?;
-        for r in &self.config.rooms {
-            if !rooms.iter().any(|s| s == r) {
-                self.store.put_room(r, &self.actor).map_err(store_error)?;
-            }
-        }
-        Ok(())
+    fn wrap(loc: &Locations, service: PracticeService) -> Result<Practice> {
+        Ok(Practice { config: service.config(), store: service.shared_store(), actor: loc.actor.clone(), service })
     }
 
     /// The practice's plugins, loaded on first use, once per command.
     pub fn plugins(&self) -> &PluginRegistry {
-        self.plugins.get_or_init(|| load_plugins(&self.config))
+        self.service.plugins()
     }
 
     /// Today in the practice's time zone.
     pub fn today(&self) -> praxis_sdk::Date {
         self.config.today()
     }
-
-    /// A client by id, unique id prefix, or full name (case-insensitive).
-    pub fn find_client(&self, key: &str) -> Result<praxis_core::store::Client> {
-        let key = key.trim();
-        if let Some(c) = self.store.get_client(key).map_err(store_error)? {
-            return Ok(c);
-        }
-        let clients = self.store.clients().map_err(store_error)?;
-        let by_prefix: Vec<_> = clients.iter().filter(|c| key.len() >= 4 && c.id.starts_with(key)).collect();
-        let by_name: Vec<_> = clients.iter().filter(|c| c.name.eq_ignore_ascii_case(key)).collect();
-        match (by_prefix.as_slice(), by_name.as_slice()) {
-            ([one], _) | ([], [one]) => Ok((*one).clone()),
-            ([], []) => bad(format!("no client `{key}`: give an id (see `praxis client list`) or the full name")),
-            _ => bad(format!("`{key}` matches several clients: give the full id (see `praxis client list`)")),
-        }
-    }
 }
 
-/// Loads every plugin the practice's config allows.
-pub fn load_plugins(config: &PracticeConfig) -> PluginRegistry {
-    let search = PluginSearch::from_env(config.plugin_folders(), config.trusted());
-    let registry = PluginRegistry::discover(&search, config);
-    for id in config.file.plugins.modules.keys() {
-        if registry.get(id).is_none() {
-            tracing::warn!(plugin = %id, "the configuration has settings for plugin `{id}`, but no such plugin was loaded");
+/// A command that works on the store in this process cannot run beside a
+/// server that holds it: say so, rather than "in use".
+fn refuse_if_served(config: &PracticeConfig) -> Result<()> {
+    if ServerClient::find(&config.data_dir).is_some() {
+        anyhow::bail!(
+            "`praxis serve` is running on {}: this command cannot run beside it yet; stop the server, or use its API",
+            config.data_dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Where a command's operations run: in this process, or in the server
+/// that has the practice open. Output and exit codes are the same either way.
+pub enum Backend {
+    /// This process opened the store.
+    Local { service: Box<PracticeService>, actor: Actor },
+    /// A running `praxis serve` carries the operations out.
+    Server { client: ServerClient, actor: Actor },
+}
+
+impl Backend {
+    /// The practice of `loc`: through its server if one runs, else opened here.
+    pub fn connect(loc: &Locations) -> Result<Backend> {
+        Backend::connect_with(loc, PracticeService::open)
+    }
+
+    /// As [`Backend::connect`], without bringing the configuration's
+    /// practitioners and rooms into the store (export and import).
+    pub fn connect_unsynced(loc: &Locations) -> Result<Backend> {
+        Backend::connect_with(loc, PracticeService::open_unsynced)
+    }
+
+    fn connect_with(
+        loc: &Locations,
+        open: fn(PracticeConfig) -> Result<PracticeService, ServiceError>,
+    ) -> Result<Backend> {
+        let actor = Actor::new(&loc.actor).map_err(service_error)?;
+        let config = loc.load_config()?;
+        if let Some(client) = ServerClient::find(&config.data_dir) {
+            tracing::debug!(data = %config.data_dir.display(), "a server runs on this practice: asking it");
+            return Ok(Backend::Server { client, actor });
+        }
+        Ok(Backend::Local { service: Box::new(open(config).map_err(service_error)?), actor })
+    }
+
+    /// Carries out one operation.
+    pub fn call(&self, request: Request) -> Result<Response> {
+        match self {
+            Backend::Local { service, actor } => service.execute(request, actor),
+            Backend::Server { client, actor } => client.call(actor, request),
+        }
+        .map_err(service_error)
+    }
+
+    /// A client's name for a message, or its id if it cannot be had.
+    pub fn client_name(&self, id: &str) -> String {
+        match self.call(Request::ShowClient { client: id.to_owned() }) {
+            Ok(Response::Record(r)) => r.client.name,
+            _ => id.to_owned(),
         }
     }
-    registry
 }
 
 fn init_logging() {
@@ -267,6 +311,9 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Schema => data::schema(),
         Command::Schedule(cmd) => schedule::run(&loc, cmd),
         Command::Demo(args) => demo::demo(&loc, args),
+        Command::Serve(args) => serve::serve(&loc, args),
+        Command::Token(cmd) => serve::token(&loc, cmd),
+        Command::Config(cmd) => serve::config(&loc, cmd),
     }
 }
 

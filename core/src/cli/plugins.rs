@@ -46,7 +46,7 @@ pub fn run(loc: &Locations, cmd: &PluginsCommand) -> Result<()> {
 
 fn list(loc: &Locations, json: bool) -> Result<()> {
     let registry = if loc.config_path.exists() {
-        super::load_plugins(&loc.load_config()?)
+        praxis_core::service::load_plugins(&loc.load_config()?)
     } else {
         tracing::info!(config = %loc.config_path.display(), "no practice config: listing the executable's folder and PRAXIS_PLUGIN_PATH only");
         PluginRegistry::discover(&PluginSearch::from_env(Vec::new(), BTreeSet::new()), &DefaultPolicy)

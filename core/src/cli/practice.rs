@@ -2,16 +2,14 @@
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use praxis_core::store::{
-    Authorization, Client, Consent, Insurance, Intake, LimitPeriod, MedicationUse, Session, SessionLimit, Therapy,
-    new_id,
-};
-use praxis_sdk::{
-    Adjunct, AdverseEvent, Condition, ConditionStatus, Date, DateTime, Discipline, Pressure, RedFlag, RedFlagKind,
-    TimeOfDay, WeeklyWindow, snomed,
-};
+use praxis_core::service::protocol::{Request, Response};
+use praxis_core::service::{ClientChanges, IntakeInput, SessionInput};
+use praxis_core::store::{Client, Intake, Session};
+use praxis_sdk::{AdverseEvent, Condition, ConditionStatus, Date, Pressure, TimeOfDay};
 
-use super::{Locations, Practice, bad, print_json, table};
+pub use praxis_core::service::known_condition_name;
+
+use super::{Backend, Locations, Practice, bad, print_json, table, unexpected};
 
 const SOLO_TEMPLATE: &str = include_str!("../../../examples/practices/solo.toml");
 const CLINIC_TEMPLATE: &str = include_str!("../../../examples/practices/clinic.toml");
@@ -169,233 +167,36 @@ pub struct ClientArgs {
     pub json: bool,
 }
 
-/// Parses `yoga:7` or `acupuncture:14:45`.
-pub fn parse_therapy(spec: &str) -> Result<Therapy> {
-    let bad_spec = |why: &str| {
-        super::BadInput(format!(
-            "`{spec}`: {why}; write DISCIPLINE:EVERY_DAYS[:MINUTES], e.g. yoga:7 or acupuncture:14:45"
-        ))
-    };
-    let mut parts = spec.split(':');
-    let discipline = Discipline::parse(parts.next().unwrap_or_default());
-    if !discipline.is_known() {
-        return Err(bad_spec(
-            "unknown discipline (massage, yoga, tai_chi, acupuncture, physical_therapy, mindfulness)",
-        )
-        .into());
-    }
-    if discipline == Discipline::Massage {
-        return Err(bad_spec("massage intervals come from the protocol plugins' guidance, not the care plan").into());
-    }
-    let every_days: u32 =
-        parts.next().and_then(|d| d.trim().parse().ok()).ok_or_else(|| bad_spec("missing or bad EVERY_DAYS"))?;
-    if !(1..=365).contains(&every_days) {
-        return Err(bad_spec("EVERY_DAYS must be 1 to 365").into());
-    }
-    let minutes: u16 = match parts.next() {
-        None => 60,
-        Some(m) => m
-            .trim()
-            .parse()
-            .ok()
-            .filter(|m| (5..=240).contains(m))
-            .ok_or_else(|| bad_spec("MINUTES must be 5 to 240"))?,
-    };
-    if parts.next().is_some() {
-        return Err(bad_spec("too many parts").into());
-    }
-    Ok(Therapy { discipline, every_days, minutes })
-}
-
-fn parse_condition(spec: &str, today: Date) -> Result<Condition> {
-    let mut parts = spec.splitn(3, ':');
-    let code_or_name = parts.next().unwrap_or_default().trim();
-    let (code, name) = match code_or_name.to_ascii_lowercase().replace(' ', "-").as_str() {
-        "fibromyalgia" => (snomed::FIBROMYALGIA, "Fibromyalgia"),
-        "rheumatoid-arthritis" | "ra" => (snomed::RHEUMATOID_ARTHRITIS, "Rheumatoid arthritis"),
-        "osteoarthritis" | "oa" => (snomed::OSTEOARTHRITIS, "Osteoarthritis"),
-        "low-back-pain" => (snomed::LOW_BACK_PAIN, "Low back pain"),
-        "neck-pain" => (snomed::NECK_PAIN, "Neck pain"),
-        other if !other.is_empty() && other.bytes().all(|b| b.is_ascii_digit()) => (code_or_name, ""),
-        _ => {
-            return bad(format!(
-                "`{spec}`: unknown condition `{code_or_name}`: give a SNOMED CT code or one of fibromyalgia, rheumatoid-arthritis, osteoarthritis, low-back-pain, neck-pain"
-            ));
-        }
-    };
-    let name = if name.is_empty() { known_condition_name(code).unwrap_or("") } else { name };
-    let status = match parts.next().map(str::trim) {
-        None | Some("") | Some("active") => ConditionStatus::Active,
-        Some("flare") => ConditionStatus::Flare,
-        Some("remission") => ConditionStatus::Remission,
-        Some(other) => return bad(format!("`{spec}`: unknown status `{other}`: use active, flare or remission")),
-    };
-    let since = match parts.next().map(str::trim) {
-        None | Some("") => None,
-        Some(d) => {
-            let d: Date = d.parse().map_err(|e| super::BadInput(format!("`{spec}`: {e}")))?;
-            if d > today {
-                return bad(format!("`{spec}`: a condition cannot start in the future ({d})"));
-            }
-            Some(d)
-        }
-    };
-    Ok(Condition { code: code.to_owned(), name: name.to_owned(), status, since })
-}
-
-/// The display name of a known SNOMED CT code.
-pub fn known_condition_name(code: &str) -> Option<&'static str> {
-    Some(match code {
-        snomed::FIBROMYALGIA => "Fibromyalgia",
-        snomed::RHEUMATOID_ARTHRITIS => "Rheumatoid arthritis",
-        snomed::OSTEOARTHRITIS => "Osteoarthritis",
-        snomed::LOW_BACK_PAIN => "Low back pain",
-        snomed::NECK_PAIN => "Neck pain",
-        _ => return None,
-    })
-}
-
-fn parse_red_flag_kind(kind: &str) -> Result<RedFlagKind> {
-    Ok(match kind.trim().to_ascii_lowercase().replace(['_', ' '], "-").as_str() {
-        "recent-injury" | "injury" => RedFlagKind::RecentInjury,
-        "nerve-compression" => RedFlagKind::NerveCompression,
-        "inflammatory-flare" => RedFlagKind::InflammatoryFlare,
-        "other" => RedFlagKind::Other,
-        _ => {
-            return bad(format!(
-                "unknown red flag kind `{kind}`: use recent-injury, nerve-compression, inflammatory-flare or other"
-            ));
-        }
-    })
-}
-
-fn parse_red_flag(spec: &str, today: Date) -> Result<RedFlag> {
-    let mut parts = spec.splitn(3, ':');
-    let kind = parse_red_flag_kind(parts.next().unwrap_or_default())?;
-    let region = parts.next().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
-    let date = match parts.next().map(str::trim) {
-        None | Some("") => None,
-        Some(d) => {
-            let d: Date = d.parse().map_err(|e| super::BadInput(format!("`{spec}`: {e}")))?;
-            if d > today {
-                return bad(format!("`{spec}`: a red flag cannot be dated in the future ({d})"));
-            }
-            Some(d)
-        }
-    };
-    Ok(RedFlag { kind, region, date, resolved: None, note: String::new() })
-}
-
-/// Parses `monday 09:00-17:00`.
-pub fn parse_window(spec: &str) -> Result<WeeklyWindow> {
-    let bad_window =
-        || super::BadInput(format!("`{spec}` is not an availability window: write it as \"monday 09:00-17:00\""));
-    let (day, span) = spec.trim().split_once(' ').ok_or_else(bad_window)?;
-    let (a, b) = span.trim().split_once('-').ok_or_else(bad_window)?;
-    let start: TimeOfDay = a.trim().parse().map_err(|_| bad_window())?;
-    let end: TimeOfDay = b.trim().parse().map_err(|_| bad_window())?;
-    if start >= end {
-        return bad(format!("`{spec}`: the window ends before it starts"));
-    }
-    Ok(WeeklyWindow { day: day.parse().map_err(|_| bad_window())?, start, end })
-}
-
-fn apply(practice: &Practice, client: &mut Client, args: &ClientArgs, today: Date) -> Result<()> {
-    if let Some(name) = &args.name {
-        client.name = name.trim().to_owned();
-    }
-    if let Some(dob) = args.dob {
-        client.date_of_birth = Some(dob);
-    }
-    if let Some(phone) = &args.phone {
-        client.contact.phone = Some(phone.clone());
-    }
-    if let Some(email) = &args.email {
-        client.contact.email = Some(email.clone());
-    }
-    for spec in &args.condition {
-        let condition = parse_condition(spec, today)?;
-        match client.conditions.iter_mut().find(|c| c.code == condition.code) {
-            Some(existing) => {
-                existing.status = condition.status;
-                if condition.since.is_some() {
-                    existing.since = condition.since;
-                }
-            }
-            None => client.conditions.push(condition),
-        }
-    }
-    for spec in &args.red_flag {
-        client.red_flags.push(parse_red_flag(spec, today)?);
-    }
-    extend_unique(&mut client.sensitivities, &args.sensitivity);
-    extend_unique(&mut client.tender_points, &args.tender_point);
-    if let Some(p) = args.pressure {
-        client.preferred_pressure = Some(p);
-    }
-    if !args.available.is_empty() {
-        client.availability = args.available.iter().map(|w| parse_window(w)).collect::<Result<_>>()?;
-    }
-    if let Some(plan_name) = &args.plan {
-        let Some(plan) = practice.config.file.insurance.get(plan_name) else {
-            let known: Vec<&str> = practice.config.file.insurance.keys().map(String::as_str).collect();
-            return bad(format!(
-                "no insurance plan `{plan_name}` in {}: known plans are {}",
-                practice.config.path.display(),
-                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
-            ));
-        };
-        client.insurance = Some(Insurance {
-            payer: plan.payer.clone(),
-            requires: plan.referral_required.then_some(Authorization::Referral),
-            authorization_on_file: args.referral_on_file,
-            covered_conditions: plan.covered_conditions.clone(),
-            session_limit: plan
-                .session_limit
-                .map(|sessions| SessionLimit { sessions, period: LimitPeriod::CalendarYear }),
-            sessions_used: args.sessions_used.unwrap_or(0),
-        });
-    } else if let Some(ins) = &mut client.insurance {
-        if args.referral_on_file {
-            ins.authorization_on_file = true;
-        }
-        if let Some(used) = args.sessions_used {
-            ins.sessions_used = used;
-        }
-    } else if args.referral_on_file || args.sessions_used.is_some() {
-        return bad("--referral-on-file and --sessions-used need an insurance plan: add --plan NAME");
-    }
-    for spec in &args.therapy {
-        let therapy = parse_therapy(spec)?;
-        client.therapies.retain(|t| t.discipline != therapy.discipline);
-        client.therapies.push(therapy);
-    }
-    if args.consent {
-        client.consent = Consent { treatment: true, data_processing: true, recorded: Some(today) };
-    }
-    Ok(())
-}
-
-fn extend_unique(list: &mut Vec<String>, new: &[String]) {
-    for item in new {
-        let item = item.trim();
-        if !item.is_empty() && !list.iter().any(|x| x.eq_ignore_ascii_case(item)) {
-            list.push(item.to_owned());
+impl ClientArgs {
+    fn changes(&self) -> ClientChanges {
+        ClientChanges {
+            name: self.name.clone(),
+            dob: self.dob,
+            phone: self.phone.clone(),
+            email: self.email.clone(),
+            conditions: self.condition.clone(),
+            red_flags: self.red_flag.clone(),
+            sensitivities: self.sensitivity.clone(),
+            tender_points: self.tender_point.clone(),
+            pressure: self.pressure,
+            available: self.available.clone(),
+            plan: self.plan.clone(),
+            referral_on_file: self.referral_on_file,
+            sessions_used: self.sessions_used,
+            therapies: self.therapy.clone(),
+            consent: self.consent,
+            ..ClientChanges::default()
         }
     }
 }
 
 pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
-    let practice = Practice::open(loc)?;
-    let today = practice.today();
+    let backend = Backend::connect(loc)?;
     match cmd {
         ClientCommand::Add(args) => {
-            let Some(name) = args.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) else {
-                return bad("a new client needs a name: --name \"First Last\"");
+            let Response::Client(client) = backend.call(Request::AddClient { changes: args.changes() })? else {
+                return unexpected();
             };
-            let mut client = Client::new(new_id(), name);
-            apply(&practice, &mut client, args, today)?;
-            practice.store.put_client_as_of(&client, today, &practice.actor).map_err(super::store_error)?;
             if json || args.json {
                 print_json(&client)?;
             } else {
@@ -403,7 +204,7 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
             }
         }
         ClientCommand::List { json: list_json } => {
-            let clients = practice.store.clients().map_err(super::store_error)?;
+            let Response::Clients(clients) = backend.call(Request::ListClients)? else { return unexpected() };
             if json || *list_json {
                 return print_json(&clients);
             }
@@ -421,45 +222,27 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
             print!("{}", table(&["ID", "NAME", "CONDITIONS", "INSURANCE"], &rows));
         }
         ClientCommand::Show { client, json: show_json } => {
-            let client = practice.find_client(client)?;
-            let intake = practice.store.intake(&client.id).map_err(super::store_error)?;
-            let sessions = practice.store.sessions_for(&client.id).map_err(super::store_error)?;
+            let Response::Record(record) = backend.call(Request::ShowClient { client: client.clone() })? else {
+                return unexpected();
+            };
             if json || *show_json {
-                return print_json(&serde_json::json!({"client": client, "intake": intake, "sessions": sessions}));
+                return print_json(
+                    &serde_json::json!({"client": record.client, "intake": record.intake, "sessions": record.sessions}),
+                );
             }
-            print!("{}", render_client(&client, intake.as_ref(), &sessions));
+            print!("{}", render_client(&record.client, record.intake.as_ref(), &record.sessions));
         }
         ClientCommand::Update { client, args, remove_condition, resolve_red_flag, remove_therapy } => {
-            let mut client = practice.find_client(client)?;
-            apply(&practice, &mut client, args, today)?;
-            for name in remove_therapy {
-                let d = Discipline::parse(name);
-                let before = client.therapies.len();
-                client.therapies.retain(|t| t.discipline != d);
-                if client.therapies.len() == before {
-                    return bad(format!("{}'s care plan has no {name}", client.name));
-                }
-            }
-            for spec in remove_condition {
-                let code = parse_condition(spec, today)?.code;
-                let before = client.conditions.len();
-                client.conditions.retain(|c| c.code != code);
-                if client.conditions.len() == before {
-                    return bad(format!("{} has no condition `{spec}`", client.name));
-                }
-            }
-            for kind in resolve_red_flag {
-                let kind = parse_red_flag_kind(kind)?;
-                let mut found = false;
-                for flag in client.red_flags.iter_mut().filter(|f| f.kind == kind && f.resolved.is_none()) {
-                    flag.resolved = Some(today);
-                    found = true;
-                }
-                if !found {
-                    return bad(format!("{} has no unresolved red flag of that kind", client.name));
-                }
-            }
-            practice.store.put_client_as_of(&client, today, &practice.actor).map_err(super::store_error)?;
+            let changes = ClientChanges {
+                remove_conditions: remove_condition.clone(),
+                resolve_red_flags: resolve_red_flag.clone(),
+                remove_therapies: remove_therapy.clone(),
+                ..args.changes()
+            };
+            let Response::Client(client) = backend.call(Request::UpdateClient { client: client.clone(), changes })?
+            else {
+                return unexpected();
+            };
             if json || args.json {
                 print_json(&client)?;
             } else {
@@ -602,32 +385,53 @@ pub struct IntakeArgs {
 }
 
 pub fn intake(loc: &Locations, args: &IntakeArgs) -> Result<()> {
-    let practice = Practice::open(loc)?;
-    let client = practice.find_client(&args.client)?;
-    if args.pain_pattern.is_empty() && args.previous_treatment.is_empty() {
-        return bad(
-            "intake records at least the client's pain patterns (--pain-pattern) or previous treatments (--previous-treatment)",
-        );
-    }
-    let intake = Intake {
-        id: new_id(),
-        client: client.id.clone(),
-        recorded: args.date.unwrap_or_else(|| practice.today()),
+    let backend = Backend::connect(loc)?;
+    let input = IntakeInput {
         pain_patterns: args.pain_pattern.clone(),
         sensitivities: args.sensitivity.clone(),
         previous_treatments: args.previous_treatment.clone(),
         medications: args.medication.clone(),
+        date: args.date,
     };
-    practice.store.put_intake_as_of(&intake, practice.today(), &practice.actor).map_err(super::store_error)?;
+    let Response::Intake(intake) =
+        backend.call(Request::RecordIntake { client: args.client.clone(), intake: input })?
+    else {
+        return unexpected();
+    };
     if args.json {
         print_json(&intake)
     } else {
-        println!("saved intake for {} ({})", client.name, intake.id);
+        let name = backend.client_name(&intake.client);
+        println!("saved intake for {name} ({})", intake.id);
         Ok(())
     }
 }
 
 // ---------------------------------------------------------------------------
+
+impl AdverseArg {
+    /// The spelling the service takes.
+    fn wire(self) -> &'static str {
+        match self {
+            AdverseArg::None => "none",
+            AdverseArg::Soreness => "soreness",
+            AdverseArg::Flare => "flare",
+            AdverseArg::StoppedEarly => "stopped_early",
+        }
+    }
+}
+
+impl MedicationArg {
+    /// The spelling the service takes.
+    fn wire(self) -> &'static str {
+        match self {
+            MedicationArg::None => "none",
+            MedicationArg::Less => "less_than_usual",
+            MedicationArg::AsUsual => "as_usual",
+            MedicationArg::More => "more_than_usual",
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum AdverseArg {
@@ -728,68 +532,44 @@ pub struct RecordArgs {
 }
 
 pub fn session(loc: &Locations, cmd: &SessionCommand) -> Result<()> {
-    let practice = Practice::open(loc)?;
-    let today = practice.today();
+    let backend = Backend::connect(loc)?;
     match cmd {
         SessionCommand::Record(a) => {
-            let client = practice.find_client(&a.client)?;
-            let adverse_event = match (a.adverse, &a.reason) {
-                (AdverseArg::StoppedEarly, Some(r)) if !r.trim().is_empty() => {
-                    AdverseEvent::StoppedEarly { reason: r.trim().to_owned() }
-                }
-                (AdverseArg::StoppedEarly, _) => {
-                    return bad("--adverse stopped-early needs --reason \"what happened\"");
-                }
-                (_, Some(_)) => return bad("--reason goes with --adverse stopped-early"),
-                (AdverseArg::None, None) => AdverseEvent::None,
-                (AdverseArg::Soreness, None) => AdverseEvent::Soreness,
-                (AdverseArg::Flare, None) => AdverseEvent::Flare,
-            };
-            let mut adjuncts = Vec::new();
-            if a.heat {
-                adjuncts.push(Adjunct::HeatBefore);
-            }
-            if a.cold {
-                adjuncts.push(Adjunct::ColdAfter);
-            }
-            let session = Session {
-                id: new_id(),
-                client: client.id.clone(),
+            let input = SessionInput {
                 practitioner: a.practitioner.clone(),
-                discipline: Discipline::parse(&a.discipline),
-                start: DateTime::new(a.date.unwrap_or(today), a.time),
+                discipline: a.discipline.clone(),
+                date: a.date,
+                time: Some(a.time),
                 minutes: a.minutes,
                 pressure: a.pressure,
                 techniques: a.technique.clone(),
                 regions: a.region.clone(),
                 pain_before: a.pain_before,
                 pain_after: a.pain_after,
-                follow_up_pain: None,
-                follow_up_at: None,
-                adverse_event,
-                adjuncts,
+                adverse: a.adverse.wire().to_owned(),
+                reason: a.reason.clone(),
+                heat: a.heat,
+                cold: a.cold,
                 notes: a.notes.clone(),
-                pain_medication: a.medication.map(|m| match m {
-                    MedicationArg::None => MedicationUse::None,
-                    MedicationArg::Less => MedicationUse::LessThanUsual,
-                    MedicationArg::AsUsual => MedicationUse::AsUsual,
-                    MedicationArg::More => MedicationUse::MoreThanUsual,
-                }),
+                medication: a.medication.map(|m| m.wire().to_owned()),
             };
-            practice.store.record_session(&session, today, &practice.actor).map_err(super::store_error)?;
+            let Response::Session(session) =
+                backend.call(Request::RecordSession { client: a.client.clone(), session: input })?
+            else {
+                return unexpected();
+            };
             if a.json {
                 print_json(&session)?;
             } else {
-                println!("saved session {} for {} on {}", session.id, client.name, session.start);
+                let name = backend.client_name(&session.client);
+                println!("saved session {} for {name} on {}", session.id, session.start);
             }
         }
         SessionCommand::FollowUp { session, pain, json } => {
-            practice.store.set_follow_up(session, *pain, &practice.actor).map_err(super::store_error)?;
-            let saved = practice
-                .store
-                .get_session(session)
-                .map_err(super::store_error)?
-                .ok_or_else(|| super::BadInput(format!("no session `{session}`")))?;
+            let Response::Session(saved) = backend.call(Request::FollowUp { session: session.clone(), pain: *pain })?
+            else {
+                return unexpected();
+            };
             if *json {
                 print_json(&saved)?;
             } else {

@@ -22,6 +22,8 @@ pub enum RecordKind {
     Override,
     /// An entry of the audit log.
     AuditEntry,
+    /// An API token.
+    ApiToken,
 }
 
 impl RecordKind {
@@ -36,6 +38,7 @@ impl RecordKind {
             RecordKind::Room => "room",
             RecordKind::Override => "override",
             RecordKind::AuditEntry => "audit entry",
+            RecordKind::ApiToken => "API token",
         }
     }
 }

@@ -36,6 +36,7 @@ mod follow_up;
 mod keys;
 mod migrate;
 mod records;
+mod tokens;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,7 @@ pub use records::{
     Appointment, AppointmentStatus, AuditAction, AuditEntry, Authorization, Client, Consent, Contact, Insurance,
     Intake, LimitPeriod, MedicationUse, Override, Practitioner, Room, Session, SessionLimit, Therapy, new_id,
 };
+pub use tokens::{ApiToken, token_hash};
 pub use validate::{Limits, PAIN_MAX, is_valid_id};
 
 use keys::T;

@@ -1,0 +1,1019 @@
+//! The practice service: every use case of Praxis as one typed operation.
+//!
+//! A [`PracticeService`] owns what a practice is made of: its configuration,
+//! its store, its plugins and (in a server) the live clinic world. The
+//! command line, the HTTP API and the web pages are thin shells over it: they
+//! parse, call one operation, and render its typed answer. What is checked,
+//! written, re-evaluated and audited is decided here, once.
+//!
+//! ```
+//! use praxis_core::config::PracticeConfig;
+//! use praxis_core::service::{Actor, ClientChanges, PracticeService, SessionInput};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let toml = "[practice]\nname = \"Doc Clinic\"\n[[practitioners]]\nid = \"ana\"\nname = \"Ana\"\ndisciplines = [\"massage\"]\n";
+//! let config = PracticeConfig::parse(toml, &dir.path().join("praxis.toml"), None).unwrap();
+//! let service = PracticeService::open(config).unwrap();
+//! let front_desk = Actor::new("front-desk").unwrap();
+//!
+//! let changes = ClientChanges { name: Some("Ada Lovelace".into()), ..ClientChanges::default() };
+//! let ada = service.add_client(&changes, &front_desk).unwrap();
+//! let session = SessionInput { practitioner: "ana".into(), minutes: 30, ..SessionInput::default() };
+//! service.record_session(&ada.id, &session, &Actor::new("ana").unwrap()).unwrap();
+//! assert_eq!(service.client_record(&ada.id).unwrap().sessions.len(), 1);
+//! // No intake yet: rule S3 warns.
+//! assert!(service.guidance(&ada.id, None).unwrap().rules().contains(&"S3"));
+//! ```
+//!
+//! Two ways to run:
+//!
+//! - [`PracticeService::open`]: one command's worth of work (the command line
+//!   without a server). Guidance for one client is computed on demand.
+//! - [`PracticeService::open_live`]: a long-running server. The clinic world
+//!   is hydrated once; every write through the service marks its client
+//!   changed, and only changed clients are re-evaluated when guidance is read
+//!   (or everyone, after midnight in the practice's time zone, or for a
+//!   client whose plugin's settings changed on [`PracticeService::reload_config`]).
+
+pub mod input;
+pub mod protocol;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+
+use praxis_sdk::{Adjunct, Date, DateTime, Discipline, Indicator, Pressure, TimeOfDay};
+use serde::{Deserialize, Serialize};
+
+use crate::config::PracticeConfig;
+use crate::outcomes::{self, ClientInput, MedicationUseKind, OutcomesReport};
+use crate::plugin_host::{PluginRegistry, PluginSearch};
+use crate::store::{
+    ApiToken, Appointment, Authorization, Client, Consent, ImportReport, Insurance, Intake, LimitPeriod, MedicationUse,
+    Override, PracticeExport, Session, SessionLimit, Store, StoreError, new_id,
+};
+use crate::world::{ClientGuidance, ClinicWorld, OverrideGrant, evaluate_client_with_overrides, pending_overrides};
+
+pub use input::{excerpt, known_condition_name};
+
+/// What went wrong in an operation, in the words the person should read.
+#[derive(Debug)]
+pub enum ServiceError {
+    /// The input is wrong: what is wrong and what to do (CLI exit 2, HTTP 400/422).
+    BadInput(String),
+    /// The record asked for does not exist (CLI exit 2, HTTP 404).
+    NotFound(String),
+    /// The request conflicts with the current state, such as a booking whose
+    /// plan changed or a slot that was taken (CLI exit 1, HTTP 409).
+    Conflict(String),
+    /// The store refused or failed.
+    Store(StoreError),
+    /// Something else failed (CLI exit 1, HTTP 500).
+    Failed(String),
+}
+
+/// The class of a [`ServiceError`], for mapping to exit codes and HTTP statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad input.
+    BadInput,
+    /// Unknown id.
+    NotFound,
+    /// Conflict with the current state.
+    Conflict,
+    /// A failure that is not the caller's.
+    Failed,
+}
+
+impl ServiceError {
+    /// The class of the error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ServiceError::BadInput(_) => ErrorKind::BadInput,
+            ServiceError::NotFound(_) => ErrorKind::NotFound,
+            ServiceError::Conflict(_) => ErrorKind::Conflict,
+            ServiceError::Failed(_) => ErrorKind::Failed,
+            ServiceError::Store(e) => match e {
+                StoreError::NotFound { .. } => ErrorKind::NotFound,
+                StoreError::Invalid(_)
+                | StoreError::Format { .. }
+                | StoreError::UnsupportedFormat { .. }
+                | StoreError::BadActor(_) => ErrorKind::BadInput,
+                _ => ErrorKind::Failed,
+            },
+        }
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServiceError::BadInput(m) | ServiceError::NotFound(m) | ServiceError::Conflict(m) => f.write_str(m),
+            ServiceError::Failed(m) => f.write_str(m),
+            ServiceError::Store(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ServiceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ServiceError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        ServiceError::Store(e)
+    }
+}
+
+/// The default start of a recorded session, 09:00.
+fn nine() -> TimeOfDay {
+    TimeOfDay::from_hm(9, 0).unwrap_or(TimeOfDay::MIDNIGHT)
+}
+
+type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+fn bad<T>(message: impl Into<String>) -> Result<T> {
+    Err(ServiceError::BadInput(message.into()))
+}
+
+/// Who makes a change or reads a chart: the name the audit log records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    name: String,
+}
+
+impl Actor {
+    /// An actor named `name`: 1 to 200 characters, no control characters.
+    pub fn new(name: &str) -> Result<Actor> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return bad(format!(
+                "`{}` cannot name who makes a change: give 1 to 200 printable characters (--as NAME)",
+                excerpt(name)
+            ));
+        }
+        Ok(Actor { name: name.to_owned() })
+    }
+
+    /// The name, as the audit log records it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// Changes to a client's record, as a person gives them: every field is
+/// optional, list fields add (availability replaces), and the spellings are
+/// those of the command line (see [`input`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientChanges {
+    /// Full name.
+    pub name: Option<String>,
+    /// Date of birth, YYYY-MM-DD.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub dob: Option<Date>,
+    /// Telephone.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Conditions as `CODE-OR-NAME[:STATUS[:SINCE]]`, e.g. `fibromyalgia:active:2024-03-01`.
+    pub conditions: Vec<String>,
+    /// Red flags as `KIND[:REGION[:DATE]]`, e.g. `recent-injury:left knee:2026-11-10`.
+    pub red_flags: Vec<String>,
+    /// Sensitivities (oils, scalp touch...).
+    pub sensitivities: Vec<String>,
+    /// Tender points (regions).
+    pub tender_points: Vec<String>,
+    /// Preferred pressure: light_touch, light, moderate, firm, deep.
+    #[schema(value_type = Option<String>)]
+    pub pressure: Option<Pressure>,
+    /// Availability windows as `DAY HH:MM-HH:MM`; when given, they replace the list.
+    pub available: Vec<String>,
+    /// An insurance plan of the practice config (`[insurance.<name>]`).
+    pub plan: Option<String>,
+    /// The plan's required referral or prescription is on file.
+    pub referral_on_file: bool,
+    /// Sessions of the plan already used this period.
+    pub sessions_used: Option<u32>,
+    /// Care-plan therapies as `DISCIPLINE:EVERY_DAYS[:MINUTES]` (a discipline given again replaces it).
+    pub therapies: Vec<String>,
+    /// The client consents to treatment and to the keeping of their health data (recorded today).
+    pub consent: bool,
+    /// Conditions to remove (code or name).
+    pub remove_conditions: Vec<String>,
+    /// Red-flag kinds to mark resolved today.
+    pub resolve_red_flags: Vec<String>,
+    /// Care-plan disciplines to remove.
+    pub remove_therapies: Vec<String>,
+}
+
+/// A client's intake (rule S3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntakeInput {
+    /// Pain patterns in the client's words.
+    pub pain_patterns: Vec<String>,
+    /// Sensitivities.
+    pub sensitivities: Vec<String>,
+    /// Previous treatments.
+    pub previous_treatments: Vec<String>,
+    /// Medications.
+    pub medications: Vec<String>,
+    /// When intake was taken (default today).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub date: Option<Date>,
+}
+
+/// A session that took place, as recorded after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionInput {
+    /// Practitioner id (from the practice config).
+    pub practitioner: String,
+    /// massage, yoga, tai_chi, acupuncture, physical_therapy, mindfulness, or another name.
+    pub discipline: String,
+    /// Day of the session (default today).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub date: Option<Date>,
+    /// Start time, HH:MM (default 09:00).
+    #[schema(value_type = Option<String>, example = "09:00")]
+    pub time: Option<TimeOfDay>,
+    /// Length in minutes.
+    pub minutes: u16,
+    /// Pressure used: light_touch, light, moderate, firm, deep.
+    #[schema(value_type = Option<String>)]
+    pub pressure: Option<Pressure>,
+    /// Techniques used.
+    pub techniques: Vec<String>,
+    /// Regions worked.
+    pub regions: Vec<String>,
+    /// Pain before, 0-10.
+    #[schema(maximum = 10)]
+    pub pain_before: Option<u8>,
+    /// Pain after, 0-10.
+    #[schema(maximum = 10)]
+    pub pain_after: Option<u8>,
+    /// Adverse event: none, soreness, flare or stopped-early (with `reason`, rule S2).
+    pub adverse: String,
+    /// Why the session was stopped early.
+    pub reason: Option<String>,
+    /// Heat was applied before the massage.
+    pub heat: bool,
+    /// Cold was applied after the massage.
+    pub cold: bool,
+    /// Free notes.
+    pub notes: String,
+    /// The client's report of pain-medication use since the last session: none, less, as-usual, more.
+    pub medication: Option<String>,
+}
+
+impl Default for SessionInput {
+    fn default() -> Self {
+        SessionInput {
+            practitioner: String::new(),
+            discipline: "massage".into(),
+            date: None,
+            time: None,
+            minutes: 0,
+            pressure: None,
+            techniques: Vec::new(),
+            regions: Vec::new(),
+            pain_before: None,
+            pain_after: None,
+            adverse: "none".into(),
+            reason: None,
+            heat: false,
+            cold: false,
+            notes: String::new(),
+            medication: None,
+        }
+    }
+}
+
+/// An override of a critical card, with its reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct OverrideInput {
+    /// The rule id of the critical card or hold (such as S1 or R2).
+    pub rule: String,
+    /// One of the card's override reasons (code or text), or free text.
+    pub reason: String,
+    /// The day the guidance is for (default today).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub as_of: Option<Date>,
+}
+
+/// One client's chart: record, intake and session history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientRecord {
+    /// The record.
+    pub client: Client,
+    /// The intake, if recorded.
+    pub intake: Option<Intake>,
+    /// Every session, oldest first.
+    pub sessions: Vec<Session>,
+}
+
+/// A new API token: the stored record and the secret, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    /// The stored token (its hash, never the secret).
+    pub token: ApiToken,
+    /// The secret, to send as `Authorization: Bearer SECRET`. Not stored.
+    pub secret: String,
+}
+
+/// What [`PracticeService::reload_config`] changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReloadReport {
+    /// Plugins whose settings changed.
+    pub plugins: Vec<String>,
+    /// Whether the host rules changed (everyone is re-evaluated).
+    pub rules: bool,
+    /// Clients whose guidance will be re-evaluated.
+    pub clients: usize,
+}
+
+/// The practice: configuration, store, plugins and, in a server, the live world.
+pub struct PracticeService {
+    config: RwLock<Arc<PracticeConfig>>,
+    store: Arc<Store>,
+    plugins: OnceLock<PluginRegistry>,
+    live: Option<Mutex<ClinicWorld>>,
+}
+
+impl fmt::Debug for PracticeService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PracticeService")
+            .field("store", &self.store)
+            .field("live", &self.live.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<PracticeService>();
+    assert_send_sync::<ServiceError>();
+};
+
+impl PracticeService {
+    /// Opens the practice's store for one command's worth of work. The
+    /// configuration's practitioners and rooms are brought into the store.
+    pub fn open(config: PracticeConfig) -> Result<PracticeService> {
+        let store = Store::open(&config.store_dir())?;
+        let service = PracticeService {
+            config: RwLock::new(Arc::new(config)),
+            store: Arc::new(store),
+            plugins: OnceLock::new(),
+            live: None,
+        };
+        service.sync_calendar()?;
+        Ok(service)
+    }
+
+    /// Opens the store without bringing the configuration's practitioners
+    /// and rooms into it (for `export` and `import`, which must see the
+    /// store as it is).
+    pub fn open_unsynced(config: PracticeConfig) -> Result<PracticeService> {
+        let store = Store::open(&config.store_dir())?;
+        Ok(PracticeService {
+            config: RwLock::new(Arc::new(config)),
+            store: Arc::new(store),
+            plugins: OnceLock::new(),
+            live: None,
+        })
+    }
+
+    /// Opens the practice for a long-running server: loads the plugins and
+    /// hydrates the live world from the store (evaluated on first read).
+    pub fn open_live(config: PracticeConfig) -> Result<PracticeService> {
+        let mut service = PracticeService::open(config)?;
+        let config = service.config();
+        let registry = service.plugins().clone();
+        let mut world = ClinicWorld::new(registry, config.file.rules.clone(), config.today());
+        let clients = world.hydrate_from_store(&service.store)?;
+        tracing::info!(clients, "clinic world hydrated");
+        service.live = Some(Mutex::new(world));
+        Ok(service)
+    }
+
+    /// The configuration now in force.
+    pub fn config(&self) -> Arc<PracticeConfig> {
+        self.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The store, shared.
+    pub fn shared_store(&self) -> Arc<Store> {
+        self.store.clone()
+    }
+
+    /// The practice's plugins, loaded on first use.
+    pub fn plugins(&self) -> &PluginRegistry {
+        self.plugins.get_or_init(|| load_plugins(&self.config()))
+    }
+
+    /// Whether this service keeps a live world (a server).
+    pub fn is_live(&self) -> bool {
+        self.live.is_some()
+    }
+
+    /// Today in the practice's time zone.
+    pub fn today(&self) -> Date {
+        self.config().today()
+    }
+
+    fn world(&self) -> Option<MutexGuard<'_, ClinicWorld>> {
+        self.live.as_ref().map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Tells the live world that a client's records changed.
+    fn touched(&self, client_id: &str) -> Result<()> {
+        if self.live.is_none() {
+            return Ok(());
+        }
+        // Read from the store first, then lock the world: no store read
+        // happens under the world's lock, and no plugin runs here at all
+        // (the world re-evaluates when guidance is next read).
+        let snapshot = self.store.snapshot(client_id)?;
+        let grants = self.pending_grants(client_id)?;
+        if let Some(mut world) = self.world() {
+            world.upsert_client(snapshot);
+            world.set_overrides(client_id, grants);
+        }
+        Ok(())
+    }
+
+    /// The client's overrides not yet used by a booking, which the booking verdict counts.
+    fn pending_grants(&self, client_id: &str) -> Result<Vec<OverrideGrant>> {
+        Ok(pending_overrides(self.store.overrides_for(client_id)?).iter().map(OverrideGrant::from).collect())
+    }
+
+    fn sync_calendar(&self) -> Result<()> {
+        let config = self.config();
+        let stored = self.store.practitioners()?;
+        for p in &config.practitioners {
+            if !stored.iter().any(|s| s == p) {
+                self.store.put_practitioner(p, "praxis.toml")?;
+            }
+        }
+        let rooms = self.store.rooms()?;
+        for r in &config.rooms {
+            if !rooms.iter().any(|s| s == r) {
+                self.store.put_room(r, "praxis.toml")?;
+            }
+        }
+        Ok(())
+    }
+
+    // ----- clients -----
+
+    /// A client by id, unique id prefix (four characters or more), or full
+    /// name (case-insensitive).
+    pub fn find_client(&self, key: &str) -> Result<Client> {
+        let key = key.trim();
+        if let Some(c) = self.store.get_client(key)? {
+            return Ok(c);
+        }
+        let clients = self.store.clients()?;
+        let by_prefix: Vec<_> = clients.iter().filter(|c| key.len() >= 4 && c.id.starts_with(key)).collect();
+        let by_name: Vec<_> = clients.iter().filter(|c| c.name.eq_ignore_ascii_case(key)).collect();
+        match (by_prefix.as_slice(), by_name.as_slice()) {
+            ([one], _) | ([], [one]) => Ok((*one).clone()),
+            ([], []) => Err(ServiceError::NotFound(format!(
+                "no client `{}`: give an id (see `praxis client list`) or the full name",
+                excerpt(key)
+            ))),
+            _ => {
+                bad(format!("`{}` matches several clients: give the full id (see `praxis client list`)", excerpt(key)))
+            }
+        }
+    }
+
+    /// A client by its exact id (what the HTTP API takes).
+    pub fn client_by_id(&self, id: &str) -> Result<Client> {
+        self.store
+            .get_client(id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("no client with id `{}`: check the id", excerpt(id))))
+    }
+
+    /// Every client, by id.
+    pub fn clients(&self) -> Result<Vec<Client>> {
+        Ok(self.store.clients()?)
+    }
+
+    /// One client's chart.
+    pub fn client_record(&self, key: &str) -> Result<ClientRecord> {
+        let client = self.find_client(key)?;
+        let intake = self.store.intake(&client.id)?;
+        let sessions = self.store.sessions_for(&client.id)?;
+        Ok(ClientRecord { client, intake, sessions })
+    }
+
+    /// Registers a new client.
+    pub fn add_client(&self, changes: &ClientChanges, actor: &Actor) -> Result<Client> {
+        let Some(name) = changes.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) else {
+            return bad("a new client needs a name: --name \"First Last\"");
+        };
+        let mut client = Client::new(new_id(), name);
+        let today = self.today();
+        self.apply(&mut client, changes, today)?;
+        self.store.put_client_as_of(&client, today, actor.name())?;
+        self.touched(&client.id)?;
+        Ok(client)
+    }
+
+    /// Changes a client's record.
+    pub fn update_client(&self, key: &str, changes: &ClientChanges, actor: &Actor) -> Result<Client> {
+        let mut client = self.find_client(key)?;
+        let today = self.today();
+        self.apply(&mut client, changes, today)?;
+        for name in &changes.remove_therapies {
+            let d = Discipline::parse(name);
+            let before = client.therapies.len();
+            client.therapies.retain(|t| t.discipline != d);
+            if client.therapies.len() == before {
+                return bad(format!("{}'s care plan has no {}", client.name, excerpt(name)));
+            }
+        }
+        for spec in &changes.remove_conditions {
+            let code = input::parse_condition(spec, today)?.code;
+            let before = client.conditions.len();
+            client.conditions.retain(|c| c.code != code);
+            if client.conditions.len() == before {
+                return bad(format!("{} has no condition `{}`", client.name, excerpt(spec)));
+            }
+        }
+        for kind in &changes.resolve_red_flags {
+            let kind = input::parse_red_flag_kind(kind)?;
+            let mut found = false;
+            for flag in client.red_flags.iter_mut().filter(|f| f.kind == kind && f.resolved.is_none()) {
+                flag.resolved = Some(today);
+                found = true;
+            }
+            if !found {
+                return bad(format!("{} has no unresolved red flag of that kind", client.name));
+            }
+        }
+        self.store.put_client_as_of(&client, today, actor.name())?;
+        self.touched(&client.id)?;
+        Ok(client)
+    }
+
+    fn apply(&self, client: &mut Client, changes: &ClientChanges, today: Date) -> Result<()> {
+        if let Some(name) = &changes.name {
+            client.name = name.trim().to_owned();
+        }
+        if let Some(dob) = changes.dob {
+            client.date_of_birth = Some(dob);
+        }
+        if let Some(phone) = &changes.phone {
+            client.contact.phone = Some(phone.clone());
+        }
+        if let Some(email) = &changes.email {
+            client.contact.email = Some(email.clone());
+        }
+        for spec in &changes.conditions {
+            let condition = input::parse_condition(spec, today)?;
+            match client.conditions.iter_mut().find(|c| c.code == condition.code) {
+                Some(existing) => {
+                    existing.status = condition.status;
+                    if condition.since.is_some() {
+                        existing.since = condition.since;
+                    }
+                }
+                None => client.conditions.push(condition),
+            }
+        }
+        for spec in &changes.red_flags {
+            client.red_flags.push(input::parse_red_flag(spec, today)?);
+        }
+        extend_unique(&mut client.sensitivities, &changes.sensitivities);
+        extend_unique(&mut client.tender_points, &changes.tender_points);
+        if let Some(p) = changes.pressure {
+            client.preferred_pressure = Some(p);
+        }
+        if !changes.available.is_empty() {
+            client.availability = changes.available.iter().map(|w| input::parse_window(w)).collect::<Result<_>>()?;
+        }
+        if let Some(plan_name) = &changes.plan {
+            let config = self.config();
+            let Some(plan) = config.file.insurance.get(plan_name) else {
+                let known: Vec<&str> = config.file.insurance.keys().map(String::as_str).collect();
+                return bad(format!(
+                    "no insurance plan `{}` in {}: known plans are {}",
+                    excerpt(plan_name),
+                    config.path.display(),
+                    if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                ));
+            };
+            client.insurance = Some(Insurance {
+                payer: plan.payer.clone(),
+                requires: plan.referral_required.then_some(Authorization::Referral),
+                authorization_on_file: changes.referral_on_file,
+                covered_conditions: plan.covered_conditions.clone(),
+                session_limit: plan
+                    .session_limit
+                    .map(|sessions| SessionLimit { sessions, period: LimitPeriod::CalendarYear }),
+                sessions_used: changes.sessions_used.unwrap_or(0),
+            });
+        } else if let Some(ins) = &mut client.insurance {
+            if changes.referral_on_file {
+                ins.authorization_on_file = true;
+            }
+            if let Some(used) = changes.sessions_used {
+                ins.sessions_used = used;
+            }
+        } else if changes.referral_on_file || changes.sessions_used.is_some() {
+            return bad("--referral-on-file and --sessions-used need an insurance plan: add --plan NAME");
+        }
+        for spec in &changes.therapies {
+            let therapy = input::parse_therapy(spec)?;
+            client.therapies.retain(|t| t.discipline != therapy.discipline);
+            client.therapies.push(therapy);
+        }
+        if changes.consent {
+            client.consent = Consent { treatment: true, data_processing: true, recorded: Some(today) };
+        }
+        Ok(())
+    }
+
+    // ----- intake and sessions -----
+
+    /// Records a client's intake (replacing an earlier one).
+    pub fn record_intake(&self, key: &str, intake: &IntakeInput, actor: &Actor) -> Result<Intake> {
+        let client = self.find_client(key)?;
+        if intake.pain_patterns.is_empty() && intake.previous_treatments.is_empty() {
+            return bad(
+                "intake records at least the client's pain patterns (--pain-pattern) or previous treatments (--previous-treatment)",
+            );
+        }
+        let today = self.today();
+        let record = Intake {
+            id: new_id(),
+            client: client.id.clone(),
+            recorded: intake.date.unwrap_or(today),
+            pain_patterns: intake.pain_patterns.clone(),
+            sensitivities: intake.sensitivities.clone(),
+            previous_treatments: intake.previous_treatments.clone(),
+            medications: intake.medications.clone(),
+        };
+        self.store.put_intake_as_of(&record, today, actor.name())?;
+        self.touched(&client.id)?;
+        Ok(record)
+    }
+
+    /// Records a session that took place.
+    pub fn record_session(&self, key: &str, input: &SessionInput, actor: &Actor) -> Result<Session> {
+        let client = self.find_client(key)?;
+        let today = self.today();
+        let adverse_event = input::parse_adverse(&input.adverse, input.reason.as_deref())?;
+        let pain_medication = input.medication.as_deref().map(input::parse_medication).transpose()?;
+        let mut adjuncts = Vec::new();
+        if input.heat {
+            adjuncts.push(Adjunct::HeatBefore);
+        }
+        if input.cold {
+            adjuncts.push(Adjunct::ColdAfter);
+        }
+        let session = Session {
+            id: new_id(),
+            client: client.id.clone(),
+            practitioner: input.practitioner.clone(),
+            discipline: Discipline::parse(&input.discipline),
+            start: DateTime::new(input.date.unwrap_or(today), input.time.unwrap_or_else(nine)),
+            minutes: input.minutes,
+            pressure: input.pressure,
+            techniques: input.techniques.clone(),
+            regions: input.regions.clone(),
+            pain_before: input.pain_before,
+            pain_after: input.pain_after,
+            follow_up_pain: None,
+            follow_up_at: None,
+            adverse_event,
+            adjuncts,
+            notes: input.notes.clone(),
+            pain_medication,
+        };
+        self.store.record_session(&session, today, actor.name())?;
+        self.touched(&client.id)?;
+        Ok(session)
+    }
+
+    /// A client's sessions, oldest first.
+    pub fn sessions(&self, key: &str) -> Result<Vec<Session>> {
+        let client = self.find_client(key)?;
+        Ok(self.store.sessions_for(&client.id)?)
+    }
+
+    /// Adds the 24-48 hour follow-up pain report to a session.
+    pub fn follow_up(&self, session_id: &str, pain: u8, actor: &Actor) -> Result<Session> {
+        if pain > crate::store::PAIN_MAX {
+            return bad(format!("follow-up pain {pain} is out of range: give 0 to 10"));
+        }
+        self.store.set_follow_up(session_id, pain, actor.name())?;
+        let saved = self
+            .store
+            .get_session(session_id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("no session `{}`", excerpt(session_id))))?;
+        self.touched(&saved.client)?;
+        Ok(saved)
+    }
+
+    // ----- guidance -----
+
+    /// Guidance for one client, for `as_of` (default today).
+    pub fn guidance(&self, key: &str, as_of: Option<Date>) -> Result<ClientGuidance> {
+        let client = self.find_client(key)?;
+        let today = self.today();
+        let as_of = as_of.unwrap_or(today);
+        if as_of == today
+            && let Some(mut world) = self.live_world_for(today)
+        {
+            world.evaluate();
+            if let Some(g) = world.guidance(&client.id) {
+                return Ok(g.clone());
+            }
+        }
+        let snapshot = self.store.snapshot(&client.id)?;
+        let grants = self.pending_grants(&client.id)?;
+        Ok(evaluate_client_with_overrides(self.plugins(), &self.config().file.rules, as_of, &snapshot, &grants))
+    }
+
+    /// Guidance for every client, for `as_of` (default today), in client id order.
+    pub fn all_guidance(&self, as_of: Option<Date>) -> Result<Vec<ClientGuidance>> {
+        let today = self.today();
+        let as_of = as_of.unwrap_or(today);
+        if as_of == today
+            && let Some(mut world) = self.live_world_for(today)
+        {
+            let stats = world.evaluate();
+            tracing::debug!(clients = stats.clients, plugin_calls = stats.plugin_calls, "re-evaluated changed clients");
+            return Ok(world.all_guidance());
+        }
+        let mut world = ClinicWorld::new(self.plugins().clone(), self.config().file.rules.clone(), as_of);
+        world.hydrate_from_store(&self.store)?;
+        let stats = world.evaluate();
+        tracing::info!(clients = stats.clients, plugin_calls = stats.plugin_calls, "evaluated the clinic");
+        Ok(world.all_guidance())
+    }
+
+    /// The live world, its date moved to `today` (a new day re-evaluates everyone).
+    fn live_world_for(&self, today: Date) -> Option<MutexGuard<'_, ClinicWorld>> {
+        let mut world = self.world()?;
+        if world.as_of() != today {
+            tracing::info!(%today, "a new day in the practice's time zone: every client is re-evaluated");
+            world.set_as_of(today);
+        }
+        Some(world)
+    }
+
+    /// Overrides a client's critical card for the next booking, with a reason.
+    pub fn override_card(&self, key: &str, input: &OverrideInput, actor: &Actor) -> Result<Override> {
+        let client = self.find_client(key)?;
+        let today = self.today();
+        let as_of = input.as_of.unwrap_or(today);
+        let g = self.guidance(&client.id, Some(as_of))?;
+        let rule = input.rule.trim();
+        let Some(card) =
+            g.cards.iter().find(|c| c.indicator == Indicator::Critical && c.rule.eq_ignore_ascii_case(rule))
+        else {
+            let critical: Vec<String> =
+                g.cards.iter().filter(|c| c.indicator == Indicator::Critical).map(|c| c.rule.clone()).collect();
+            return bad(format!(
+                "{} has no critical card of rule `{}` on {as_of}; critical cards now: {}",
+                client.name,
+                excerpt(rule),
+                if critical.is_empty() { "none".to_owned() } else { critical.join(", ") }
+            ));
+        };
+        let reason = input.reason.trim();
+        if reason.is_empty() {
+            return bad("an override needs a reason: --reason \"...\"");
+        }
+        // A reason given as one of the card's codes is recorded with its display text.
+        let reason = card
+            .override_reasons
+            .iter()
+            .find(|r| r.code.eq_ignore_ascii_case(reason))
+            .map_or_else(|| reason.to_owned(), |r| format!("{} ({})", r.display, r.code));
+        let ov = Override {
+            id: new_id(),
+            client: client.id.clone(),
+            rule: card.rule.clone(),
+            card_summary: card.summary.clone(),
+            reason,
+            at: DateTime::new(today, TimeOfDay::MIDNIGHT),
+            appointment: None,
+        };
+        self.store.record_override(&ov, actor.name())?;
+        self.touched(&client.id)?;
+        Ok(ov)
+    }
+
+    // ----- reports -----
+
+    /// The outcomes report for one client (`only`) or all, over `weeks` weeks up to `as_of`.
+    pub fn outcomes(&self, only: Option<&str>, as_of: Option<Date>, weeks: u32) -> Result<OutcomesReport> {
+        let as_of = as_of.unwrap_or_else(|| self.today());
+        let clients = match only {
+            Some(key) => vec![self.find_client(key)?],
+            None => self.store.clients()?,
+        };
+        let guidance: BTreeMap<String, ClientGuidance> = match only {
+            Some(_) => {
+                clients.iter().map(|c| Ok((c.id.clone(), self.guidance(&c.id, Some(as_of))?))).collect::<Result<_>>()?
+            }
+            None => self.all_guidance(Some(as_of))?.into_iter().map(|g| (g.client.clone(), g)).collect(),
+        };
+        let mut inputs = Vec::with_capacity(clients.len());
+        for client in &clients {
+            let snapshot = self.store.snapshot(&client.id)?;
+            let sessions = self.store.sessions_for(&client.id)?;
+            let medication = sessions
+                .iter()
+                .filter_map(|s| {
+                    Some((
+                        s.id.clone(),
+                        match s.pain_medication? {
+                            MedicationUse::None => MedicationUseKind::None,
+                            MedicationUse::LessThanUsual => MedicationUseKind::Less,
+                            MedicationUse::AsUsual => MedicationUseKind::AsUsual,
+                            MedicationUse::MoreThanUsual => MedicationUseKind::More,
+                        },
+                    ))
+                })
+                .collect();
+            let planned_per_week = guidance.get(&client.id).and_then(|g| {
+                g.recommendation
+                    .interval_days
+                    .filter(|_| g.hold.is_none())
+                    .map(|r| 7.0 / ((f64::from(r.min) + f64::from(r.max)) / 2.0).max(1.0))
+            });
+            inputs.push(ClientInput { snapshot, name: client.name.clone(), medication, planned_per_week });
+        }
+        Ok(outcomes::report(&inputs, as_of, weeks))
+    }
+
+    // ----- appointments -----
+
+    /// Booked appointments from `from` (default today) for `days` days,
+    /// optionally of one practitioner, in time order.
+    pub fn appointments(&self, from: Option<Date>, days: u32, practitioner: Option<&str>) -> Result<Vec<Appointment>> {
+        if !(1..=366).contains(&days) {
+            return bad(format!("days must be 1 to 366, not {days}"));
+        }
+        let from = from.unwrap_or_else(|| self.today());
+        let a = DateTime::new(from, TimeOfDay::MIDNIGHT);
+        let b = DateTime::new(from.add_days(days as i32), TimeOfDay::MIDNIGHT);
+        Ok(match practitioner {
+            Some(p) => {
+                let config = self.config();
+                if !config.practitioners.iter().any(|x| x.id == p) {
+                    return Err(ServiceError::NotFound(format!(
+                        "no practitioner `{}` in {}",
+                        excerpt(p),
+                        config.path.display()
+                    )));
+                }
+                self.store.appointments_for_practitioner(p, a, b)?
+            }
+            None => self.store.appointments_between(a, b)?,
+        })
+    }
+
+    // ----- the whole practice -----
+
+    /// The whole practice as an export document.
+    pub fn export(&self) -> Result<PracticeExport> {
+        Ok(self.store.export()?)
+    }
+
+    /// Imports a practice export, all or nothing.
+    pub fn import(&self, export: &PracticeExport, actor: &Actor) -> Result<ImportReport> {
+        let report = self.store.import(export, self.today(), actor.name())?;
+        if let Some(mut world) = self.world() {
+            // An import can touch every client: rebuild the world from the
+            // store, the source of truth.
+            world.hydrate_from_store(&self.store)?;
+        }
+        Ok(report)
+    }
+
+    // ----- tokens -----
+
+    /// Makes an API token; its secret is in the answer and nowhere else.
+    pub fn create_token(&self, name: &str, actor: &Actor) -> Result<NewToken> {
+        let (token, secret) = self.store.create_token(name, actor.name())?;
+        Ok(NewToken { token, secret })
+    }
+
+    /// Every API token (hashes only).
+    pub fn tokens(&self) -> Result<Vec<ApiToken>> {
+        Ok(self.store.tokens()?)
+    }
+
+    /// Revokes an API token by id or name.
+    pub fn revoke_token(&self, id_or_name: &str, actor: &Actor) -> Result<ApiToken> {
+        Ok(self.store.revoke_token(id_or_name, actor.name())?)
+    }
+
+    /// The live token whose secret this is, if any.
+    pub fn authenticate(&self, secret: &str) -> Result<Option<ApiToken>> {
+        Ok(self.store.token_for_secret(secret)?)
+    }
+
+    // ----- configuration -----
+
+    /// Puts a new configuration in force (already parsed and checked). The
+    /// live world re-evaluates only the clients of plugins whose settings
+    /// changed, or everyone when the host rules changed. On any error the old
+    /// configuration stays.
+    pub fn reload_config(&self, new: PracticeConfig) -> Result<ReloadReport> {
+        let old = self.config();
+        if new.store_dir() != old.store_dir() {
+            return bad(format!(
+                "the new configuration moves the data folder ({} to {}): restart the server for that",
+                old.store_dir().display(),
+                new.store_dir().display()
+            ));
+        }
+        let mut report = ReloadReport::default();
+        if let Some(mut world) = self.world() {
+            // Check every change before applying any.
+            let mut settings = Vec::new();
+            for plugin in world.registry().all() {
+                let given = crate::plugin_host::PluginPolicy::settings(&new, plugin.id());
+                let merged = crate::plugin_host::merge_settings(plugin.manifest(), &given).map_err(|e| {
+                    ServiceError::BadInput(format!(
+                        "{}: [plugins.{}.settings]: {e}; the old configuration stays in force",
+                        new.path.display(),
+                        plugin.id()
+                    ))
+                })?;
+                if &merged != plugin.settings() {
+                    settings.push((plugin.id().to_owned(), merged));
+                }
+            }
+            let rules_changed = new.file.rules != old.file.rules;
+            if rules_changed {
+                world
+                    .set_rules(new.file.rules.clone())
+                    .map_err(|e| ServiceError::BadInput(format!("{}: [rules]: {e}", new.path.display())))?;
+                report.rules = true;
+                report.clients = world.len();
+            }
+            for (id, s) in settings {
+                let n = world.set_plugin_settings(&id, s).map_err(|e| ServiceError::Failed(e.to_string()))?;
+                if !rules_changed {
+                    report.clients += n;
+                }
+                report.plugins.push(id);
+            }
+        }
+        let calendar_changed = new.practitioners != old.practitioners || new.rooms != old.rooms;
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+        self.sync_calendar()?;
+        if calendar_changed && let Some(mut world) = self.world() {
+            report.clients = world.hydrate_from_store(&self.store)?;
+        }
+        Ok(report)
+    }
+}
+
+fn extend_unique(list: &mut Vec<String>, new: &[String]) {
+    for item in new {
+        let item = item.trim();
+        if !item.is_empty() && !list.iter().any(|x| x.eq_ignore_ascii_case(item)) {
+            list.push(item.to_owned());
+        }
+    }
+}
+
+/// Loads every plugin the practice's config allows.
+pub fn load_plugins(config: &PracticeConfig) -> PluginRegistry {
+    let search = PluginSearch::from_env(config.plugin_folders(), config.trusted());
+    let registry = PluginRegistry::discover(&search, config);
+    for id in config.file.plugins.modules.keys() {
+        if registry.get(id).is_none() {
+            tracing::warn!(plugin = %id, "the configuration has settings for plugin `{id}`, but no such plugin was loaded");
+        }
+    }
+    registry
+}
