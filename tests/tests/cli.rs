@@ -530,3 +530,140 @@ fn actor_and_logs() {
         assert!(!stderr.contains('\u{1b}'), "no colour codes in a log file: {stderr:?}");
     }
 }
+
+/// Records that say what happened: practitioners from `init` on, the consent
+/// date, the follow-up's time, both spellings where a person types, and
+/// future appointments (not sessions) on import.
+#[test]
+fn records_say_what_happened() {
+    let p = Practice::new();
+    p.ok(&["init", "--template", "clinic"]);
+    let today: praxis_sdk::Date = p.json(&["guidance", "--all", "--json"]).as_array().map_or_else(
+        || panic!("guidance --all gives a list"),
+        |_| {
+            let out = Command::new("date").arg("-u").arg("+%Y-%m-%d").output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+        },
+    );
+    let day = |offset: i32| today.add_days(offset).to_string();
+
+    // The config's practitioners and rooms are in the store right after init.
+    let export = p.json(&["export"]);
+    let ids: Vec<&str> =
+        export["practitioners"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"ana") && ids.contains(&"ben"), "{ids:?}");
+    assert!(!export["rooms"].as_array().unwrap().is_empty());
+
+    // Consent given before today, as intake can be.
+    let ann = p.json(&[
+        "client",
+        "add",
+        "--name",
+        "Ann Lee",
+        "--condition",
+        "203082005:active",
+        "--consent-date",
+        &day(-30),
+        "--json",
+    ]);
+    assert_eq!(ann["consent"]["recorded"], day(-30).as_str());
+    assert_eq!(ann["consent"]["treatment"], true);
+    assert_eq!(ann["conditions"][0]["code"], "203082005", "a SNOMED CT code is accepted as well as a name");
+    let future = p.run(&["client", "add", "--name", "Too Soon", "--consent-date", &day(3)]);
+    assert_eq!(future.status.code(), Some(2), "{}", String::from_utf8_lossy(&future.stderr));
+    let ann_id = id_of(&ann);
+
+    // Both spellings of an adverse event and of medication use; --help says the canonical one.
+    let record = |adverse: &str, medication: &str, ago: i32| {
+        p.json(&[
+            "session",
+            "record",
+            &ann_id,
+            "--practitioner",
+            "ana",
+            "--date",
+            &day(-ago),
+            "--minutes",
+            "30",
+            "--pain-before",
+            "5",
+            "--pain-after",
+            "4",
+            "--adverse",
+            adverse,
+            "--reason",
+            "pain rose",
+            "--medication",
+            medication,
+            "--json",
+        ])
+    };
+    let s1 = record("stopped-early", "less", 10);
+    assert_eq!(s1["adverse_event"]["stopped_early"]["reason"], "pain rose", "{s1}");
+    assert_eq!(s1["pain_medication"], "less_than_usual");
+    let s2 = record("stopped_early", "less_than_usual", 9);
+    assert_eq!(
+        (s2["adverse_event"].clone(), s2["pain_medication"].clone()),
+        (s1["adverse_event"].clone(), s1["pain_medication"].clone())
+    );
+    let help = p.ok(&["session", "record", "--help"]);
+    assert!(help.contains("stopped_early") && help.contains("less_than_usual"), "{help}");
+    let bad =
+        p.run(&["session", "record", &ann_id, "--practitioner", "ana", "--minutes", "30", "--adverse", "stopped"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use none, soreness, flare or stopped_early"));
+
+    // The follow-up records when it was taken; outside the 24-48 hour window it is flagged.
+    let s1_id = id_of(&s1);
+    let on_time = format!("{}T10:00", day(-9));
+    let out = p.run(&["session", "follow-up", &s1_id, "--pain", "4", "--at", &on_time, "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let saved: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(saved["follow_up_at"], on_time.as_str());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("note:"), "on time: no flag");
+    let s2_id = id_of(&s2);
+    let late = p.run(&["session", "follow-up", &s2_id, "--pain", "4", "--at", &format!("{}T12:00", day(-5))]);
+    assert!(late.status.success());
+    let stderr = String::from_utf8_lossy(&late.stderr);
+    assert!(stderr.contains("after the 24-48 hour window"), "{stderr}");
+    let now = p.json(&["session", "follow-up", &s2_id, "--pain", "3", "--json"]);
+    assert!(now["follow_up_at"].as_str().unwrap().starts_with(&day(0)), "default now: {now}");
+    let early = p.run(&["session", "follow-up", &s2_id, "--pain", "3", "--at", &format!("{}T08:00", day(-9))]);
+    assert_eq!(early.status.code(), Some(2), "before the session ended");
+
+    // Import: booked future appointments come along; future sessions are refused.
+    let mut export = p.json(&["export"]);
+    export.as_object_mut().unwrap().remove("audit");
+    let appointment = serde_json::json!({
+        "id": "ext-1", "client": ann_id, "practitioner": "ana", "room": "room-1", "discipline": "massage",
+        "start": format!("{}T10:00", day(20)), "minutes": 30, "status": "booked"
+    });
+    export["appointments"] = serde_json::json!([appointment]);
+    let q = Practice::new();
+    q.ok(&["init", "--template", "clinic"]);
+    let file = q.dir.path().join("in.json");
+    std::fs::write(&file, serde_json::to_string(&export).unwrap()).unwrap();
+    q.ok(&["import", file.to_str().unwrap()]);
+    let shown = q.json(&["schedule", "show", "--from", &day(19), "--days", "3", "--json"]);
+    assert_eq!(shown.as_array().unwrap().len(), 1, "the future appointment was imported: {shown}");
+    let mut with_future_session = export.clone();
+    with_future_session["appointments"] = serde_json::json!([]);
+    with_future_session["clients"] = serde_json::json!([]);
+    with_future_session["sessions"][0]["start"] = serde_json::json!(format!("{}T09:00", day(2)));
+    let r = Practice::new();
+    r.ok(&["init", "--template", "clinic"]);
+    let file = r.dir.path().join("in.json");
+    std::fs::write(&file, serde_json::to_string(&export).unwrap()).unwrap();
+    let mut bad_export = export.clone();
+    bad_export["appointments"] = serde_json::json!([]);
+    bad_export["sessions"][0]["start"] = serde_json::json!(format!("{}T09:00", day(2)));
+    std::fs::write(&file, serde_json::to_string(&bad_export).unwrap()).unwrap();
+    let refused = r.run(&["import", file.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is after today"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let _ = with_future_session;
+}

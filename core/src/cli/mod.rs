@@ -171,14 +171,6 @@ impl Practice {
         Practice::wrap(loc, PracticeService::open(config).map_err(service_error)?)
     }
 
-    /// Opens without touching the store's practitioners and rooms (for
-    /// `init`, which must see the store as it is).
-    pub fn open_unsynced(loc: &Locations) -> Result<Practice> {
-        let config = loc.load_config()?;
-        refuse_if_served(&config)?;
-        Practice::wrap(loc, PracticeService::open_unsynced(config).map_err(service_error)?)
-    }
-
     fn wrap(loc: &Locations, service: PracticeService) -> Result<Practice> {
         Ok(Practice { config: service.config(), store: service.shared_store(), actor: loc.actor.clone(), service })
     }

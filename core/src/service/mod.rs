@@ -37,6 +37,7 @@
 
 pub mod input;
 pub mod protocol;
+pub mod typed;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -210,6 +211,9 @@ pub struct ClientChanges {
     pub therapies: Vec<String>,
     /// The client consents to treatment and to the keeping of their health data (recorded today).
     pub consent: bool,
+    /// The day the client gave consent, when not today (implies `consent`; not after today).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub consent_date: Option<Date>,
     /// Conditions to remove (code or name).
     pub remove_conditions: Vec<String>,
     /// Red-flag kinds to mark resolved today.
@@ -648,8 +652,9 @@ impl PracticeService {
             client.therapies.retain(|t| t.discipline != therapy.discipline);
             client.therapies.push(therapy);
         }
-        if changes.consent {
-            client.consent = Consent { treatment: true, data_processing: true, recorded: Some(today) };
+        if changes.consent || changes.consent_date.is_some() {
+            let recorded = changes.consent_date.unwrap_or(today);
+            client.consent = Consent { treatment: true, data_processing: true, recorded: Some(recorded) };
         }
         Ok(())
     }
@@ -722,12 +727,32 @@ impl PracticeService {
         Ok(self.store.sessions_for(&client.id)?)
     }
 
-    /// Adds the 24-48 hour follow-up pain report to a session.
+    /// Adds the 24-48 hour follow-up pain report to a session, taken now.
     pub fn follow_up(&self, session_id: &str, pain: u8, actor: &Actor) -> Result<Session> {
+        self.follow_up_at(session_id, pain, None, actor)
+    }
+
+    /// Now, in the practice's time zone (to the minute).
+    pub fn now(&self) -> DateTime {
+        let now = jiff::Timestamp::now().to_zoned(self.config().time_zone());
+        let date =
+            Date::from_ymd(i32::from(now.year()), now.month() as u32, now.day() as u32).unwrap_or_else(|| self.today());
+        let minutes = u32::try_from(i32::from(now.hour()) * 60 + i32::from(now.minute())).unwrap_or(0);
+        DateTime::new(date, TimeOfDay::from_minutes(minutes).unwrap_or(TimeOfDay::MIDNIGHT))
+    }
+
+    /// Adds the 24-48 hour follow-up pain report to a session, with when it
+    /// was taken (`at`, default now). A follow-up outside the window is
+    /// recorded; [`Session::follow_up_timing`] says so.
+    pub fn follow_up_at(&self, session_id: &str, pain: u8, at: Option<DateTime>, actor: &Actor) -> Result<Session> {
         if pain > crate::store::PAIN_MAX {
             return bad(format!("follow-up pain {pain} is out of range: give 0 to 10"));
         }
-        self.store.set_follow_up(session_id, pain, actor.name())?;
+        let at = at.unwrap_or_else(|| self.now());
+        let timing = self.store.record_follow_up(session_id, pain, at, self.today(), actor.name())?;
+        if let Some(note) = timing.note() {
+            tracing::info!(session = %excerpt(session_id), "follow-up {note}");
+        }
         let saved = self
             .store
             .get_session(session_id)?
