@@ -299,6 +299,9 @@ pub struct ConfigFile {
     /// `[rules]`: the host's own rule settings (safety screen, insurance).
     #[serde(default)]
     pub rules: crate::world::HostRules,
+    /// `[security]`: who sees what, idle logout, login lockout.
+    #[serde(default)]
+    pub security: crate::service::SecuritySettings,
 }
 
 /// A loaded, checked practice configuration.
@@ -470,6 +473,7 @@ impl PracticeConfig {
             }
         }
         file.rules.validate().map_err(|e| invalid("rules".into(), e.to_string()))?;
+        file.security.check().map_err(|(k, m)| invalid(k, m))?;
         if file.schedule.horizon_weeks == 0 || file.schedule.horizon_weeks > 52 {
             return Err(invalid("schedule.horizon_weeks".into(), "must be 1 to 52".into()));
         }

@@ -28,6 +28,23 @@ fn praxis(data: &Path, args: &[&str]) -> Output {
         .expect("run praxis")
 }
 
+/// Adds an owner account (a server refuses to start without one).
+fn add_owner(data: &Path) {
+    let mut child = Command::new(&artifacts().praxis_bin)
+        .arg("--data")
+        .arg(data)
+        .args(["user", "add", "olive", "--name", "Olive Owner", "--role", "owner", "--password-stdin"])
+        .env("PRAXIS_USER", "e2e-test")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run praxis user add");
+    child.stdin.take().unwrap().write_all(b"a long owner password\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "user add: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 fn ok(data: &Path, args: &[&str]) -> String {
     let out = praxis(data, args);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -153,6 +170,7 @@ fn demo_practice() -> (tempfile::TempDir, PathBuf) {
     let data = dir.path().join("clinic");
     let out = praxis(&data, &["demo"]);
     assert!(out.status.success(), "demo failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    add_owner(&data);
     (dir, data)
 }
 
@@ -178,7 +196,7 @@ fn a_team_works_through_one_server() {
     assert_eq!(server.get("/api/v1/clients", Some("praxis_000000000000_bad")).0, 401);
 
     // A token made by the command line, through the server's socket.
-    let token = ok(&data, &["token", "create", "e2e"]).trim().to_owned();
+    let token = ok(&data, &["token", "create", "e2e", "--user", "olive"]).trim().to_owned();
     let (status, page) = server.get("/api/v1/clients", Some(&token));
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["total"], 13, "the demo has 13 clients: {page}");
@@ -254,8 +272,9 @@ fn concurrent_writes_survive_sigkill() {
     ok(&data, &["init", "--template", "clinic", "--name", "Load Clinic"]);
     let client = json(&data, &["client", "add", "--name", "Load Client", "--condition", "low-back-pain", "--json"]);
     let id = client["id"].as_str().unwrap().to_owned();
+    add_owner(&data);
     let server = Server::start(&data);
-    let token = ok(&data, &["token", "create", "load"]).trim().to_owned();
+    let token = ok(&data, &["token", "create", "load", "--user", "olive"]).trim().to_owned();
 
     let deadline = Instant::now() + Duration::from_secs(4);
     let mut workers = Vec::new();

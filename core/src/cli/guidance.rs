@@ -124,7 +124,7 @@ pub struct OutcomesArgs {
 
 /// Guidance for every client of the practice, through the clinic world.
 pub fn all_guidance(practice: &Practice, as_of: Date) -> Result<Vec<ClientGuidance>> {
-    practice.service.all_guidance(Some(as_of)).map_err(service_error)
+    practice.service.all_guidance(Some(as_of), &practice.owner()?).map_err(service_error)
 }
 
 /// The outcomes report for some clients (all when `only` is `None`).
@@ -134,7 +134,7 @@ pub fn outcomes_report(
     as_of: Date,
     weeks: u32,
 ) -> Result<outcomes::OutcomesReport> {
-    practice.service.outcomes(only, Some(as_of), weeks).map_err(service_error)
+    practice.service.outcomes(only, Some(as_of), weeks, &practice.owner()?).map_err(service_error)
 }
 
 /// Prints the report as text.

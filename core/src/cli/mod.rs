@@ -2,6 +2,7 @@
 
 mod data;
 mod demo;
+mod generate;
 mod guidance;
 mod plugins;
 mod practice;
@@ -87,11 +88,17 @@ pub enum Command {
     Schema,
     /// Run a demo clinic in a new folder: a dozen clients, guidance, an 8-week schedule, outcomes.
     Demo(demo::DemoArgs),
+    /// Write a synthetic practice export at clinic scale (for benchmarks), deterministic with a seed.
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
     /// Serve the practice: the JSON API for the whole team, and this command line beside it.
     Serve(serve::ServeArgs),
     /// API tokens: create one (shown once), list them, revoke one.
     #[command(subcommand)]
     Token(serve::TokenCommand),
+    /// Staff accounts: add, list, disable, change a password.
+    #[command(subcommand)]
+    User(serve::UserCommand),
     /// Configuration: reload praxis.toml in a running server.
     #[command(subcommand)]
     Config(serve::ConfigCommand),
@@ -152,7 +159,9 @@ pub fn store_error(e: StoreError) -> anyhow::Error {
 /// Maps service errors: bad input and unknown ids are exit code 2, the rest 1.
 pub fn service_error(e: ServiceError) -> anyhow::Error {
     match e.kind() {
-        ErrorKind::BadInput | ErrorKind::NotFound => BadInput(e.to_string()).into(),
+        ErrorKind::BadInput | ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Unauthenticated => {
+            BadInput(e.to_string()).into()
+        }
         ErrorKind::Conflict | ErrorKind::Failed => anyhow::Error::new(e),
     }
 }
@@ -173,6 +182,12 @@ impl Practice {
 
     fn wrap(loc: &Locations, service: PracticeService) -> Result<Practice> {
         Ok(Practice { config: service.config(), store: service.shared_store(), actor: loc.actor.clone(), service })
+    }
+
+    /// The person running the command: the local account that owns the
+    /// data folder, named for the audit log by `--as` / `PRAXIS_USER` / `$USER`.
+    pub fn owner(&self) -> Result<Actor> {
+        Actor::new(&self.actor).map_err(service_error)
     }
 
     /// The practice's plugins, loaded on first use, once per command.
@@ -304,8 +319,10 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Schedule(cmd) => schedule::run(&loc, cmd),
         Command::Demo(args) => demo::demo(&loc, args),
         Command::Serve(args) => serve::serve(&loc, args),
+        Command::Generate(args) => generate::generate(&loc, args),
         Command::Token(cmd) => serve::token(&loc, cmd),
         Command::Config(cmd) => serve::config(&loc, cmd),
+        Command::User(cmd) => serve::user(&loc, cmd),
     }
 }
 

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use praxis_core::server::{self, socket};
-use praxis_core::service::PracticeService;
 use praxis_core::service::protocol::{Request, Response};
+use praxis_core::service::users::NewUser;
+use praxis_core::service::{Actor, PracticeService};
+use praxis_core::store::Role;
 
 use super::{Backend, Locations, bad, print_json, service_error, table, unexpected};
 
@@ -21,16 +23,23 @@ pub struct ServeArgs {
     /// cross the network in clear text: only behind a TLS-terminating proxy.
     #[arg(long)]
     pub insecure_http: bool,
+    /// Serve HTTPS with this certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 pub fn serve(loc: &Locations, args: &ServeArgs) -> Result<()> {
-    if !args.listen.ip().is_loopback() && !args.insecure_http {
+    let tls = args.tls_cert.is_some();
+    if !args.listen.ip().is_loopback() && !args.insecure_http && !tls {
         return bad(format!(
-            "{} is not a loopback address, and this server has no TLS: listen on 127.0.0.1, or put a TLS proxy in front and pass --insecure-http",
+            "{} is not a loopback address: give --tls-cert FILE --tls-key FILE, or listen on 127.0.0.1, or put a TLS proxy in front and pass --insecure-http",
             args.listen
         ));
     }
-    if !args.listen.ip().is_loopback() {
+    if !args.listen.ip().is_loopback() && !tls {
         tracing::warn!(listen = %args.listen, "serving health records over plain HTTP off loopback (--insecure-http)");
     }
     let config = loc.load_config()?;
@@ -41,31 +50,70 @@ pub fn serve(loc: &Locations, args: &ServeArgs) -> Result<()> {
     let name = config.file.practice.name.clone();
     let started = std::time::Instant::now();
     let service = Arc::new(PracticeService::open_live(config).map_err(service_error)?);
+    if !service.has_owner().map_err(service_error)? {
+        return bad(format!(
+            "the practice has no owner account, and a server needs one: add one with `praxis --data {} user add LOGIN --name \"FULL NAME\" --role owner`",
+            data_dir.display()
+        ));
+    }
     // Evaluate everyone now, so that the first request does not wait.
-    let clients = service.all_guidance(None).map_err(service_error)?.len();
+    let clients =
+        service.all_guidance(None, &Actor::new("praxis serve").map_err(service_error)?).map_err(service_error)?.len();
     tracing::info!(clients, elapsed_ms = started.elapsed().as_millis() as u64, "practice loaded");
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    let tls_config = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config =
+                runtime.block_on(axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)).map_err(|e| {
+                    super::BadInput(format!(
+                        "cannot use {} and {} for TLS: {e}: give a PEM certificate chain and its private key",
+                        cert.display(),
+                        key.display()
+                    ))
+                })?;
+            Some(config)
+        }
+        _ => None,
+    };
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
+        let listener = std::net::TcpListener::bind(args.listen)
             .map_err(|e| super::BadInput(format!("cannot listen on {}: {e}: choose another --listen", args.listen)))?;
+        listener.set_nonblocking(true).context("configuring the listener")?;
         let socket_path = socket::socket_path(&data_dir);
         let unix = socket::bind(&socket_path)
             .with_context(|| format!("listening on the practice's socket {}", socket_path.display()))?;
         tokio::spawn(socket::serve(unix, service.clone()));
         tokio::spawn(reload_on_sighup(service.clone()));
-        println!("Serving \"{name}\" ({clients} clients) on http://{}/", args.listen);
+        let scheme = if tls { "https" } else { "http" };
+        println!("Serving \"{name}\" ({clients} clients) on {scheme}://{}/", args.listen);
         println!(
-            "  API:     http://{}/api/v1/ (OpenAPI: /api/v1/openapi.json; a token: `praxis token create NAME`)",
+            "  API:     {scheme}://{}/api/v1/ (OpenAPI: /api/v1/openapi.json; log in, or `praxis token create NAME --user LOGIN`)",
             args.listen
         );
         println!("  command line beside it: {}", socket_path.display());
         let _ = std::io::stdout().flush();
-        axum::serve(listener, server::router(service.clone()))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving HTTP")?;
+        let app = server::router(service.clone(), tls);
+        match tls_config {
+            Some(config) => {
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    shutdown_signal().await;
+                    stopper.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+                });
+                axum_server::from_tcp_rustls(listener, config)
+                    .handle(handle)
+                    .serve(app.into_make_service())
+                    .await
+                    .context("serving HTTPS")?;
+            }
+            None => {
+                let listener = tokio::net::TcpListener::from_std(listener).context("configuring the listener")?;
+                axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")?;
+            }
+        }
         let _ = std::fs::remove_file(&socket_path);
         tracing::info!("server stopped; every acknowledged write was flushed when it was acknowledged");
         Ok::<(), anyhow::Error>(())
@@ -111,6 +159,9 @@ pub enum TokenCommand {
     Create {
         /// What the token is for (an integration, a script).
         name: String,
+        /// The staff account the token acts for (its role decides what the token may do).
+        #[arg(long, value_name = "LOGIN")]
+        user: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -131,8 +182,9 @@ pub enum TokenCommand {
 pub fn token(loc: &Locations, cmd: &TokenCommand) -> Result<()> {
     let backend = Backend::connect(loc)?;
     match cmd {
-        TokenCommand::Create { name, json } => {
-            let Response::Token(new) = backend.call(Request::CreateToken { name: name.clone() })? else {
+        TokenCommand::Create { name, user, json } => {
+            let Response::Token(new) = backend.call(Request::CreateToken { name: name.clone(), user: user.clone() })?
+            else {
                 return unexpected();
             };
             if *json {
@@ -155,13 +207,14 @@ pub fn token(loc: &Locations, cmd: &TokenCommand) -> Result<()> {
                     vec![
                         t.id.clone(),
                         t.name.clone(),
+                        t.user.clone(),
                         t.created.clone(),
                         t.created_by.clone(),
                         t.revoked.clone().unwrap_or_else(|| "-".into()),
                     ]
                 })
                 .collect();
-            print!("{}", table(&["ID", "NAME", "CREATED", "BY", "REVOKED"], &rows));
+            print!("{}", table(&["ID", "NAME", "USER", "CREATED", "BY", "REVOKED"], &rows));
         }
         TokenCommand::Revoke { token } => {
             let Response::Revoked(t) = backend.call(Request::RevokeToken { token: token.clone() })? else {
@@ -193,5 +246,117 @@ pub fn config(loc: &Locations, cmd: &ConfigCommand) -> Result<()> {
         if r.rules { ", new host rules" } else { "" },
         r.clients
     );
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff account (the password is asked for, or read from standard input).
+    Add {
+        /// The login: lower-case letters, digits, `.`, `_`, `-`.
+        login: String,
+        /// The person's full name.
+        #[arg(long)]
+        name: String,
+        /// owner, therapist, front-desk or auditor.
+        #[arg(long)]
+        role: Role,
+        /// The practitioner id (from praxis.toml) this person is.
+        #[arg(long, value_name = "ID")]
+        practitioner: Option<String>,
+        /// Read the password from standard input (one line) instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the accounts.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an account: its tokens and sessions stop working at once.
+    Disable {
+        /// The login.
+        login: String,
+    },
+    /// Set a new password (and lift a lockout).
+    Passwd {
+        /// The login.
+        login: String,
+        /// Read the password from standard input (one line) instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn read_password(from_stdin: bool) -> Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+        return Ok(line.trim_end_matches(['\n', '\r']).to_owned());
+    }
+    let first =
+        rpassword::prompt_password("Password: ").context("asking for the password (or pass --password-stdin)")?;
+    let again = rpassword::prompt_password("Again: ").context("asking for the password")?;
+    if first != again {
+        return bad("the two passwords differ: nothing was changed");
+    }
+    Ok(first)
+}
+
+pub fn user(loc: &Locations, cmd: &UserCommand) -> Result<()> {
+    let backend = Backend::connect(loc)?;
+    match cmd {
+        UserCommand::Add { login, name, role, practitioner, password_stdin } => {
+            let password = read_password(*password_stdin)?;
+            let user = NewUser {
+                login: login.clone(),
+                name: name.clone(),
+                role: *role,
+                practitioner: practitioner.clone(),
+                password,
+            };
+            let Response::User(u) = backend.call(Request::AddUser { user: Box::new(user) })? else {
+                return unexpected();
+            };
+            println!("added {} ({}, {})", u.login, u.name, u.role);
+        }
+        UserCommand::List { json } => {
+            let Response::Users(users) = backend.call(Request::ListUsers)? else { return unexpected() };
+            if *json {
+                return print_json(&users);
+            }
+            let rows: Vec<Vec<String>> = users
+                .iter()
+                .map(|u| {
+                    vec![
+                        u.login.clone(),
+                        u.name.clone(),
+                        u.role.to_string(),
+                        u.practitioner.clone().unwrap_or_else(|| "-".into()),
+                        if u.disabled {
+                            "disabled".into()
+                        } else {
+                            u.locked_until.clone().map_or("active".into(), |t| format!("locked until {t}"))
+                        },
+                    ]
+                })
+                .collect();
+            print!("{}", table(&["LOGIN", "NAME", "ROLE", "PRACTITIONER", "STATE"], &rows));
+        }
+        UserCommand::Disable { login } => {
+            let Response::User(u) = backend.call(Request::DisableUser { login: login.clone() })? else {
+                return unexpected();
+            };
+            println!("disabled {}: its tokens and sessions no longer work", u.login);
+        }
+        UserCommand::Passwd { login, password_stdin } => {
+            let password = read_password(*password_stdin)?;
+            let Response::User(u) = backend.call(Request::SetPassword { login: login.clone(), password })? else {
+                return unexpected();
+            };
+            println!("new password for {}; its web sessions were ended", u.login);
+        }
+    }
     Ok(())
 }

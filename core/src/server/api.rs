@@ -21,13 +21,16 @@ use utoipa::OpenApi;
 
 use super::{ApiError, AppState, Problem, blocking};
 use crate::service::{Actor, ClientChanges, IntakeInput, OverrideInput, SessionInput};
-use crate::store::{ApiToken, PracticeExport};
+use crate::store::PracticeExport;
 
 /// The API's routes (state still to be given).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/login", post(login))
+        .route("/api/v1/logout", post(logout))
+        .route("/api/v1/me", get(me))
         .route("/api/v1/clients", get(list_clients).post(add_client))
         .route("/api/v1/clients/{id}", get(get_client).patch(update_client))
         .route("/api/v1/clients/{id}/intake", get(get_intake).put(put_intake))
@@ -41,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/export", get(export))
         .route("/api/v1/import", post(import))
         .route("/api/v1/plugins", get(plugins))
+        .route("/api/v1/audit", get(audit))
         .route("/api/v1/config/reload", post(reload_config))
         .fallback(not_found)
 }
@@ -50,11 +54,11 @@ pub fn routes() -> Router<AppState> {
 #[openapi(
     info(title = "Praxis API", description = "The practice service of Praxis, for a clinic's own tools and integrations."),
     paths(
-        health, list_clients, add_client, get_client, update_client, get_intake, put_intake, client_guidance,
+        health, login, logout, me, list_clients, add_client, get_client, update_client, get_intake, put_intake, client_guidance,
         add_override, list_sessions, record_session, follow_up, all_guidance, appointments, outcomes, export, import,
-        plugins, reload_config
+        plugins, reload_config, audit
     ),
-    components(schemas(Problem, ClientChanges, IntakeInput, SessionInput, OverrideInput, FollowUpInput, Health)),
+    components(schemas(Problem, LoginInput, Me, ClientChanges, IntakeInput, SessionInput, OverrideInput, FollowUpInput, Health)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -77,9 +81,7 @@ impl utoipa::Modify for BearerAuth {
 /// A handler that takes it cannot run unauthenticated.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    /// The token the request carried.
-    pub token: ApiToken,
-    /// The audit actor.
+    /// The person: the token's user.
     pub actor: Actor,
 }
 
@@ -90,22 +92,74 @@ impl FromRequestParts<AppState> for Authenticated {
         let unauthorized = |why: &str| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                format!("{why}: send `Authorization: Bearer TOKEN` (make one with `praxis token create NAME`)"),
+                format!(
+                    "{why}: log in (POST /api/v1/login), or send `Authorization: Bearer TOKEN` (make one with `praxis token create NAME --user LOGIN`)"
+                ),
             )
         };
-        let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+        if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+            let Some(secret) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
+                return Err(unauthorized("the Authorization header is not a bearer token"));
+            };
+            let secret = secret.to_owned();
+            let actor = blocking(state, move |s| s.authenticate(&secret)).await.map_err(|e| {
+                if e.status() == StatusCode::UNAUTHORIZED {
+                    unauthorized("the token is unknown, revoked, or its user is disabled")
+                } else {
+                    e
+                }
+            })?;
+            return Ok(Authenticated { actor });
+        }
+        let Some(secret) = session_cookie(&parts.headers) else {
             return Err(unauthorized("no credentials"));
         };
-        let Some(secret) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
-            return Err(unauthorized("the Authorization header is not a bearer token"));
+        let session = blocking(state, move |s| s.web_session(&secret)).await?;
+        let Some((actor, csrf)) = session else {
+            return Err(unauthorized(
+                "the session has ended (logged out, idle for too long, or the account was disabled)",
+            ));
         };
-        let secret = secret.to_owned();
-        let token = blocking(state, move |s| s.authenticate(&secret))
-            .await?
-            .ok_or_else(|| unauthorized("the token is unknown or revoked"))?;
-        let actor = Actor::new(&format!("token:{}", token.name)).map_err(ApiError::from)?;
-        Ok(Authenticated { token, actor })
+        let safe = matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD);
+        if !safe {
+            let given = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            if !constant_time_eq(given.as_bytes(), csrf.as_bytes()) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "a change made with a session cookie needs the session's CSRF token in the X-CSRF-Token header (from the login answer)",
+                ));
+            }
+        }
+        Ok(Authenticated { actor })
     }
+}
+
+/// The cookie that carries a web session.
+pub const SESSION_COOKIE: &str = "praxis_session";
+
+/// The header that carries the CSRF token on a cookie-authenticated change.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The session secret from a request's cookies.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Compares two secrets in time that depends only on their length.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The `Set-Cookie` value of a session: HttpOnly, SameSite=Strict, Secure over TLS.
+pub fn session_set_cookie(secret: &str, tls: bool) -> String {
+    format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict{}", if tls { "; Secure" } else { "" })
 }
 
 /// A JSON body whose rejection is a problem document (400 for malformed
@@ -228,13 +282,14 @@ async fn not_found() -> ApiError {
     (status = 200, description = "A page of clients", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn list_clients(
     State(state): State<AppState>,
-    _who: Authenticated,
+    who: Authenticated,
     Params(paging): Params<Paging>,
 ) -> ApiResult<Response> {
-    let clients = blocking(&state, |s| s.clients()).await?;
+    let clients = blocking(&state, move |s| s.clients(&who.actor)).await?;
     Ok(Json(paging.page(clients)?).into_response())
 }
 
@@ -244,6 +299,7 @@ async fn list_clients(
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn add_client(
@@ -259,10 +315,11 @@ async fn add_client(
 #[utoipa::path(get, path = "/api/v1/clients/{id}", params(("id" = String, Path, description = "Client id")), responses(
     (status = 200, description = "The client", body = serde_json::Value),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
-async fn get_client(State(state): State<AppState>, _who: Authenticated, Path(id): Path<String>) -> ApiResult<Response> {
-    let client = blocking(&state, move |s| s.client_by_id(&id)).await?;
+async fn get_client(State(state): State<AppState>, who: Authenticated, Path(id): Path<String>) -> ApiResult<Response> {
+    let client = blocking(&state, move |s| s.client_by_id(&id, &who.actor)).await?;
     Ok(Json(client).into_response())
 }
 
@@ -272,6 +329,7 @@ async fn get_client(State(state): State<AppState>, _who: Authenticated, Path(id)
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -282,7 +340,7 @@ async fn update_client(
     Body(changes): Body<ClientChanges>,
 ) -> ApiResult<Response> {
     let client = blocking(&state, move |s| {
-        s.client_by_id(&id)?;
+        s.client_by_id(&id, &who.actor)?;
         s.update_client(&id, &changes, &who.actor)
     })
     .await?;
@@ -293,12 +351,13 @@ async fn update_client(
 #[utoipa::path(get, path = "/api/v1/clients/{id}/intake", params(("id" = String, Path, description = "Client id")), responses(
     (status = 200, description = "The intake, or null when none is recorded", body = serde_json::Value),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
-async fn get_intake(State(state): State<AppState>, _who: Authenticated, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_intake(State(state): State<AppState>, who: Authenticated, Path(id): Path<String>) -> ApiResult<Response> {
     let record = blocking(&state, move |s| {
-        s.client_by_id(&id)?;
-        s.client_record(&id)
+        s.client_by_id(&id, &who.actor)?;
+        s.client_record(&id, &who.actor)
     })
     .await?;
     Ok(Json(record.intake).into_response())
@@ -310,6 +369,7 @@ async fn get_intake(State(state): State<AppState>, _who: Authenticated, Path(id)
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -320,7 +380,7 @@ async fn put_intake(
     Body(intake): Body<IntakeInput>,
 ) -> ApiResult<Response> {
     let saved = blocking(&state, move |s| {
-        s.client_by_id(&id)?;
+        s.client_by_id(&id, &who.actor)?;
         s.record_intake(&id, &intake, &who.actor)
     })
     .await?;
@@ -342,17 +402,18 @@ pub struct AsOf {
     (status = 200, description = "The client's guidance", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn client_guidance(
     State(state): State<AppState>,
-    _who: Authenticated,
+    who: Authenticated,
     Path(id): Path<String>,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Response> {
     let g = blocking(&state, move |s| {
-        s.client_by_id(&id)?;
-        s.guidance(&id, q.as_of)
+        s.client_by_id(&id, &who.actor)?;
+        s.guidance(&id, q.as_of, &who.actor)
     })
     .await?;
     Ok(Json(g).into_response())
@@ -363,14 +424,15 @@ async fn client_guidance(
     (status = 200, description = "A page of guidance, by client id", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn all_guidance(
     State(state): State<AppState>,
-    _who: Authenticated,
+    who: Authenticated,
     Params(paging): Params<Paging>,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Response> {
-    let list = blocking(&state, move |s| s.all_guidance(q.as_of)).await?;
+    let list = blocking(&state, move |s| s.all_guidance(q.as_of, &who.actor)).await?;
     Ok(Json(paging.page(list)?).into_response())
 }
 
@@ -380,6 +442,7 @@ async fn all_guidance(
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -390,7 +453,7 @@ async fn add_override(
     Body(input): Body<OverrideInput>,
 ) -> ApiResult<Response> {
     let ov = blocking(&state, move |s| {
-        s.client_by_id(&id)?;
+        s.client_by_id(&id, &who.actor)?;
         s.override_card(&id, &input, &who.actor)
     })
     .await?;
@@ -402,17 +465,18 @@ async fn add_override(
     (status = 200, description = "A page of sessions", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn list_sessions(
     State(state): State<AppState>,
-    _who: Authenticated,
+    who: Authenticated,
     Path(id): Path<String>,
     Params(paging): Params<Paging>,
 ) -> ApiResult<Response> {
     let sessions = blocking(&state, move |s| {
-        s.client_by_id(&id)?;
-        s.sessions(&id)
+        s.client_by_id(&id, &who.actor)?;
+        s.sessions(&id, &who.actor)
     })
     .await?;
     Ok(Json(paging.page(sessions)?).into_response())
@@ -424,6 +488,7 @@ async fn list_sessions(
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -434,7 +499,7 @@ async fn record_session(
     Body(input): Body<SessionInput>,
 ) -> ApiResult<Response> {
     let session = blocking(&state, move |s| {
-        s.client_by_id(&id)?;
+        s.client_by_id(&id, &who.actor)?;
         s.record_session(&id, &input, &who.actor)
     })
     .await?;
@@ -456,6 +521,7 @@ pub struct FollowUpInput {
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -494,17 +560,19 @@ pub struct AppointmentQuery {
     (status = 200, description = "A page of appointments", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn appointments(
     State(state): State<AppState>,
-    _who: Authenticated,
+    who: Authenticated,
     Params(q): Params<AppointmentQuery>,
 ) -> ApiResult<Response> {
     let paging = Paging { offset: q.offset, limit: q.limit };
     let list =
-        blocking(&state, move |s| s.appointments(q.from, q.days.unwrap_or(7), q.practitioner.as_deref())).await?;
+        blocking(&state, move |s| s.appointments(q.from, q.days.unwrap_or(7), q.practitioner.as_deref(), &who.actor))
+            .await?;
     Ok(Json(paging.page(list)?).into_response())
 }
 
@@ -528,11 +596,12 @@ pub struct OutcomesQuery {
     (status = 200, description = "The outcomes report", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn outcomes(
     State(state): State<AppState>,
-    _who: Authenticated,
+    who: Authenticated,
     Params(q): Params<OutcomesQuery>,
 ) -> ApiResult<Response> {
     let weeks = q.weeks.unwrap_or(8);
@@ -541,9 +610,9 @@ async fn outcomes(
     }
     let report = blocking(&state, move |s| {
         if let Some(id) = &q.client {
-            s.client_by_id(id)?;
+            s.client_by_id(id, &who.actor)?;
         }
-        s.outcomes(q.client.as_deref(), q.as_of, weeks)
+        s.outcomes(q.client.as_deref(), q.as_of, weeks, &who.actor)
     })
     .await?;
     Ok(Json(report).into_response())
@@ -553,9 +622,10 @@ async fn outcomes(
 #[utoipa::path(get, path = "/api/v1/export", responses(
     (status = 200, description = "The export document (see `praxis schema`)", body = serde_json::Value),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
 ))]
-async fn export(State(state): State<AppState>, _who: Authenticated) -> ApiResult<Response> {
-    let export = blocking(&state, |s| s.export()).await?;
+async fn export(State(state): State<AppState>, who: Authenticated) -> ApiResult<Response> {
+    let export = blocking(&state, move |s| s.export(&who.actor)).await?;
     Ok(Json(export).into_response())
 }
 
@@ -565,6 +635,7 @@ async fn export(State(state): State<AppState>, _who: Authenticated) -> ApiResult
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn import(
@@ -580,9 +651,10 @@ async fn import(
 #[utoipa::path(get, path = "/api/v1/plugins", responses(
     (status = 200, description = "Every plugin file found, loaded or refused", body = serde_json::Value),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
 ))]
-async fn plugins(State(state): State<AppState>, _who: Authenticated) -> ApiResult<Response> {
-    let reports = blocking(&state, |s| Ok(s.plugins().reports().to_vec())).await?;
+async fn plugins(State(state): State<AppState>, who: Authenticated) -> ApiResult<Response> {
+    let reports = blocking(&state, move |s| s.plugin_reports(&who.actor)).await?;
     Ok(Json(reports).into_response())
 }
 
@@ -590,6 +662,7 @@ async fn plugins(State(state): State<AppState>, _who: Authenticated) -> ApiResul
 #[utoipa::path(post, path = "/api/v1/config/reload", responses(
     (status = 200, description = "What changed", body = serde_json::Value),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn reload_config(State(state): State<AppState>, who: Authenticated) -> ApiResult<Response> {
@@ -600,4 +673,104 @@ async fn reload_config(State(state): State<AppState>, who: Authenticated) -> Api
         })
         .await?;
     Ok(Json(report).into_response())
+}
+
+/// A login.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    /// The login.
+    pub login: String,
+    /// The password.
+    pub password: String,
+}
+
+/// Who is logged in.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Me {
+    /// The login (or the local account's name).
+    pub login: String,
+    /// The role.
+    pub role: String,
+    /// The CSRF token to send as `X-CSRF-Token` with every change (login only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf: Option<String>,
+}
+
+/// Logs in with a password: sets the session cookie (HttpOnly,
+/// SameSite=Strict, Secure over TLS) and answers the CSRF token. Failures
+/// are answered after a growing delay; repeated ones lock the account.
+#[utoipa::path(post, path = "/api/v1/login", security(()), request_body = LoginInput, responses(
+    (status = 200, description = "Logged in", body = Me),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+async fn login(State(state): State<AppState>, Body(input): Body<LoginInput>) -> ApiResult<Response> {
+    let service = state.service.clone();
+    let outcome = tokio::task::spawn_blocking(move || service.login(&input.login, &input.password))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the login task failed: {e}")))?;
+    match outcome {
+        Ok((actor, session)) => {
+            let me = Me { login: actor.name().to_owned(), role: actor.role().to_string(), csrf: Some(session.csrf) };
+            let cookie = session_set_cookie(&session.secret, state.tls);
+            Ok(([(axum::http::header::SET_COOKIE, cookie)], Json(me)).into_response())
+        }
+        Err(refused) => {
+            tokio::time::sleep(refused.delay).await;
+            Err(refused.error.into())
+        }
+    }
+}
+
+/// Ends the session of the cookie (audited) and clears the cookie.
+#[utoipa::path(post, path = "/api/v1/logout", security(()), responses((status = 204, description = "Logged out")))]
+async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult<Response> {
+    if let Some(secret) = session_cookie(&headers) {
+        let service = state.service.clone();
+        let _ = tokio::task::spawn_blocking(move || service.logout(&secret)).await;
+    }
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    Ok((StatusCode::NO_CONTENT, [(axum::http::header::SET_COOKIE, clear)]).into_response())
+}
+
+/// Who the request acts for.
+#[utoipa::path(get, path = "/api/v1/me", responses(
+    (status = 200, description = "The person", body = Me),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+))]
+async fn me(who: Authenticated) -> Json<Me> {
+    Json(Me { login: who.actor.name().to_owned(), role: who.actor.role().to_string(), csrf: None })
+}
+
+/// The audit log, oldest first: who read and who changed what.
+#[utoipa::path(get, path = "/api/v1/audit", params(crate::service::AuditFilter, Paging), responses(
+    (status = 200, description = "A page of audit entries", body = serde_json::Value),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+async fn audit(
+    State(state): State<AppState>,
+    who: Authenticated,
+    Params(filter): Params<AuditQuery>,
+) -> ApiResult<Response> {
+    let paging = Paging { offset: filter.offset, limit: filter.limit };
+    let f = crate::service::AuditFilter { client: filter.client, user: filter.user, since: filter.since };
+    let entries = blocking(&state, move |s| s.audit_log(&f, &who.actor)).await?;
+    Ok(Json(paging.page(entries)?).into_response())
+}
+
+/// The audit filter with paging.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    client: Option<String>,
+    user: Option<String>,
+    since: Option<Date>,
+    offset: Option<usize>,
+    limit: Option<usize>,
 }

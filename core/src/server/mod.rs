@@ -21,7 +21,7 @@
 //!
 //! let config = PracticeConfig::load("clinic/praxis.toml".as_ref(), None)?;
 //! let service = Arc::new(PracticeService::open_live(config)?);
-//! let app = praxis_core::server::router(service);
+//! let app = praxis_core::server::router(service, false);
 //! let listener = tokio::net::TcpListener::bind(praxis_core::server::DEFAULT_LISTEN).await?;
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
@@ -50,6 +50,8 @@ pub const SOCKET_NAME: &str = "praxis.sock";
 pub struct AppState {
     /// The practice.
     pub service: Arc<PracticeService>,
+    /// Whether the server speaks TLS (cookies are then `Secure`).
+    pub tls: bool,
 }
 
 const _: () = {
@@ -58,8 +60,8 @@ const _: () = {
 };
 
 /// The whole HTTP application of `praxis serve`.
-pub fn router(service: Arc<PracticeService>) -> axum::Router {
-    api::routes().with_state(AppState { service })
+pub fn router(service: Arc<PracticeService>, tls: bool) -> axum::Router {
+    api::routes().with_state(AppState { service, tls })
 }
 
 /// An RFC 9457 problem document.
@@ -100,6 +102,8 @@ impl From<ServiceError> for ApiError {
         let status = match e.kind() {
             ErrorKind::BadInput => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::Failed => StatusCode::INTERNAL_SERVER_ERROR,
         };

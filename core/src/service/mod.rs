@@ -35,9 +35,11 @@
 //!   (or everyone, after midnight in the practice's time zone, or for a
 //!   client whose plugin's settings changed on [`PracticeService::reload_config`]).
 
+pub mod auth;
 pub mod input;
 pub mod protocol;
 pub mod typed;
+pub mod users;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -50,11 +52,12 @@ use crate::config::PracticeConfig;
 use crate::outcomes::{self, ClientInput, MedicationUseKind, OutcomesReport};
 use crate::plugin_host::{PluginRegistry, PluginSearch};
 use crate::store::{
-    ApiToken, Appointment, Authorization, Client, Consent, ImportReport, Insurance, Intake, LimitPeriod, MedicationUse,
-    Override, PracticeExport, Session, SessionLimit, Store, StoreError, new_id,
+    ApiToken, Appointment, AuditAction, Authorization, Client, Consent, ImportReport, Insurance, Intake, LimitPeriod,
+    MedicationUse, Override, PracticeExport, Role, Session, SessionLimit, Store, StoreError, new_id,
 };
 use crate::world::{ClientGuidance, ClinicWorld, OverrideGrant, evaluate_client_with_overrides, pending_overrides};
 
+pub use auth::{Actor, Operation, SecuritySettings, Sessions, TherapistsSee, allowed};
 pub use input::{excerpt, known_condition_name};
 
 /// What went wrong in an operation, in the words the person should read.
@@ -64,6 +67,10 @@ pub enum ServiceError {
     BadInput(String),
     /// The record asked for does not exist (CLI exit 2, HTTP 404).
     NotFound(String),
+    /// The actor's role may not do this (HTTP 403).
+    Forbidden(String),
+    /// No valid credentials (HTTP 401), or a refused login.
+    Unauthenticated(String),
     /// The request conflicts with the current state, such as a booking whose
     /// plan changed or a slot that was taken (CLI exit 1, HTTP 409).
     Conflict(String),
@@ -80,6 +87,10 @@ pub enum ErrorKind {
     BadInput,
     /// Unknown id.
     NotFound,
+    /// Not allowed for the role.
+    Forbidden,
+    /// Not logged in, or a refused login.
+    Unauthenticated,
     /// Conflict with the current state.
     Conflict,
     /// A failure that is not the caller's.
@@ -92,6 +103,8 @@ impl ServiceError {
         match self {
             ServiceError::BadInput(_) => ErrorKind::BadInput,
             ServiceError::NotFound(_) => ErrorKind::NotFound,
+            ServiceError::Forbidden(_) => ErrorKind::Forbidden,
+            ServiceError::Unauthenticated(_) => ErrorKind::Unauthenticated,
             ServiceError::Conflict(_) => ErrorKind::Conflict,
             ServiceError::Failed(_) => ErrorKind::Failed,
             ServiceError::Store(e) => match e {
@@ -109,7 +122,11 @@ impl ServiceError {
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ServiceError::BadInput(m) | ServiceError::NotFound(m) | ServiceError::Conflict(m) => f.write_str(m),
+            ServiceError::BadInput(m)
+            | ServiceError::NotFound(m)
+            | ServiceError::Conflict(m)
+            | ServiceError::Forbidden(m)
+            | ServiceError::Unauthenticated(m) => f.write_str(m),
             ServiceError::Failed(m) => f.write_str(m),
             ServiceError::Store(e) => e.fmt(f),
         }
@@ -140,37 +157,6 @@ type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
 fn bad<T>(message: impl Into<String>) -> Result<T> {
     Err(ServiceError::BadInput(message.into()))
-}
-
-/// Who makes a change or reads a chart: the name the audit log records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Actor {
-    name: String,
-}
-
-impl Actor {
-    /// An actor named `name`: 1 to 200 characters, no control characters.
-    pub fn new(name: &str) -> Result<Actor> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-            return bad(format!(
-                "`{}` cannot name who makes a change: give 1 to 200 printable characters (--as NAME)",
-                excerpt(name)
-            ));
-        }
-        Ok(Actor { name: name.to_owned() })
-    }
-
-    /// The name, as the audit log records it.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-}
-
-impl fmt::Display for Actor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name)
-    }
 }
 
 /// Changes to a client's record, as a person gives them: every field is
@@ -355,6 +341,7 @@ pub struct PracticeService {
     store: Arc<Store>,
     plugins: OnceLock<PluginRegistry>,
     live: Option<Mutex<ClinicWorld>>,
+    sessions: Sessions,
 }
 
 impl fmt::Debug for PracticeService {
@@ -382,6 +369,7 @@ impl PracticeService {
             store: Arc::new(store),
             plugins: OnceLock::new(),
             live: None,
+            sessions: Sessions::default(),
         };
         service.sync_calendar()?;
         Ok(service)
@@ -397,6 +385,7 @@ impl PracticeService {
             store: Arc::new(store),
             plugins: OnceLock::new(),
             live: None,
+            sessions: Sessions::default(),
         })
     }
 
@@ -510,28 +499,88 @@ impl PracticeService {
         }
     }
 
-    /// A client by its exact id (what the HTTP API takes).
-    pub fn client_by_id(&self, id: &str) -> Result<Client> {
-        self.store
+    /// A client by its exact id (what the HTTP API takes), as the actor may
+    /// see it.
+    pub fn client_by_id(&self, id: &str, actor: &Actor) -> Result<Client> {
+        actor.require(Operation::ReadClients)?;
+        let client = self
+            .store
             .get_client(id)?
-            .ok_or_else(|| ServiceError::NotFound(format!("no client with id `{}`: check the id", excerpt(id))))
+            .ok_or_else(|| ServiceError::NotFound(format!("no client with id `{}`: check the id", excerpt(id))))?;
+        self.check_visible(&client, actor)?;
+        Ok(redact_for(client, actor))
     }
 
-    /// Every client, by id.
-    pub fn clients(&self) -> Result<Vec<Client>> {
-        Ok(self.store.clients()?)
+    /// Every client the actor may see, by id.
+    pub fn clients(&self, actor: &Actor) -> Result<Vec<Client>> {
+        actor.require(Operation::ReadClients)?;
+        let all = self.store.clients()?;
+        if self.sees_own_only(actor) {
+            let mine = self.own_clients(actor)?;
+            return Ok(all.into_iter().filter(|c| mine.contains(&c.id)).collect());
+        }
+        Ok(all.into_iter().map(|c| redact_for(c, actor)).collect())
     }
 
-    /// One client's chart.
-    pub fn client_record(&self, key: &str) -> Result<ClientRecord> {
+    /// One client's chart (a read that is audited).
+    pub fn client_record(&self, key: &str, actor: &Actor) -> Result<ClientRecord> {
+        actor.require(Operation::ReadChart)?;
         let client = self.find_client(key)?;
+        self.check_visible(&client, actor)?;
         let intake = self.store.intake(&client.id)?;
         let sessions = self.store.sessions_for(&client.id)?;
+        self.audit_read(actor, &client.id, "chart")?;
         Ok(ClientRecord { client, intake, sessions })
+    }
+
+    /// Whether the actor is a therapist limited to their own clients.
+    fn sees_own_only(&self, actor: &Actor) -> bool {
+        actor.role() == Role::Therapist && self.config().file.security.therapists_see == TherapistsSee::Own
+    }
+
+    /// The clients a practitioner has treated or is booked with.
+    fn own_clients(&self, actor: &Actor) -> Result<std::collections::BTreeSet<String>> {
+        let Some(me) = actor.practitioner() else { return Ok(Default::default()) };
+        let mut mine = std::collections::BTreeSet::new();
+        for c in self.store.clients()? {
+            let treated = self.store.sessions_for(&c.id)?.iter().any(|s| s.practitioner == me);
+            let booked = treated || self.store.appointments_for_client(&c.id)?.iter().any(|a| a.practitioner == me);
+            if booked {
+                mine.insert(c.id);
+            }
+        }
+        Ok(mine)
+    }
+
+    /// Refuses a client the actor may not see (`therapists_see = "own"`).
+    fn check_visible(&self, client: &Client, actor: &Actor) -> Result<()> {
+        if !self.sees_own_only(actor) {
+            return Ok(());
+        }
+        let me = actor.practitioner().unwrap_or_default();
+        let treated = self.store.sessions_for(&client.id)?.iter().any(|s| s.practitioner == me);
+        if treated || self.store.appointments_for_client(&client.id)?.iter().any(|a| a.practitioner == me) {
+            return Ok(());
+        }
+        Err(ServiceError::Forbidden(format!(
+            "{} is not one of {}'s clients (the practice sets [security] therapists_see = \"own\")",
+            client.name,
+            actor.name()
+        )))
+    }
+
+    /// Audits a read of a client's chart. Reads are not acknowledged
+    /// writes: the entry is flushed with the next write or within sled's
+    /// flush interval, so that reading stays fast.
+    fn audit_read(&self, actor: &Actor, client: &str, what: &str) -> Result<()> {
+        let detail = serde_json::json!({ "read": what });
+        self.store.audit_event(AuditAction::Read, actor.name(), "chart", client, detail, false)?;
+        Ok(())
     }
 
     /// Registers a new client.
     pub fn add_client(&self, changes: &ClientChanges, actor: &Actor) -> Result<Client> {
+        self.require_changes(changes, actor)?;
         let Some(name) = changes.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) else {
             return bad("a new client needs a name: --name \"First Last\"");
         };
@@ -540,12 +589,14 @@ impl PracticeService {
         self.apply(&mut client, changes, today)?;
         self.store.put_client_as_of(&client, today, actor.name())?;
         self.touched(&client.id)?;
-        Ok(client)
+        Ok(redact_for(client, actor))
     }
 
     /// Changes a client's record.
     pub fn update_client(&self, key: &str, changes: &ClientChanges, actor: &Actor) -> Result<Client> {
+        self.require_changes(changes, actor)?;
         let mut client = self.find_client(key)?;
+        self.check_visible(&client, actor)?;
         let today = self.today();
         self.apply(&mut client, changes, today)?;
         for name in &changes.remove_therapies {
@@ -577,7 +628,37 @@ impl PracticeService {
         }
         self.store.put_client_as_of(&client, today, actor.name())?;
         self.touched(&client.id)?;
-        Ok(client)
+        Ok(redact_for(client, actor))
+    }
+
+    /// Refuses changes the actor's role may not make: clinical fields need
+    /// [`Operation::EditClientClinical`], the rest [`Operation::EditClientAdmin`].
+    fn require_changes(&self, c: &ClientChanges, actor: &Actor) -> Result<()> {
+        let clinical = !c.conditions.is_empty()
+            || !c.red_flags.is_empty()
+            || !c.sensitivities.is_empty()
+            || !c.tender_points.is_empty()
+            || c.pressure.is_some()
+            || !c.remove_conditions.is_empty()
+            || !c.resolve_red_flags.is_empty();
+        let admin = c.name.is_some()
+            || c.dob.is_some()
+            || c.phone.is_some()
+            || c.email.is_some()
+            || !c.available.is_empty()
+            || c.plan.is_some()
+            || c.referral_on_file
+            || c.sessions_used.is_some()
+            || !c.therapies.is_empty()
+            || c.consent
+            || !c.remove_therapies.is_empty();
+        if clinical {
+            actor.require(Operation::EditClientClinical)?;
+        }
+        if admin || !clinical {
+            actor.require(Operation::EditClientAdmin)?;
+        }
+        Ok(())
     }
 
     fn apply(&self, client: &mut Client, changes: &ClientChanges, today: Date) -> Result<()> {
@@ -663,7 +744,9 @@ impl PracticeService {
 
     /// Records a client's intake (replacing an earlier one).
     pub fn record_intake(&self, key: &str, intake: &IntakeInput, actor: &Actor) -> Result<Intake> {
+        actor.require(Operation::RecordClinical)?;
         let client = self.find_client(key)?;
+        self.check_visible(&client, actor)?;
         if intake.pain_patterns.is_empty() && intake.previous_treatments.is_empty() {
             return bad(
                 "intake records at least the client's pain patterns (--pain-pattern) or previous treatments (--previous-treatment)",
@@ -686,7 +769,9 @@ impl PracticeService {
 
     /// Records a session that took place.
     pub fn record_session(&self, key: &str, input: &SessionInput, actor: &Actor) -> Result<Session> {
+        actor.require(Operation::RecordClinical)?;
         let client = self.find_client(key)?;
+        self.check_visible(&client, actor)?;
         let today = self.today();
         let adverse_event = input::parse_adverse(&input.adverse, input.reason.as_deref())?;
         let pain_medication = input.medication.as_deref().map(input::parse_medication).transpose()?;
@@ -722,9 +807,13 @@ impl PracticeService {
     }
 
     /// A client's sessions, oldest first.
-    pub fn sessions(&self, key: &str) -> Result<Vec<Session>> {
+    pub fn sessions(&self, key: &str, actor: &Actor) -> Result<Vec<Session>> {
+        actor.require(Operation::ReadChart)?;
         let client = self.find_client(key)?;
-        Ok(self.store.sessions_for(&client.id)?)
+        self.check_visible(&client, actor)?;
+        let sessions = self.store.sessions_for(&client.id)?;
+        self.audit_read(actor, &client.id, "sessions")?;
+        Ok(sessions)
     }
 
     /// Adds the 24-48 hour follow-up pain report to a session, taken now.
@@ -745,6 +834,12 @@ impl PracticeService {
     /// was taken (`at`, default now). A follow-up outside the window is
     /// recorded; [`Session::follow_up_timing`] says so.
     pub fn follow_up_at(&self, session_id: &str, pain: u8, at: Option<DateTime>, actor: &Actor) -> Result<Session> {
+        actor.require(Operation::RecordClinical)?;
+        if let Some(session) = self.store.get_session(session_id)?
+            && let Some(client) = self.store.get_client(&session.client)?
+        {
+            self.check_visible(&client, actor)?;
+        }
         if pain > crate::store::PAIN_MAX {
             return bad(format!("follow-up pain {pain} is out of range: give 0 to 10"));
         }
@@ -764,8 +859,15 @@ impl PracticeService {
     // ----- guidance -----
 
     /// Guidance for one client, for `as_of` (default today).
-    pub fn guidance(&self, key: &str, as_of: Option<Date>) -> Result<ClientGuidance> {
+    pub fn guidance(&self, key: &str, as_of: Option<Date>, actor: &Actor) -> Result<ClientGuidance> {
+        actor.require(Operation::ReadGuidance)?;
         let client = self.find_client(key)?;
+        self.check_visible(&client, actor)?;
+        self.audit_read(actor, &client.id, "guidance")?;
+        self.guidance_of(&client, as_of)
+    }
+
+    fn guidance_of(&self, client: &Client, as_of: Option<Date>) -> Result<ClientGuidance> {
         let today = self.today();
         let as_of = as_of.unwrap_or(today);
         if as_of == today
@@ -782,7 +884,18 @@ impl PracticeService {
     }
 
     /// Guidance for every client, for `as_of` (default today), in client id order.
-    pub fn all_guidance(&self, as_of: Option<Date>) -> Result<Vec<ClientGuidance>> {
+    pub fn all_guidance(&self, as_of: Option<Date>, actor: &Actor) -> Result<Vec<ClientGuidance>> {
+        actor.require(Operation::ReadGuidance)?;
+        let all = self.evaluate_all(as_of)?;
+        if self.sees_own_only(actor) {
+            let mine = self.own_clients(actor)?;
+            return Ok(all.into_iter().filter(|g| mine.contains(&g.client)).collect());
+        }
+        Ok(all)
+    }
+
+    /// Everyone's guidance (no role check: for the service's own use).
+    fn evaluate_all(&self, as_of: Option<Date>) -> Result<Vec<ClientGuidance>> {
         let today = self.today();
         let as_of = as_of.unwrap_or(today);
         if as_of == today
@@ -811,10 +924,12 @@ impl PracticeService {
 
     /// Overrides a client's critical card for the next booking, with a reason.
     pub fn override_card(&self, key: &str, input: &OverrideInput, actor: &Actor) -> Result<Override> {
+        actor.require(Operation::Override)?;
         let client = self.find_client(key)?;
+        self.check_visible(&client, actor)?;
         let today = self.today();
         let as_of = input.as_of.unwrap_or(today);
-        let g = self.guidance(&client.id, Some(as_of))?;
+        let g = self.guidance_of(&client, Some(as_of))?;
         let rule = input.rule.trim();
         let Some(card) =
             g.cards.iter().find(|c| c.indicator == Indicator::Critical && c.rule.eq_ignore_ascii_case(rule))
@@ -855,17 +970,28 @@ impl PracticeService {
     // ----- reports -----
 
     /// The outcomes report for one client (`only`) or all, over `weeks` weeks up to `as_of`.
-    pub fn outcomes(&self, only: Option<&str>, as_of: Option<Date>, weeks: u32) -> Result<OutcomesReport> {
+    pub fn outcomes(
+        &self,
+        only: Option<&str>,
+        as_of: Option<Date>,
+        weeks: u32,
+        actor: &Actor,
+    ) -> Result<OutcomesReport> {
+        actor.require(Operation::ReadReports)?;
         let as_of = as_of.unwrap_or_else(|| self.today());
-        let clients = match only {
+        let mut clients = match only {
             Some(key) => vec![self.find_client(key)?],
             None => self.store.clients()?,
         };
+        if self.sees_own_only(actor) {
+            let mine = self.own_clients(actor)?;
+            clients.retain(|c| mine.contains(&c.id));
+        }
         let guidance: BTreeMap<String, ClientGuidance> = match only {
             Some(_) => {
-                clients.iter().map(|c| Ok((c.id.clone(), self.guidance(&c.id, Some(as_of))?))).collect::<Result<_>>()?
+                clients.iter().map(|c| Ok((c.id.clone(), self.guidance_of(c, Some(as_of))?))).collect::<Result<_>>()?
             }
-            None => self.all_guidance(Some(as_of))?.into_iter().map(|g| (g.client.clone(), g)).collect(),
+            None => self.evaluate_all(Some(as_of))?.into_iter().map(|g| (g.client.clone(), g)).collect(),
         };
         let mut inputs = Vec::with_capacity(clients.len());
         for client in &clients {
@@ -900,7 +1026,14 @@ impl PracticeService {
 
     /// Booked appointments from `from` (default today) for `days` days,
     /// optionally of one practitioner, in time order.
-    pub fn appointments(&self, from: Option<Date>, days: u32, practitioner: Option<&str>) -> Result<Vec<Appointment>> {
+    pub fn appointments(
+        &self,
+        from: Option<Date>,
+        days: u32,
+        practitioner: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Vec<Appointment>> {
+        actor.require(Operation::ReadSchedule)?;
         if !(1..=366).contains(&days) {
             return bad(format!("days must be 1 to 366, not {days}"));
         }
@@ -926,12 +1059,16 @@ impl PracticeService {
     // ----- the whole practice -----
 
     /// The whole practice as an export document.
-    pub fn export(&self) -> Result<PracticeExport> {
+    pub fn export(&self, actor: &Actor) -> Result<PracticeExport> {
+        actor.require(Operation::Export)?;
+        let detail = serde_json::json!({ "read": "export" });
+        self.store.audit_event(AuditAction::Read, actor.name(), "practice", "export", detail, true)?;
         Ok(self.store.export()?)
     }
 
     /// Imports a practice export, all or nothing.
     pub fn import(&self, export: &PracticeExport, actor: &Actor) -> Result<ImportReport> {
+        actor.require(Operation::Import)?;
         let report = self.store.import(export, self.today(), actor.name())?;
         if let Some(mut world) = self.world() {
             // An import can touch every client: rebuild the world from the
@@ -943,25 +1080,67 @@ impl PracticeService {
 
     // ----- tokens -----
 
+    /// The audit log, oldest first, filtered: entries about one client (its
+    /// records, sessions, intake, overrides and chart reads), by one actor,
+    /// or since a day.
+    pub fn audit_log(&self, filter: &AuditFilter, actor: &Actor) -> Result<Vec<crate::store::AuditEntry>> {
+        actor.require(Operation::ReadAudit)?;
+        let client = filter.client.as_deref().map(|c| self.find_client(c)).transpose()?;
+        let since = filter.since.map(|d| {
+            let tz = self.config().time_zone();
+            let (y, m, day) = d.ymd();
+            jiff::civil::date(y as i16, m as i8, day as i8)
+                .to_zoned(tz)
+                .map(|z| z.timestamp())
+                .unwrap_or(jiff::Timestamp::MIN)
+        });
+        let entries = self.store.audit()?;
+        Ok(entries
+            .into_iter()
+            .filter(|e| filter.user.as_deref().is_none_or(|u| e.actor == u))
+            .filter(|e| since.is_none_or(|t| e.at >= t))
+            .filter(|e| client.as_ref().is_none_or(|c| audit_mentions(e, &c.id)))
+            .collect())
+    }
+
+    /// The plugins found, loaded or refused, with reasons.
+    pub fn plugin_reports(&self, actor: &Actor) -> Result<Vec<crate::plugin_host::PluginReport>> {
+        actor.require(Operation::Administer)?;
+        Ok(self.plugins().reports().to_vec())
+    }
+
     /// Makes an API token; its secret is in the answer and nowhere else.
-    pub fn create_token(&self, name: &str, actor: &Actor) -> Result<NewToken> {
-        let (token, secret) = self.store.create_token(name, actor.name())?;
+    pub fn create_token(&self, name: &str, user: &str, actor: &Actor) -> Result<NewToken> {
+        actor.require(Operation::ManageUsers)?;
+        let owner = self.user(user, actor)?;
+        if owner.disabled {
+            return bad(format!("user `{}` is disabled: enable the account or choose another", owner.login));
+        }
+        let (token, secret) = self.store.create_token(name, &owner.login, actor.name())?;
         Ok(NewToken { token, secret })
     }
 
     /// Every API token (hashes only).
-    pub fn tokens(&self) -> Result<Vec<ApiToken>> {
+    pub fn tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>> {
+        actor.require(Operation::ManageUsers)?;
         Ok(self.store.tokens()?)
     }
 
     /// Revokes an API token by id or name.
     pub fn revoke_token(&self, id_or_name: &str, actor: &Actor) -> Result<ApiToken> {
+        actor.require(Operation::ManageUsers)?;
         Ok(self.store.revoke_token(id_or_name, actor.name())?)
     }
 
-    /// The live token whose secret this is, if any.
-    pub fn authenticate(&self, secret: &str) -> Result<Option<ApiToken>> {
-        Ok(self.store.token_for_secret(secret)?)
+    /// The person a bearer token acts for: a live token of an enabled user.
+    pub fn authenticate(&self, secret: &str) -> Result<Actor> {
+        let refused = || ServiceError::Unauthenticated("the token is unknown or revoked".into());
+        let token = self.store.token_for_secret(secret)?.ok_or_else(refused)?;
+        let user = self.store.get_user(&token.user)?.ok_or_else(refused)?;
+        if user.disabled {
+            return Err(ServiceError::Unauthenticated(format!("user `{}` is disabled", user.login)));
+        }
+        Ok(Actor::user(&user))
     }
 
     // ----- configuration -----
@@ -1020,6 +1199,47 @@ impl PracticeService {
         }
         Ok(report)
     }
+}
+
+/// Which audit entries to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(default, deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilter {
+    /// Only entries about this client (id, id prefix or name).
+    pub client: Option<String>,
+    /// Only entries made by this actor (a login, or the local name).
+    pub user: Option<String>,
+    /// Only entries on or after this day (YYYY-MM-DD, the practice's time zone).
+    #[param(value_type = Option<String>, format = Date)]
+    pub since: Option<Date>,
+}
+
+/// Whether an audit entry is about the client `id`: the client record
+/// itself, or a record whose `client` field names it.
+fn audit_mentions(e: &crate::store::AuditEntry, id: &str) -> bool {
+    if e.key == id {
+        return true;
+    }
+    let names =
+        |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.get("client")).and_then(|c| c.as_str()) == Some(id);
+    names(&e.before) || names(&e.after)
+}
+
+/// A client's record as a role may see it: the front desk sees contact
+/// details, consent, insurance, availability and the care plan, never the
+/// clinical fields (conditions, red flags, sensitivities, tender points,
+/// pressure).
+pub fn redact_for(mut client: Client, actor: &Actor) -> Client {
+    if allowed(actor.role(), Operation::ReadChart) || allowed(actor.role(), Operation::EditClientClinical) {
+        return client;
+    }
+    client.conditions.clear();
+    client.red_flags.clear();
+    client.sensitivities.clear();
+    client.tender_points.clear();
+    client.preferred_pressure = None;
+    client
 }
 
 fn extend_unique(list: &mut Vec<String>, new: &[String]) {

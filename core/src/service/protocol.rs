@@ -57,11 +57,23 @@ pub enum Request {
     /// [`PracticeService::import`].
     Import { export: Box<PracticeExport> },
     /// [`PracticeService::create_token`].
-    CreateToken { name: String },
+    CreateToken { name: String, user: String },
     /// [`PracticeService::tokens`].
     ListTokens,
     /// [`PracticeService::revoke_token`].
     RevokeToken { token: String },
+    /// [`PracticeService::add_user`].
+    AddUser { user: Box<super::users::NewUser> },
+    /// [`PracticeService::users`].
+    ListUsers,
+    /// [`PracticeService::disable_user`].
+    DisableUser { login: String },
+    /// [`PracticeService::set_password`].
+    SetPassword { login: String, password: String },
+    /// [`PracticeService::has_owner`].
+    HasOwner,
+    /// [`PracticeService::audit_log`].
+    AuditLog { filter: super::AuditFilter },
     /// Re-read the configuration file and put it in force ([`PracticeService::reload_config`]).
     ReloadConfig,
 }
@@ -87,6 +99,10 @@ pub enum Response {
     Tokens(Vec<ApiToken>),
     Revoked(Box<ApiToken>),
     Reloaded(ReloadReport),
+    User(Box<super::users::UserView>),
+    Users(Vec<super::users::UserView>),
+    HasOwner(bool),
+    AuditLog(Vec<crate::store::AuditEntry>),
 }
 
 /// What travels to the server: who asks, and what.
@@ -121,6 +137,8 @@ pub enum Reply {
 pub enum WireErrorKind {
     BadInput,
     NotFound,
+    Forbidden,
+    Unauthenticated,
     Conflict,
     Failed,
 }
@@ -130,6 +148,8 @@ impl From<&ServiceError> for Reply {
         let kind = match e.kind() {
             ErrorKind::BadInput => WireErrorKind::BadInput,
             ErrorKind::NotFound => WireErrorKind::NotFound,
+            ErrorKind::Forbidden => WireErrorKind::Forbidden,
+            ErrorKind::Unauthenticated => WireErrorKind::Unauthenticated,
             ErrorKind::Conflict => WireErrorKind::Conflict,
             ErrorKind::Failed => WireErrorKind::Failed,
         };
@@ -145,6 +165,8 @@ impl Reply {
             Reply::Err { kind, message } => Err(match kind {
                 WireErrorKind::BadInput => ServiceError::BadInput(message),
                 WireErrorKind::NotFound => ServiceError::NotFound(message),
+                WireErrorKind::Forbidden => ServiceError::Forbidden(message),
+                WireErrorKind::Unauthenticated => ServiceError::Unauthenticated(message),
                 WireErrorKind::Conflict => ServiceError::Conflict(message),
                 WireErrorKind::Failed => ServiceError::Failed(message),
             }),
@@ -160,8 +182,8 @@ impl PracticeService {
             Request::UpdateClient { client, changes } => {
                 Response::Client(Box::new(self.update_client(&client, &changes, actor)?))
             }
-            Request::ListClients => Response::Clients(self.clients()?),
-            Request::ShowClient { client } => Response::Record(Box::new(self.client_record(&client)?)),
+            Request::ListClients => Response::Clients(self.clients(actor)?),
+            Request::ShowClient { client } => Response::Record(Box::new(self.client_record(&client, actor)?)),
             Request::RecordIntake { client, intake } => Response::Intake(self.record_intake(&client, &intake, actor)?),
             Request::RecordSession { client, session } => {
                 Response::Session(Box::new(self.record_session(&client, &session, actor)?))
@@ -169,21 +191,30 @@ impl PracticeService {
             Request::FollowUp { session, pain, at } => {
                 Response::Session(Box::new(self.follow_up_at(&session, pain, at, actor)?))
             }
-            Request::Guidance { client, as_of } => Response::Guidance(Box::new(self.guidance(&client, as_of)?)),
-            Request::AllGuidance { as_of } => Response::GuidanceList(self.all_guidance(as_of)?),
+            Request::Guidance { client, as_of } => Response::Guidance(Box::new(self.guidance(&client, as_of, actor)?)),
+            Request::AllGuidance { as_of } => Response::GuidanceList(self.all_guidance(as_of, actor)?),
             Request::Override { client, input } => Response::Override(self.override_card(&client, &input, actor)?),
             Request::Outcomes { client, as_of, weeks } => {
-                Response::Outcomes(Box::new(self.outcomes(client.as_deref(), as_of, weeks)?))
+                Response::Outcomes(Box::new(self.outcomes(client.as_deref(), as_of, weeks, actor)?))
             }
             Request::Appointments { from, days, practitioner } => {
-                Response::Appointments(self.appointments(from, days, practitioner.as_deref())?)
+                Response::Appointments(self.appointments(from, days, practitioner.as_deref(), actor)?)
             }
-            Request::Export => Response::Export(Box::new(self.export()?)),
+            Request::Export => Response::Export(Box::new(self.export(actor)?)),
             Request::Import { export } => Response::Imported(self.import(&export, actor)?),
-            Request::CreateToken { name } => Response::Token(Box::new(self.create_token(&name, actor)?)),
-            Request::ListTokens => Response::Tokens(self.tokens()?),
+            Request::CreateToken { name, user } => Response::Token(Box::new(self.create_token(&name, &user, actor)?)),
+            Request::ListTokens => Response::Tokens(self.tokens(actor)?),
             Request::RevokeToken { token } => Response::Revoked(Box::new(self.revoke_token(&token, actor)?)),
+            Request::AddUser { user } => Response::User(Box::new(self.add_user(&user, actor)?)),
+            Request::ListUsers => Response::Users(self.users(actor)?),
+            Request::DisableUser { login } => Response::User(Box::new(self.disable_user(&login, actor)?)),
+            Request::SetPassword { login, password } => {
+                Response::User(Box::new(self.set_password(&login, &password, actor)?))
+            }
+            Request::HasOwner => Response::HasOwner(self.has_owner()?),
+            Request::AuditLog { filter } => Response::AuditLog(self.audit_log(&filter, actor)?),
             Request::ReloadConfig => {
+                actor.require(super::Operation::Administer)?;
                 let config = self.config();
                 let new = crate::config::PracticeConfig::load(&config.path, Some(&config.data_dir))
                     .map_err(|e| ServiceError::BadInput(format!("{e}; the old configuration stays in force")))?;

@@ -24,6 +24,8 @@ pub enum RecordKind {
     AuditEntry,
     /// An API token.
     ApiToken,
+    /// A staff account.
+    User,
 }
 
 impl RecordKind {
@@ -39,6 +41,7 @@ impl RecordKind {
             RecordKind::Override => "override",
             RecordKind::AuditEntry => "audit entry",
             RecordKind::ApiToken => "API token",
+            RecordKind::User => "user",
         }
     }
 }

@@ -37,6 +37,7 @@ mod keys;
 mod migrate;
 mod records;
 mod tokens;
+mod users;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -58,6 +59,7 @@ pub use records::{
     Intake, LimitPeriod, MedicationUse, Override, Practitioner, Room, Session, SessionLimit, Therapy, new_id,
 };
 pub use tokens::{ApiToken, token_hash};
+pub use users::{Role, User, valid_login};
 pub use validate::{Limits, PAIN_MAX, is_valid_id};
 
 use keys::T;

@@ -449,6 +449,10 @@ pub enum AuditAction {
     ImportRolledBack,
     /// The store's schema was migrated.
     Migrate,
+    /// A client's chart was read (HIPAA 164.312(b): audit controls).
+    Read,
+    /// A login, logout, failed login or lockout.
+    Access,
 }
 
 /// One entry of the append-only audit log.

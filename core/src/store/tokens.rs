@@ -18,6 +18,9 @@ pub struct ApiToken {
     pub id: String,
     /// What it is for, as given to `praxis token create`.
     pub name: String,
+    /// The staff account it acts for.
+    #[serde(default)]
+    pub user: String,
     /// The SHA-256 of the whole secret, hex.
     pub hash: String,
     /// When it was made (UTC, RFC 3339).
@@ -41,7 +44,7 @@ impl Store {
 
     /// Makes a new token named `name` and returns it with its secret, which
     /// is stored only as a hash. Audited (the id and name, not the secret).
-    pub fn create_token(&self, name: &str, actor: &str) -> Result<(ApiToken, String), StoreError> {
+    pub fn create_token(&self, name: &str, user: &str, actor: &str) -> Result<(ApiToken, String), StoreError> {
         super::validate::actor(actor)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
@@ -58,6 +61,7 @@ impl Store {
         let token = ApiToken {
             id: id.clone(),
             name: name.to_owned(),
+            user: user.to_owned(),
             hash: token_hash(&secret),
             created: jiff::Timestamp::now().to_string(),
             created_by: actor.to_owned(),
@@ -67,7 +71,14 @@ impl Store {
         self.token_tree()?.insert(id.as_bytes(), bytes).map_err(|e| self.sled_err(e))?;
         // The audit transaction flushes the whole database, the token with it.
         self.write(|tx| {
-            tx.audit(actor, AuditAction::Create, "api_token", &id, None, Some(serde_json::json!({ "name": name })))
+            tx.audit(
+                actor,
+                AuditAction::Create,
+                "api_token",
+                &id,
+                None,
+                Some(serde_json::json!({ "name": name, "user": user })),
+            )
         })?;
         Ok((token, secret))
     }
