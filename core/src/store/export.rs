@@ -17,9 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{Problem, RecordKind, RecordRef, StoreError, ValidationError};
 use super::keys::{self, T};
 use super::migrate::SYSTEM_ACTOR;
-use super::records::{
-    Appointment, AppointmentStatus, AuditAction, AuditEntry, Client, Intake, Override, Practitioner, Room, Session,
-};
+use super::records::{Appointment, AuditAction, AuditEntry, Client, Intake, Override, Practitioner, Room, Session};
 use super::{Store, appointment_keys, encode, validate};
 
 /// The export format version this build reads and writes.
