@@ -90,6 +90,7 @@ fn session(id: &str, client: &str, start: &str) -> Session {
         pain_before: Some(6),
         pain_after: Some(4),
         follow_up_pain: None,
+        follow_up_at: None,
         adverse_event: AdverseEvent::None,
         adjuncts: vec![Adjunct::HeatBefore],
         notes: String::new(),

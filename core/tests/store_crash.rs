@@ -61,6 +61,7 @@ fn session(id: String, client: &str, n: usize) -> Session {
         pain_before: Some((n % 11) as u8),
         pain_after: Some(((n + 3) % 11) as u8),
         follow_up_pain: None,
+        follow_up_at: None,
         adverse_event: AdverseEvent::None,
         adjuncts: vec![],
         notes: format!("session {n}"),

@@ -252,6 +252,7 @@ fn session() -> impl Strategy<Value = Session> {
             pain_before: before,
             pain_after: after,
             follow_up_pain: follow_up,
+            follow_up_at: None,
             adverse_event,
             adjuncts,
             notes: notes.unwrap_or_default(),

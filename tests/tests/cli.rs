@@ -142,7 +142,31 @@ fn a_new_users_day() {
     // Override a critical card with a reason; it is in the audit log.
     let rg = p.json(&["guidance", "Robert King", "--json"]);
     assert_eq!(rg["hold"]["rule"], "R2");
+    // The booking verdict names both blockers (S1 sets no hold), each without an override yet.
+    let blockers = |g: &Value| -> Vec<(String, String, bool)> {
+        g["booking"]["blockers"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .map(|b| {
+                (
+                    b["rule"].as_str().unwrap().to_owned(),
+                    b["kind"].as_str().unwrap().to_owned(),
+                    b["override_reason"].is_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(rg["booking"]["status"], "blocked");
+    assert_eq!(blockers(&rg), [("R2".into(), "hold".into(), false), ("S1".into(), "critical".into(), false)]);
     p.ok(&["override", "Robert King", "--rule", "S1", "--reason", "healthcare provider cleared treatment"]);
+    let rg = p.json(&["guidance", "Robert King", "--json"]);
+    assert_eq!(rg["booking"]["status"], "blocked", "R2 still holds");
+    assert_eq!(blockers(&rg), [("R2".into(), "hold".into(), false), ("S1".into(), "critical".into(), true)]);
+    let page = p.ok(&["guidance", "Robert King"]);
+    assert!(page.starts_with("Guidance for Robert King on "), "the page is headed with the name: {page}");
+    assert!(page.contains("(overridden for the next booking: healthcare provider cleared treatment)"), "{page}");
+    assert_eq!(p.json(&["guidance", "Maria Santos", "--json"])["booking"], serde_json::json!({"status": "bookable"}));
     let export = p.json(&["export"]);
     let audit = export["audit"].as_array().unwrap();
     assert!(
@@ -239,6 +263,26 @@ fn rule_table_through_the_binary() {
     check(&by_name("Omar Haddad"), "I2", "warning", None, Some("light"));
     check(&by_name("Hannah Clarke"), "I2", "critical", None, Some("moderate"));
     check(&by_name("Hannah Clarke"), "I3", "info", None, Some("moderate"));
+
+    // The booking verdict: S1 and I2 block although they set no hold; two blockers both appear.
+    let verdict = |name: &str| -> (String, Vec<String>) {
+        let g = by_name(name);
+        let rules = g["booking"]["blockers"].as_array().map_or(Vec::new(), |l| {
+            l.iter()
+                .filter(|b| b["override_reason"].is_null())
+                .map(|b| b["rule"].as_str().unwrap().to_owned())
+                .collect()
+        });
+        (g["booking"]["status"].as_str().unwrap().to_owned(), rules)
+    };
+    assert_eq!(verdict("Sofia Rossi"), ("blocked".into(), vec!["S1".into()]));
+    assert_eq!(verdict("Robert King"), ("blocked".into(), vec!["R2".into(), "S1".into()]));
+    assert_eq!(verdict("David Brown"), ("blocked".into(), vec!["S2".into()]));
+    assert_eq!(verdict("Hannah Clarke"), ("blocked".into(), vec!["I2".into()]));
+    assert_eq!(verdict("Maria Santos"), ("bookable".into(), vec![]));
+    assert_eq!(verdict("Tom Becker"), ("bookable".into(), vec![]));
+    // Maintenance sessions have a length (project default 30-60), not `null`.
+    assert_eq!(by_name("Lena Fischer")["recommendation"]["minutes"], serde_json::json!({"min": 30, "max": 60}));
 
     // The merge (fibromyalgia + osteoarthritis): lowest pressure, shortest
     // duration, intervals intersected, lists united.
@@ -636,4 +680,184 @@ fn health_data_stays_private_and_bad_input_once_accepted_is_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
     assert!(!std::path::Path::new("/nonexistent/praxis-dir").exists());
+/// The audit actor: `--as`, else `$USER`, else the OS account name; an empty
+/// `--as` is refused. Logs carry no colour codes when stderr is not a terminal.
+#[test]
+fn actor_and_logs() {
+    let p = Practice::new();
+    p.ok(&["init", "--template", "solo"]);
+    let a = artifacts();
+    let run = |args: &[&str], envs: &[(&str, &str)], unset: &[&str]| {
+        let mut cmd = Command::new(&a.praxis_bin);
+        cmd.arg("--data").arg(p.data()).args(args).env_remove("PRAXIS_DATA").env_remove("PRAXIS_CONFIG");
+        cmd.env_remove("PRAXIS_USER").env("RUST_LOG", "error");
+        for key in unset {
+            cmd.env_remove(key);
+        }
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run praxis")
+    };
+    // An empty --as is bad usage, and nothing is written.
+    let before = p.records();
+    for args in
+        [&["--as", "", "client", "add", "--name", "Nobody"][..], &["--as", "  ", "client", "add", "--name", "Nobody"]]
+    {
+        let out = run(args, &[], &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("--as (or PRAXIS_USER) is empty"), "{stderr}");
+    }
+    assert_eq!(p.records(), before);
+    // Without $USER and --as, the OS account name is the actor, never "unknown".
+    let account = Command::new("id").arg("-un").output().expect("id -un");
+    let account = String::from_utf8_lossy(&account.stdout).trim().to_owned();
+    let out = run(&["client", "add", "--name", "Ann Other", "--json"], &[], &["USER"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let audit = p.json(&["export"])["audit"].clone();
+    let last = audit.as_array().unwrap().iter().rev().find(|e| e["entity"] == "client").unwrap().clone();
+    assert_ne!(last["actor"], "unknown");
+    if !account.is_empty() {
+        assert_eq!(last["actor"], account.as_str(), "{last}");
+    }
+    let out = run(&["client", "add", "--name", "Ben Other"], &[("USER", "from-user")], &[]);
+    assert!(out.status.success());
+    let audit = p.json(&["export"])["audit"].clone();
+    assert!(audit.as_array().unwrap().iter().any(|e| e["actor"] == "from-user"));
+    // Debug logs to a pipe (a file, not a terminal): no ANSI escape codes, with or without NO_COLOR.
+    for envs in [&[("RUST_LOG", "debug")][..], &[("RUST_LOG", "debug"), ("NO_COLOR", "1")]] {
+        let out = run(&["guidance", "--all"], envs, &[]);
+        assert!(out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("DEBUG"), "debug logs are written: {stderr}");
+        assert!(!stderr.contains('\u{1b}'), "no colour codes in a log file: {stderr:?}");
+    }
+}
+
+/// Records that say what happened: practitioners from `init` on, the consent
+/// date, the follow-up's time, both spellings where a person types, and
+/// future appointments (not sessions) on import.
+#[test]
+fn records_say_what_happened() {
+    let p = Practice::new();
+    p.ok(&["init", "--template", "clinic"]);
+    // "Today" in the practice's time zone, as the binary sees it.
+    p.ok(&["client", "add", "--name", "Probe"]);
+    let today: praxis_sdk::Date = p.json(&["guidance", "Probe", "--json"])["as_of"].as_str().unwrap().parse().unwrap();
+    let day = |offset: i32| today.add_days(offset).to_string();
+
+    // The config's practitioners and rooms are in the store right after init.
+    let export = p.json(&["export"]);
+    let ids: Vec<&str> =
+        export["practitioners"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"ana") && ids.contains(&"ben"), "{ids:?}");
+    assert!(!export["rooms"].as_array().unwrap().is_empty());
+
+    // Consent given before today, as intake can be.
+    let ann = p.json(&[
+        "client",
+        "add",
+        "--name",
+        "Ann Lee",
+        "--condition",
+        "203082005:active",
+        "--consent-date",
+        &day(-30),
+        "--json",
+    ]);
+    assert_eq!(ann["consent"]["recorded"], day(-30).as_str());
+    assert_eq!(ann["consent"]["treatment"], true);
+    assert_eq!(ann["conditions"][0]["code"], "203082005", "a SNOMED CT code is accepted as well as a name");
+    let future = p.run(&["client", "add", "--name", "Too Soon", "--consent-date", &day(3)]);
+    assert_eq!(future.status.code(), Some(2), "{}", String::from_utf8_lossy(&future.stderr));
+    let ann_id = id_of(&ann);
+
+    // Both spellings of an adverse event and of medication use; --help says the canonical one.
+    let record = |adverse: &str, medication: &str, ago: i32| {
+        p.json(&[
+            "session",
+            "record",
+            &ann_id,
+            "--practitioner",
+            "ana",
+            "--date",
+            &day(-ago),
+            "--minutes",
+            "30",
+            "--pain-before",
+            "5",
+            "--pain-after",
+            "4",
+            "--adverse",
+            adverse,
+            "--reason",
+            "pain rose",
+            "--medication",
+            medication,
+            "--json",
+        ])
+    };
+    let s1 = record("stopped-early", "less", 10);
+    assert_eq!(s1["adverse_event"], serde_json::json!({"kind": "stopped_early", "reason": "pain rose"}), "{s1}");
+    assert_eq!(s1["pain_medication"], "less_than_usual");
+    let s2 = record("stopped_early", "less_than_usual", 9);
+    assert_eq!(
+        (s2["adverse_event"].clone(), s2["pain_medication"].clone()),
+        (s1["adverse_event"].clone(), s1["pain_medication"].clone())
+    );
+    let help = p.ok(&["session", "record", "--help"]);
+    assert!(help.contains("stopped_early") && help.contains("less_than_usual"), "{help}");
+    let bad =
+        p.run(&["session", "record", &ann_id, "--practitioner", "ana", "--minutes", "30", "--adverse", "stopped"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use none, soreness, flare or stopped_early"));
+
+    // The follow-up records when it was taken; outside the 24-48 hour window it is flagged.
+    let s1_id = id_of(&s1);
+    let on_time = format!("{}T10:00", day(-9));
+    let out = p.run(&["session", "follow-up", &s1_id, "--pain", "4", "--at", &on_time, "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let saved: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(saved["follow_up_at"], on_time.as_str());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("note:"), "on time: no flag");
+    let s2_id = id_of(&s2);
+    let late = p.run(&["session", "follow-up", &s2_id, "--pain", "4", "--at", &format!("{}T12:00", day(-5))]);
+    assert!(late.status.success());
+    let stderr = String::from_utf8_lossy(&late.stderr);
+    assert!(stderr.contains("after the 24-48 hour window"), "{stderr}");
+    let now = p.json(&["session", "follow-up", &s2_id, "--pain", "3", "--json"]);
+    assert!(now["follow_up_at"].as_str().unwrap().starts_with(&day(0)), "default now: {now}");
+    let early = p.run(&["session", "follow-up", &s2_id, "--pain", "3", "--at", &format!("{}T08:00", day(-9))]);
+    assert_eq!(early.status.code(), Some(2), "before the session ended");
+
+    // Import: booked future appointments come along; future sessions are refused.
+    let mut export = p.json(&["export"]);
+    export.as_object_mut().unwrap().remove("audit");
+    let appointment = serde_json::json!({
+        "id": "ext-1", "client": ann_id, "practitioner": "ana", "room": "room-1", "discipline": "massage",
+        "start": format!("{}T10:00", day(20)), "minutes": 30, "status": "booked"
+    });
+    export["appointments"] = serde_json::json!([appointment]);
+    let q = Practice::new();
+    q.ok(&["init", "--template", "clinic"]);
+    let file = q.dir.path().join("in.json");
+    std::fs::write(&file, serde_json::to_string(&export).unwrap()).unwrap();
+    q.ok(&["import", file.to_str().unwrap()]);
+    let shown = q.json(&["schedule", "show", "--from", &day(19), "--days", "3", "--json"]);
+    assert_eq!(shown.as_array().unwrap().len(), 1, "the future appointment was imported: {shown}");
+    let r = Practice::new();
+    r.ok(&["init", "--template", "clinic"]);
+    let file = r.dir.path().join("in.json");
+    let mut bad_export = export.clone();
+    bad_export["appointments"] = serde_json::json!([]);
+    bad_export["sessions"][0]["start"] = serde_json::json!(format!("{}T09:00", day(2)));
+    std::fs::write(&file, serde_json::to_string(&bad_export).unwrap()).unwrap();
+    let refused = r.run(&["import", file.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is after today"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }

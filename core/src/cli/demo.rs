@@ -102,6 +102,7 @@ impl Seed<'_> {
             pain_before: Some(pain.0),
             pain_after: Some(pain.1),
             follow_up_pain: None,
+            follow_up_at: None,
             adverse_event: AdverseEvent::None,
             adjuncts: Vec::new(),
             notes: String::new(),
@@ -336,8 +337,7 @@ pub fn demo(loc: &Locations, _args: &DemoArgs) -> Result<()> {
     println!("\n== Guidance for {} clients, {today} ==\n", clients.len());
     for g in &guidance {
         let name = clients.iter().find(|c| c.id == g.client).map_or("?", |c| c.name.as_str());
-        println!("{name}");
-        print!("{}", g.render_text());
+        print!("{}", g.render_page(name));
         println!();
         shown.extend(g.cards.iter().map(|c| c.rule.clone()));
     }

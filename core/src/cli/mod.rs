@@ -51,7 +51,7 @@ pub struct Cli {
     /// The practice's configuration file.
     #[arg(long, global = true, env = "PRAXIS_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Who is making changes, for the audit log (default: $USER).
+    /// Who is making changes, for the audit log (default: $USER, else your account name); must not be empty.
     #[arg(long = "as", global = true, env = "PRAXIS_USER", value_name = "NAME")]
     pub actor: Option<String>,
     #[command(subcommand)]
@@ -126,17 +126,20 @@ pub struct Locations {
 }
 
 impl Locations {
-    pub fn resolve(cli: &Cli) -> Locations {
+    pub fn resolve(cli: &Cli) -> Result<Locations> {
         let config_path = match (&cli.config, &cli.data) {
             (Some(c), _) => c.clone(),
             (None, Some(d)) => d.join(CONFIG_FILE_NAME),
             (None, None) => PathBuf::from(CONFIG_FILE_NAME),
         };
-        // `--as ""` is passed on as given, so that the store refuses it.
-        let actor = cli.actor.clone().unwrap_or_else(|| {
-            std::env::var("USER").ok().filter(|a| !a.trim().is_empty()).unwrap_or_else(|| "unknown".to_owned())
-        });
-        Locations { config_path, data_override: cli.data.clone(), actor }
+        let user = std::env::var("USER").ok();
+        let actor = praxis_core::local::resolve_actor(
+            cli.actor.as_deref(),
+            user.as_deref(),
+            praxis_core::local::os_account_name,
+        )
+        .map_err(|e| BadInput(e.to_string()))?;
+        Ok(Locations { config_path, data_override: cli.data.clone(), actor })
     }
 
     pub fn load_config(&self) -> Result<PracticeConfig> {
@@ -190,8 +193,8 @@ impl Practice {
         Practice::wrap(loc, PracticeService::open(config).map_err(service_error)?)
     }
 
-    /// Opens without touching the store's practitioners and rooms (for
-    /// `init`, which must see the store as it is).
+    /// Opens without touching the store's practitioners and rooms (for the
+    /// commands that must see the store as it is: export, import, verify).
     pub fn open_unsynced(loc: &Locations) -> Result<Practice> {
         let config = loc.load_config()?;
         refuse_if_served(&config)?;
@@ -293,10 +296,17 @@ impl Backend {
 }
 
 fn init_logging() {
+    use std::io::IsTerminal as _;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let colour =
+        praxis_core::local::log_colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR").as_deref());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .with_target(false)
+        .try_init();
 }
 
 pub fn run() -> ExitCode {
@@ -323,7 +333,7 @@ pub fn run() -> ExitCode {
 }
 
 fn dispatch(cli: &Cli) -> Result<()> {
-    let loc = Locations::resolve(cli);
+    let loc = Locations::resolve(cli)?;
     match &cli.command {
         Command::Init(args) => practice::init(&loc, args),
         Command::Client(cmd) => practice::client(&loc, cmd, false),

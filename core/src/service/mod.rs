@@ -41,6 +41,7 @@ pub mod input;
 pub mod interop;
 pub mod protocol;
 pub mod schedule;
+pub mod typed;
 pub mod users;
 
 use std::collections::BTreeMap;
@@ -57,7 +58,7 @@ use crate::store::{
     ApiToken, Appointment, AuditAction, Authorization, Client, Consent, ImportReport, Insurance, Intake, LimitPeriod,
     MedicationUse, Override, PracticeExport, Role, Session, SessionLimit, Store, StoreError, new_id,
 };
-use crate::world::{ClientGuidance, ClinicWorld, evaluate_client};
+use crate::world::{ClientGuidance, ClinicWorld, OverrideGrant, evaluate_client_with_overrides, pending_overrides};
 
 pub use auth::{Actor, Operation, SecuritySettings, Sessions, TherapistsSee, allowed};
 pub use input::{excerpt, known_condition_name};
@@ -199,6 +200,9 @@ pub struct ClientChanges {
     pub therapies: Vec<String>,
     /// The client consents to treatment and to the keeping of their health data (recorded today).
     pub consent: bool,
+    /// The day the client gave consent, when not today (implies `consent`; not after today).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub consent_date: Option<Date>,
     /// Conditions to remove (code or name).
     pub remove_conditions: Vec<String>,
     /// Red-flag kinds to mark resolved today.
@@ -454,10 +458,17 @@ impl PracticeService {
         // happens under the world's lock, and no plugin runs here at all
         // (the world re-evaluates when guidance is next read).
         let snapshot = self.store.snapshot(client_id)?;
+        let grants = self.pending_grants(client_id)?;
         if let Some(mut world) = self.world() {
             world.upsert_client(snapshot);
+            world.set_overrides(client_id, grants);
         }
         Ok(())
+    }
+
+    /// The client's overrides not yet used by a booking, which the booking verdict counts.
+    fn pending_grants(&self, client_id: &str) -> Result<Vec<OverrideGrant>> {
+        Ok(pending_overrides(self.store.overrides_for(client_id)?).iter().map(OverrideGrant::from).collect())
     }
 
     fn sync_calendar(&self) -> Result<()> {
@@ -735,8 +746,9 @@ impl PracticeService {
             client.therapies.retain(|t| t.discipline != therapy.discipline);
             client.therapies.push(therapy);
         }
-        if changes.consent {
-            client.consent = Consent { treatment: true, data_processing: true, recorded: Some(today) };
+        if changes.consent || changes.consent_date.is_some() {
+            let recorded = changes.consent_date.unwrap_or(today);
+            client.consent = Consent { treatment: true, data_processing: true, recorded: Some(recorded) };
         }
         Ok(())
     }
@@ -796,6 +808,7 @@ impl PracticeService {
             pain_before: input.pain_before,
             pain_after: input.pain_after,
             follow_up_pain: None,
+            follow_up_at: None,
             adverse_event,
             adjuncts,
             notes: input.notes.clone(),
@@ -816,8 +829,24 @@ impl PracticeService {
         Ok(sessions)
     }
 
-    /// Adds the 24-48 hour follow-up pain report to a session.
+    /// Adds the 24-48 hour follow-up pain report to a session, taken now.
     pub fn follow_up(&self, session_id: &str, pain: u8, actor: &Actor) -> Result<Session> {
+        self.follow_up_at(session_id, pain, None, actor)
+    }
+
+    /// Now, in the practice's time zone (to the minute).
+    pub fn now(&self) -> DateTime {
+        let now = jiff::Timestamp::now().to_zoned(self.config().time_zone());
+        let date =
+            Date::from_ymd(i32::from(now.year()), now.month() as u32, now.day() as u32).unwrap_or_else(|| self.today());
+        let minutes = u32::try_from(i32::from(now.hour()) * 60 + i32::from(now.minute())).unwrap_or(0);
+        DateTime::new(date, TimeOfDay::from_minutes(minutes).unwrap_or(TimeOfDay::MIDNIGHT))
+    }
+
+    /// Adds the 24-48 hour follow-up pain report to a session, with when it
+    /// was taken (`at`, default now). A follow-up outside the window is
+    /// recorded; [`Session::follow_up_timing`] says so.
+    pub fn follow_up_at(&self, session_id: &str, pain: u8, at: Option<DateTime>, actor: &Actor) -> Result<Session> {
         actor.require(Operation::RecordClinical)?;
         if let Some(session) = self.store.get_session(session_id)?
             && let Some(client) = self.store.get_client(&session.client)?
@@ -827,7 +856,11 @@ impl PracticeService {
         if pain > crate::store::PAIN_MAX {
             return bad(format!("follow-up pain {pain} is out of range: give 0 to 10"));
         }
-        self.store.set_follow_up(session_id, pain, actor.name())?;
+        let at = at.unwrap_or_else(|| self.now());
+        let timing = self.store.record_follow_up(session_id, pain, at, self.today(), actor.name())?;
+        if let Some(note) = timing.note() {
+            tracing::info!(session = %excerpt(session_id), "follow-up {note}");
+        }
         let saved = self
             .store
             .get_session(session_id)?
@@ -859,7 +892,8 @@ impl PracticeService {
             }
         }
         let snapshot = self.store.snapshot(&client.id)?;
-        Ok(evaluate_client(self.plugins(), &self.config().file.rules, as_of, &snapshot))
+        let grants = self.pending_grants(&client.id)?;
+        Ok(evaluate_client_with_overrides(self.plugins(), &self.config().file.rules, as_of, &snapshot, &grants))
     }
 
     /// Guidance for every client, for `as_of` (default today), in client id order.
@@ -885,7 +919,7 @@ impl PracticeService {
             return Ok(world.all_guidance());
         }
         let mut world = ClinicWorld::new(self.plugins().clone(), self.config().file.rules.clone(), as_of);
-        world.hydrate(self.store.snapshots()?);
+        world.hydrate_from_store(&self.store)?;
         let stats = world.evaluate();
         tracing::info!(clients = stats.clients, plugin_calls = stats.plugin_calls, "evaluated the clinic");
         Ok(world.all_guidance())

@@ -206,7 +206,7 @@ impl fmt::Display for ValidationError {
             Problem::BadId => write!(
                 f,
                 "`{value}` is not a usable id: use 1 to 128 characters without spaces or control characters \
-                 (new ids: store::new_id())"
+                 (Praxis makes such ids itself for the records it adds)"
             ),
             Problem::BadValue { expected } => write!(f, "`{value}` is not accepted: expected {expected}"),
             Problem::UnknownReference { kind } => {
@@ -218,7 +218,11 @@ impl fmt::Display for ValidationError {
                  disciplines or add it to the practitioner"
             ),
             Problem::AlreadyExists => {
-                write!(f, "`{value}` is already in the store: give the new record a new id (store::new_id())")
+                write!(
+                    f,
+                    "`{value}` is already in the store with other content: give the new record an id of its own, or \
+                     leave the record out if the store's is the one to keep"
+                )
             }
             Problem::Immutable { recorded } => write!(
                 f,

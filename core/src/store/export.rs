@@ -325,6 +325,13 @@ impl Store {
             });
         }
         let _guard = self.import_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let unchanged_practitioners = export
+            .practitioners
+            .iter()
+            .filter(|p| self.get_practitioner(&p.id).ok().flatten().as_ref() == Some(*p))
+            .count();
+        let unchanged_rooms =
+            export.rooms.iter().filter(|r| self.get_room(&r.id).ok().flatten().as_ref() == Some(*r)).count();
         let plan = self.plan_import(export, today)?;
         if let Err((i, why)) = calendar(&export.appointments) {
             let a = export.appointments.get(i);
@@ -352,8 +359,8 @@ impl Store {
             }
         }
         let mut report = ImportReport {
-            practitioners: export.practitioners.len(),
-            rooms: export.rooms.len(),
+            practitioners: export.practitioners.len() - unchanged_practitioners.min(export.practitioners.len()),
+            rooms: export.rooms.len() - unchanged_rooms.min(export.rooms.len()),
             clients: export.clients.len(),
             intakes: export.intakes.len(),
             sessions: export.sessions.len(),
@@ -430,6 +437,13 @@ impl Store {
         let mut practitioners: HashMap<&str, &[Discipline]> = HashMap::new();
         for (i, p) in export.practitioners.iter().enumerate() {
             validate::practitioner(p, limits, Some(i))?;
+            // The same practitioner as the store's (from praxis.toml, or an earlier import): nothing to do.
+            if self.get_practitioner(&p.id)?.as_ref() == Some(p)
+                && taken.seen.insert((T::Practitioners, p.id.as_bytes().to_vec()))
+            {
+                practitioners.insert(&p.id, &p.disciplines);
+                continue;
+            }
             taken.claim(T::Practitioners, p.id.as_bytes(), &rec(RecordKind::Practitioner, &p.id, i), "id", &p.id)?;
             practitioners.insert(&p.id, &p.disciplines);
             plan.push(vec![put(T::Practitioners, p.id.as_bytes().to_vec(), p)?]);
@@ -437,6 +451,10 @@ impl Store {
         let mut rooms = HashSet::new();
         for (i, r) in export.rooms.iter().enumerate() {
             validate::room(r, limits, Some(i))?;
+            if self.get_room(&r.id)?.as_ref() == Some(r) && taken.seen.insert((T::Rooms, r.id.as_bytes().to_vec())) {
+                rooms.insert(r.id.as_str());
+                continue;
+            }
             taken.claim(T::Rooms, r.id.as_bytes(), &rec(RecordKind::Room, &r.id, i), "id", &r.id)?;
             rooms.insert(r.id.as_str());
             plan.push(vec![put(T::Rooms, r.id.as_bytes().to_vec(), r)?]);

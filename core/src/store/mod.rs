@@ -35,16 +35,17 @@ mod cds_feedback;
 mod chain;
 mod error;
 mod export;
+mod follow_up;
 mod jsoncheck;
 mod keys;
 mod migrate;
 mod open;
 mod private;
 mod records;
-mod tokens;
-mod users;
 mod repair;
 mod space;
+mod tokens;
+mod users;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -60,6 +61,7 @@ use sled::transaction::{
 pub use chain::{AuditCheck, AuditProblem, verify_chain};
 pub use error::{Problem, RecordKind, RecordRef, StoreError, ValidationError};
 pub use export::{EXPORT_FORMAT_VERSION, EXPORT_SCHEMA, HEALTH_DATA_NOTICE, ImportReport, PracticeExport};
+pub use follow_up::{FOLLOW_UP_WINDOW_HOURS, FollowUpTiming};
 pub use jsoncheck::DEFAULT_MAX_IMPORT_BYTES;
 pub use migrate::SCHEMA_VERSION;
 pub use open::{HOLDER_FILE, Holder, RECOVERED_DIR, copy_dir, read_holder};
@@ -73,9 +75,9 @@ pub use records::{
     Insurance, Intake, LimitPeriod, MedicationUse, Override, Practitioner, Room, Session, SessionLimit, Therapy,
     new_id,
 };
+pub use repair::{RepairReport, StoreCheck, check_store, repair_store};
 pub use tokens::{ApiToken, token_hash};
 pub use users::{Role, User, valid_login};
-pub use repair::{RepairReport, StoreCheck, check_store, repair_store};
 pub use validate::{Limits, PAIN_MAX, is_valid_id};
 
 use keys::T;

@@ -298,6 +298,9 @@ pub struct Session {
     /// Pain at the 24-48 hour follow-up, 0-10, added later with `Store::set_follow_up`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up_pain: Option<u8>,
+    /// When the follow-up was taken (practice local time); see [`Session::follow_up_timing`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_at: Option<DateTime>,
     /// Adverse event.
     #[serde(default)]
     pub adverse_event: AdverseEvent,
