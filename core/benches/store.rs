@@ -39,6 +39,7 @@ fn session(n: usize, client: &str) -> Session {
         pain_before: Some(6),
         pain_after: Some(4),
         follow_up_pain: None,
+        follow_up_at: None,
         adverse_event: AdverseEvent::None,
         adjuncts: vec![Adjunct::HeatBefore],
         notes: "Client relaxed well; kept pressure light over tender points.".into(),

@@ -320,6 +320,26 @@ pub struct CdsHooksSection {
     pub ehr: Vec<CdsEhrConfig>,
 }
 
+/// `[store]`: how the store is opened. Project defaults, not clinical facts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// How long a command waits for a store another Praxis process holds
+    /// before it gives up, naming that process (project default 1.5 s; 0 to 600).
+    #[serde(default = "default_lock_wait")]
+    pub lock_wait_seconds: f64,
+}
+
+fn default_lock_wait() -> f64 {
+    crate::store::DEFAULT_LOCK_WAIT.as_secs_f64()
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection { lock_wait_seconds: default_lock_wait() }
+    }
+}
+
 /// The whole file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -347,6 +367,9 @@ pub struct ConfigFile {
     /// `[schedule]`.
     #[serde(default)]
     pub schedule: ScheduleSection,
+    /// `[store]`: how the store is opened.
+    #[serde(default)]
+    pub store: StoreSection,
     /// `[rules]`: the host's own rule settings (safety screen, insurance).
     #[serde(default)]
     pub rules: crate::world::HostRules,
@@ -383,10 +406,36 @@ pub struct PracticeConfig {
 impl PracticeConfig {
     /// Reads and checks a config file. `data_override` (from `--data` or
     /// `PRAXIS_DATA`) wins over the file's `data_dir`.
+    ///
+    /// The data folder must exist: a missing one is refused rather than
+    /// silently becoming a new, empty practice (`praxis init` creates it).
     pub fn load(path: &Path, data_override: Option<&Path>) -> Result<PracticeConfig, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
-        PracticeConfig::parse(&text, path, data_override)
+        let config = PracticeConfig::parse(&text, path, data_override)?;
+        if !config.data_dir.is_dir() {
+            let key = if data_override.is_some() { "--data" } else { "practice.data_dir" };
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: if data_override.is_some() { None } else { line_of(&text, "practice.data_dir") },
+                key: key.into(),
+                message: format!(
+                    "the data folder {} does not exist: correct the path, or create a new practice there with \
+                     `praxis init --data {}`",
+                    config.data_dir.display(),
+                    config.data_dir.display()
+                ),
+            });
+        }
+        Ok(config)
+    }
+
+    /// How the store is opened (`[store]`).
+    pub fn store_options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            lock_wait: std::time::Duration::from_secs_f64(self.file.store.lock_wait_seconds),
+            ..crate::store::StoreOptions::default()
+        }
     }
 
     /// Parses and checks config text; `path` names it in errors and anchors relative paths.
@@ -413,6 +462,10 @@ impl PracticeConfig {
                 "practice.time_zone".into(),
                 format!("unknown time zone `{}`: use an IANA name such as \"Europe/London\"", file.practice.time_zone),
             ));
+        }
+        let wait = file.store.lock_wait_seconds;
+        if !(0.0..=600.0).contains(&wait) {
+            return Err(invalid("store.lock_wait_seconds".into(), format!("{wait} is outside 0-600: give seconds")));
         }
         let opening_hours = parse_week(&file.hours, "hours").map_err(|(k, m)| invalid(k, m))?;
 
@@ -681,6 +734,9 @@ mod tests {
             Some("line 4: `hours.monday`: `18:00-08:00` ends before it starts"),
         );
         check("[hours]\nmoonday = \"08:00-18:00\"\n", Some("`hours.moonday`"));
+        check("[store]\nlock_wait_seconds = 5\n", None);
+        check("[store]\nlock_wait_seconds = -1\n", Some("`store.lock_wait_seconds`: -1 is outside 0-600"));
+        check("[store]\nlock_wait = 5\n", Some("unknown field `lock_wait`"));
         check("[hours]\nmonday = \"8-6\"\n", Some("is not a time span"));
         check("colour = \"blue\"\n", Some("unknown field `colour`"));
         check("[practice2]\n", Some("unknown field `practice2`"));
@@ -738,6 +794,20 @@ mod tests {
         let text = "[practice]\nname = \"Test\"\n\n[[rooms]]\nid = \"r\"\nkind = \"studio\"\nvolume = 2\n";
         let msg = PracticeConfig::parse(text, Path::new("c.toml"), None).unwrap_err().to_string();
         assert!(msg.contains("line 7"), "{msg}");
+    }
+
+    #[test]
+    fn a_data_dir_that_does_not_exist_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("praxis.toml");
+        std::fs::write(&path, "[practice]\nname = \"P\"\ndata_dir = \"missing\"\n").unwrap();
+        let err = PracticeConfig::load(&path, None).unwrap_err().to_string();
+        assert!(err.contains("line 3: `practice.data_dir`") && err.contains("does not exist"), "{err}");
+        assert!(!dir.path().join("missing").exists());
+        let err = PracticeConfig::load(&path, Some(&dir.path().join("nope"))).unwrap_err().to_string();
+        assert!(err.contains("`--data`") && err.contains("praxis init --data"), "{err}");
+        std::fs::create_dir(dir.path().join("missing")).unwrap();
+        PracticeConfig::load(&path, None).unwrap();
     }
 
     #[test]

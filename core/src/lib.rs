@@ -9,6 +9,7 @@
 pub mod calendar;
 pub mod config;
 pub mod interop;
+pub mod local;
 pub mod outcomes;
 pub mod plugin_host;
 pub mod scheduling;

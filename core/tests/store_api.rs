@@ -4,7 +4,8 @@
 use praxis_core::store::{
     Appointment, AppointmentStatus, AuditAction, Authorization, Client, Consent, Contact, EXPORT_SCHEMA, Insurance,
     Intake, LimitPeriod, MedicationUse, Override, PracticeExport, Practitioner, Problem, RecordKind, Room,
-    SLED_SEGMENT_SIZE, Session, SessionLimit, Store, StoreError, StoreOptions, Therapy, ValidationError,
+    SCHEMA_VERSION, SLED_SEGMENT_SIZE, Session, SessionLimit, Store, StoreError, StoreOptions, Therapy,
+    ValidationError,
 };
 use praxis_sdk::{
     Adjunct, AdverseEvent, Condition, ConditionStatus, Date, DateRange, DateTime, Discipline, Pressure, RedFlag,
@@ -89,6 +90,7 @@ fn session(id: &str, client: &str, start: &str) -> Session {
         pain_before: Some(6),
         pain_after: Some(4),
         follow_up_pain: None,
+        follow_up_at: None,
         adverse_event: AdverseEvent::None,
         adjuncts: vec![Adjunct::HeatBefore],
         notes: String::new(),
@@ -467,7 +469,7 @@ fn calendars_by_day_week_practitioner_room_and_client() {
     let heat =
         Appointment { visit: visit.clone(), minutes: 15, ..appointment("a-heat", "c1", "r-1", "2026-11-23T09:00") };
     let massage = Appointment { visit: visit.clone(), ..appointment("a-massage", "c1", "r-1", "2026-11-23T09:15") };
-    let late = appointment("a-late", "c10", "r-1", "2026-11-29T23:59");
+    let late = Appointment { minutes: 5, ..appointment("a-late", "c10", "r-1", "2026-11-29T23:55") };
     let next_week = appointment("a-next", "c10", "r-1", "2026-11-30T00:00");
     p.store.book(&[yoga, acu, late, next_week], ACTOR).unwrap();
     p.store.book(&[massage, heat], ACTOR).unwrap();
@@ -642,7 +644,7 @@ fn a_second_open_of_a_store_in_use_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let _first = Store::open(dir.path()).unwrap();
     let err = Store::open(dir.path()).unwrap_err();
-    assert!(matches!(&err, StoreError::InUse { path } if path == dir.path()), "{err:?}");
+    assert!(matches!(&err, StoreError::InUse { path, .. } if path == dir.path()), "{err:?}");
     assert!(err.to_string().contains("in use by another Praxis process"), "{err}");
 }
 
@@ -652,14 +654,20 @@ fn a_store_from_a_newer_praxis_is_refused_and_left_untouched() {
     drop(Store::open(dir.path()).unwrap());
     {
         let db = raw_sled(dir.path());
-        db.open_tree("meta").unwrap().insert("schema_version", &3u32.to_be_bytes()).unwrap();
+        db.open_tree("meta").unwrap().insert("schema_version", &(SCHEMA_VERSION + 1).to_be_bytes()).unwrap();
         db.flush().unwrap();
     }
     let err = Store::open(dir.path()).unwrap_err();
-    assert!(matches!(err, StoreError::TooNew { found: 3, supported: 2 }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::TooNew { found, supported } if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("upgrade Praxis"), "{err}");
     let db = raw_sled(dir.path());
-    assert_eq!(db.open_tree("meta").unwrap().get("schema_version").unwrap().unwrap().as_ref(), &3u32.to_be_bytes());
+    assert_eq!(
+        db.open_tree("meta").unwrap().get("schema_version").unwrap().unwrap().as_ref(),
+        &(SCHEMA_VERSION + 1).to_be_bytes()
+    );
 }
 
 #[test]
@@ -763,7 +771,9 @@ fn full_practice() -> Practice {
         class: Some("tuesday-yoga".into()),
         ..appointment("a-1", "c2", "r-1", "2026-11-25T10:00")
     };
-    p.store.book(&[a, appointment("a-2", "c1", "r-1", "2026-11-26T10:00")], ACTOR).unwrap();
+    // The massage of a-1's visit (a heat step belongs to a visit with its massage).
+    let massage = Appointment { visit: Some("v-1".into()), ..appointment("a-3", "c2", "r-1", "2026-11-25T11:00") };
+    p.store.book(&[a, appointment("a-2", "c1", "r-1", "2026-11-26T10:00"), massage], ACTOR).unwrap();
     let ov = Override {
         id: "o-1".into(),
         client: "c2".into(),
@@ -783,13 +793,16 @@ fn empty_store() -> Practice {
     Practice { _dir: dir, store }
 }
 
-/// An export without its audit log, and the audit log without sequence numbers.
+/// An export without its audit log (and its head), and the audit log
+/// without sequence numbers and chain links (an import renumbers and rechains).
 fn split(mut e: PracticeExport) -> (PracticeExport, Vec<Value>) {
+    e.audit_head.clear();
     let audit = std::mem::take(&mut e.audit)
         .into_iter()
         .map(|entry| {
             let mut v = serde_json::to_value(entry).unwrap();
             v.as_object_mut().unwrap().remove("seq");
+            v.as_object_mut().unwrap().remove("prev");
             v
         })
         .collect();
@@ -806,7 +819,7 @@ fn export_then_import_gives_back_the_same_practice() {
 
     let copy = empty_store();
     let report = copy.store.import(&read, today(), "migration-tool").unwrap();
-    assert_eq!((report.clients, report.sessions, report.appointments, report.overrides), (3, 2, 2, 1));
+    assert_eq!((report.clients, report.sessions, report.appointments, report.overrides), (3, 2, 3, 1));
     assert_eq!(report.audit_entries, exported.audit.len());
     let (records, audit) = split(exported);
     let (records_again, audit_again) = split(copy.store.export().unwrap());
@@ -820,7 +833,7 @@ fn export_then_import_gives_back_the_same_practice() {
     }
     assert_eq!(
         copy.store.appointments_for_room("r-1", at("2026-11-01T00:00"), at("2026-12-01T00:00")).unwrap().len(),
-        2
+        3
     );
     assert_eq!(copy.store.overrides_for("c2").unwrap(), original.store.overrides_for("c2").unwrap());
 }
@@ -832,7 +845,8 @@ fn small_batches_write_the_same_practice() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_with(dir.path(), StoreOptions { import_batch: 3, ..StoreOptions::default() }).unwrap();
     let report = store.import(&exported, today(), ACTOR).unwrap();
-    assert_eq!(report.batches, exported.len().div_ceil(3));
+    // The audit entries go in with the import's final commit, not in batches.
+    assert_eq!(report.batches, (exported.len() - exported.audit.len()).div_ceil(3));
     assert_eq!(split(store.export().unwrap()).0, split(exported).0);
 }
 
@@ -882,7 +896,7 @@ fn a_bad_record_leaves_the_store_as_it_was_and_is_named() {
     );
     check_import(
         |e| e.appointments[1].room = "r-nowhere".into(),
-        "appointment #1 (id `a-2`)",
+        "appointment #1 (id `a-3`)",
         "room",
         Problem::UnknownReference { kind: RecordKind::Room },
     );
@@ -957,7 +971,11 @@ fn unreadable_exports_are_refused_naming_the_record() {
     check(&session(r#","pain_before":-1"#), "sessions[0] (id \"s-1\"): invalid value: integer `-1`");
     check(&session(r#","pain_before":300"#), "sessions[0] (id \"s-1\"): invalid value: integer `300`");
     check(&session(r#","painbefore":3"#), "sessions[0] (id \"s-1\"): unknown field `painbefore`");
-    check(&session(r#","start":"2026-11-20""#), "sessions[0] (id \"s-1\"): `2026-11-20` is not a valid date and time");
+    check(
+        &session("").replace("2026-11-20T10:00", "2026-11-20"),
+        "sessions[0] (id \"s-1\"): `2026-11-20` is not a valid date and time",
+    );
+    check(&session(r#","start":"2026-11-20""#), "`sessions[0].start` appears twice in the same object");
     check(
         &session(r#","adverse_event":{"kind":"stopped_early","reason":7}"#),
         "sessions[0] (id \"s-1\"): invalid type: integer `7`",
@@ -1137,4 +1155,123 @@ fn the_published_schema_refuses_what_the_importer_refuses() {
         e.as_object_mut().unwrap().remove("format_version");
     });
     check(|e| e["extra"] = json!(true));
+}
+
+// ----- bad input that was once accepted (issue 10, item 7) -----
+
+#[test]
+fn bad_dates_lengths_and_names_are_refused() {
+    let bad = bad_value();
+    check_client(|c| c.date_of_birth = Some(day("1800-01-01")), "date_of_birth", bad.clone());
+    check_client(|c| c.name = "Ada\nLovelace".into(), "name", bad.clone());
+    check_client(|c| c.name = "Ada\tLovelace".into(), "name", bad.clone());
+    let p = practice();
+    let check_session = |edit: &dyn Fn(&mut Session), field: &str| {
+        let mut s = session("s-new", "c1", "2026-11-20T10:00");
+        edit(&mut s);
+        let err = invalid(p.store.record_session(&s, today(), ACTOR));
+        assert!(err.field == field && same_problem(&err.problem, &bad_value()), "{field}: got {err:?}");
+        assert!(p.store.get_session("s-new").unwrap().is_none());
+    };
+    check_session(&|s| s.start = at("0000-01-01T10:00"), "start");
+    check_session(&|s| s.start = at("1899-12-31T10:00"), "start");
+    check_session(
+        &|s| {
+            s.start = at("2026-11-20T23:30");
+            s.minutes = 240;
+        },
+        "minutes",
+    );
+    check_session(
+        &|s| {
+            s.start = at("2026-11-20T23:30");
+            s.minutes = 31;
+        },
+        "minutes",
+    );
+    let mut s = session("s-ok", "c1", "2026-11-20T23:30");
+    s.minutes = 30;
+    p.store.record_session(&s, today(), ACTOR).expect("a session may end at midnight");
+    let mut a = appointment("a-late", "c1", "r-1", "2026-11-23T23:00");
+    a.minutes = 90;
+    let err = invalid(p.store.book(&[a], ACTOR));
+    assert_eq!(err.field, "minutes", "{err:?}");
+    assert!(matches!(p.store.put_client_as_of(&client("c-x"), today(), ""), Err(StoreError::BadActor(_))));
+}
+
+#[test]
+fn bad_imports_once_accepted_are_refused() {
+    // A heat step whose visit has no massage.
+    check_import(
+        |e| {
+            let mut heat = e.appointments[0].clone();
+            heat.id = "a-heat".into();
+            heat.adjunct = Some(Adjunct::HeatBefore);
+            heat.visit = Some("v-nowhere".into());
+            e.appointments.push(heat);
+        },
+        "appointment #3 (id `a-heat`)",
+        "visit",
+        Problem::UnknownReference { kind: RecordKind::Visit },
+    );
+    // Control characters in a discipline.
+    check_import(
+        |e| e.sessions[0].discipline = Discipline::Other("massage\u{7}".into()),
+        "session #0 (id `s-1`)",
+        "discipline",
+        bad_value(),
+    );
+    check_import(|e| e.clients[0].name = "Ada\nShadow".into(), "client #0 (id `c1`)", "name", bad_value());
+    check_import(
+        |e| e.clients[0].date_of_birth = Some(day("1800-05-01")),
+        "client #0 (id `c1`)",
+        "date_of_birth",
+        bad_value(),
+    );
+}
+
+#[test]
+fn imported_appointments_pass_the_calendar_checker() {
+    let exported = full_practice().store.export().unwrap();
+    let target = empty_store();
+    // A checker that refuses the second appointment, as the practice's
+    // calendar refuses 03:00 or a closed Sunday.
+    let refuse_second =
+        |list: &[Appointment]| if list.len() > 1 { Err((1, "closed on Sunday".to_owned())) } else { Ok(()) };
+    let err = invalid(target.store.import_checked(&exported, today(), ACTOR, &refuse_second));
+    assert_eq!((err.record.index, err.field.as_str()), (Some(1), "start"), "{err:?}");
+    assert!(err.to_string().contains("refused by the practice's calendar: closed on Sunday"), "{err}");
+    assert!(target.store.export().unwrap().is_empty(), "nothing was written");
+}
+
+#[test]
+fn unreadable_exports_once_accepted_are_refused() {
+    // Duplicate keys: the last would silently win.
+    let err = PracticeExport::from_json(r#"{"format_version":1,"clients":[{"id":"c1","name":"Ada","name":"Shadow"}]}"#)
+        .unwrap_err();
+    assert!(err.to_string().contains("`clients[0].name` appears twice"), "{err}");
+    let err = PracticeExport::from_json(r#"{"format_version":1,"format_version":1}"#).unwrap_err();
+    assert!(err.to_string().contains("`format_version` appears twice"), "{err}");
+    // An endless input is cut at the limit, in bounded memory.
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let started = std::time::Instant::now();
+    let err = PracticeExport::from_reader(zero, 4 * 1024 * 1024).unwrap_err();
+    assert!(err.to_string().contains("larger than the import limit of 4 MiB"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // A 10 MB value is quoted as a short excerpt, never whole.
+    let huge = "x".repeat(10_000_000);
+    let text = format!(r#"{{"format_version":1,"clients":[{{"id":"c1","name":"A","pressure":"{huge}"}}]}}"#);
+    let err = PracticeExport::from_json(&text).unwrap_err();
+    assert!(err.to_string().len() < 1_000, "{} bytes of message", err.to_string().len());
+    let p = practice();
+    let mut c = client("c-huge");
+    c.name = huge.clone();
+    let err = invalid(p.store.put_client_as_of(&c, today(), ACTOR));
+    assert!(err.to_string().len() < 1_000, "{} bytes of message", err.to_string().len());
+    c.name = format!("{}\n", "y".repeat(150));
+    let err = invalid(p.store.put_client_as_of(&c, today(), ACTOR));
+    assert!(err.to_string().len() < 400, "{err}");
+    let actor = "z".repeat(5_000_000);
+    let err = p.store.put_client_as_of(&client("c-a"), today(), &actor).unwrap_err();
+    assert!(err.to_string().len() < 1_000, "{} bytes of message", err.to_string().len());
 }

@@ -175,10 +175,18 @@ fn a_version_1_store_is_migrated_on_open_and_keeps_every_record() {
             ("front-desk", AuditAction::Create, "c-ada"),
             ("front-desk", AuditAction::Create, "s-1"),
             ("praxis", AuditAction::Migrate, "schema_version"),
+            ("praxis", AuditAction::Migrate, "schema_version"),
             ("tester", AuditAction::Update, "s-1"),
         ]
     );
     assert_eq!(audit[3].after.as_ref().unwrap()["sessions"], json!(4));
+    // Version 3 chains the log (the v1 entries included) and records the
+    // state of every record, so the migrated store verifies.
+    assert_eq!(audit[4].after.as_ref().unwrap()["schema_version"], json!(3));
+    assert_eq!(audit[4].states.len(), 13, "{:?}", audit[4].states.keys());
+    let check = store.verify_audit().unwrap();
+    assert!(check.ok(), "{:?}", check.problems);
+    assert_eq!(check.entries, 6);
 
     let before = store.export().unwrap();
     drop(store);

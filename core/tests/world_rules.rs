@@ -8,7 +8,8 @@
 
 use praxis_core::plugin_host::{PluginFailure, PluginRegistry};
 use praxis_core::world::{
-    Advice, ClientGuidance, ClinicWorld, HostRules, OverrideGrant, check_booking, evaluate_client, merge,
+    Advice, BOOKING_PROMPT_RULES, BlockKind, ClientGuidance, ClinicWorld, HostRules, OverrideGrant, Verdict,
+    check_booking, evaluate_client, evaluate_client_with_overrides, merge, merge_with_overrides,
 };
 use praxis_sdk::testing::{ClientBuilder, massage, session};
 use praxis_sdk::{
@@ -68,6 +69,7 @@ fn check_with(rules: &HostRules, snapshot: ClientSnapshot, expect: &str) {
         assert!(card.summary.chars().count() < 140, "summary too long: {}", card.summary);
         assert_eq!(card.source.plugin.as_deref(), Some("host"), "{card:?}");
         assert!(card.detail.contains(&format!("rule {}", card.rule)), "detail must cite its rule: {}", card.detail);
+        assert!(card.detail.contains("docs/GUIDANCE-RULES.md"), "detail must cite the rules in the repository");
         if card.indicator == Indicator::Critical {
             assert!(!card.override_reasons.is_empty(), "critical card without override reasons: {card:?}");
         }
@@ -445,7 +447,7 @@ fn guidance_of(snapshot: ClientSnapshot) -> ClientGuidance {
 fn check_booking_case(g: &ClientGuidance, grants: &[(&str, &str)], expect: Result<(), &[&str]>) {
     let grants: Vec<OverrideGrant> = grants.iter().map(|(r, why)| OverrideGrant::new(r, why)).collect();
     match (check_booking(g, &grants), expect) {
-        (Ok(()), Ok(())) => {}
+        (Ok(verdict), Ok(())) => assert!(verdict.is_bookable()),
         (Err(refused), Err(rules)) => {
             let got: Vec<&str> = refused.blockers.iter().map(|b| b.rule.as_str()).collect();
             assert_eq!(got, rules);
@@ -516,7 +518,7 @@ fn sample() -> ClientGuidance {
 fn json_contract() {
     let json = serde_json::to_value(sample()).unwrap();
     let expected = serde_json::json!({
-        "client": "c-42", "as_of": "2026-11-21", "hold": null,
+        "client": "c-42", "as_of": "2026-11-21", "hold": null, "booking": {"status": "bookable"},
         "recommendation": {"minutes": {"min": 20, "max": 30}, "pressure_max": "light", "prefer": ["slow strokes"],
             "avoid": ["deep pressure on tender points"], "focus_regions": ["neck", "shoulders", "back"],
             "before": [], "after": [], "interval_days": {"min": 7, "max": 14}, "next_due": "2026-11-28"},
@@ -538,6 +540,11 @@ fn json_contract() {
     assert_eq!(
         serde_json::to_value(&held).unwrap()["hold"],
         serde_json::json!({"reason": "RA flare", "rule": "R2", "source": "arthritis"})
+    );
+    assert_eq!(
+        serde_json::to_value(&held).unwrap()["booking"],
+        serde_json::json!({"status": "blocked", "blockers": [{"rule": "R2", "kind": "hold", "summary": "On hold: RA flare",
+            "source": "arthritis", "override_reasons": [], "override_reason": null}]})
     );
     let text = serde_json::to_string(&held).unwrap();
     assert_eq!(serde_json::from_str::<ClientGuidance>(&text).unwrap(), held);
@@ -563,10 +570,12 @@ fn json_from_outside_is_checked() {
 fn human_page() {
     let mut g = sample();
     g.cards.insert(0, guidance_of(injury(Some("2026-11-10"))).cards.remove(0));
+    g.booking = Verdict::of(&[], &g.cards, &[]);
     let expected = "\
 Guidance for c-42 on 2026-11-21
 
-Do not book or treat without an override reason (see the critical cards).
+CRITICAL [S1, host]: Recent injury (left knee, 2026-11-10): consult the client's healthcare provider before treating
+  Do not book or treat without an override reason for rule S1.
 Session 20-30 minutes, pressure at most light
 Prefer  slow strokes
 Avoid   deep pressure on tender points
@@ -581,6 +590,14 @@ Warning:
   [F4] Flare after the last session (Fibromyalgia protocol, fibromyalgia 1.0.0)
 ";
     assert_eq!(g.render_text(), expected);
+    let named = g.render_page("Maria Santos");
+    assert!(named.starts_with("Guidance for Maria Santos on 2026-11-21\n"), "{named}");
+    assert_eq!(named.lines().skip(1).collect::<Vec<_>>(), expected.lines().skip(1).collect::<Vec<_>>());
+    assert!(g.render_page("  ").starts_with("Guidance for c-42 on"), "a blank name falls back to the id");
+    g.booking = g.booking.with_overrides(&[OverrideGrant::new("S1", "provider cleared")]);
+    let cleared = g.render_page("Maria Santos");
+    assert!(cleared.contains("(overridden for the next booking: provider cleared)"), "{cleared}");
+    assert!(cleared.contains("Bookable once, with the overrides above."), "{cleared}");
     let held = guidance_of(client().session(stopped("2026-11-14")).build());
     let page = held.render_text();
     let first = page.lines().nth(2).unwrap();
@@ -723,4 +740,294 @@ mod merge_properties {
             prop_assert!(merged.cards.iter().all(|c| c.uuid.is_some() && c.source.plugin.is_some()));
         }
     }
+}
+
+// --- the booking verdict ------------------------------------------------------------------
+
+/// One line for a verdict: `bookable`, or `blocked`, then each blocker as
+/// `rule/kind/source` with `+` when an override covers it.
+fn verdict_line(v: &Verdict) -> String {
+    let mut out = (if v.is_bookable() { "bookable" } else { "blocked" }).to_owned();
+    for b in v.blockers() {
+        let kind = match b.kind {
+            BlockKind::Hold => "hold",
+            BlockKind::Critical => "critical",
+        };
+        out.push_str(&format!(" {}/{kind}/{}{}", b.rule, b.source, if b.is_overridden() { "+" } else { "" }));
+    }
+    out
+}
+
+fn held(module_id: &str, rule: &str, with_card: bool) -> Advice {
+    let mut g = if with_card { cards(&[(rule, Critical)]) } else { Guidance::default() };
+    g.hold = Some(Hold { reason: format!("{rule} hold"), rule: rule.into() });
+    module(module_id, g)
+}
+
+#[test]
+fn verdict_names_every_blocker() {
+    let check_v = |snapshot: ClientSnapshot, grants: &[(&str, &str)], expect: &str| {
+        let grants: Vec<OverrideGrant> = grants.iter().map(|(r, why)| OverrideGrant::new(r, why)).collect();
+        let g = evaluate_client_with_overrides(
+            &PluginRegistry::default(),
+            &HostRules::default(),
+            date(AS_OF),
+            &snapshot,
+            &grants,
+        );
+        assert_eq!(verdict_line(&g.booking), expect, "\n{snapshot:#?}");
+    };
+    let limit = |used| InsuranceSummary { session_limit: Some(4), sessions_used: used, ..InsuranceSummary::default() };
+    check_v(client().build(), &[], "bookable");
+    check_v(ClientBuilder::new("c1").build(), &[], "bookable"); // S3 is a warning
+    check_v(client().insurance(limit(3)).build(), &[], "bookable"); // I2 warning
+    // S1 and I2 critical cards block, although neither sets `hold`.
+    check_v(injury(None), &[], "blocked S1/critical/host");
+    check_v(client().insurance(limit(4)).build(), &[], "blocked I2/critical/host");
+    check_v(client().session(stopped("2026-11-14")).build(), &[], "blocked S2/hold/host");
+    // Two blockers: both appear, each with whether an override is recorded.
+    let both = client()
+        .red_flag(RedFlagKind::RecentInjury, None, None)
+        .session(stopped("2026-11-14"))
+        .insurance(limit(4))
+        .build();
+    check_v(both.clone(), &[], "blocked S2/hold/host S1/critical/host I2/critical/host");
+    check_v(both.clone(), &[("S1", "cleared")], "blocked S2/hold/host S1/critical/host+ I2/critical/host");
+    check_v(
+        both.clone(),
+        &[("s1", "cleared"), ("S2", "subsided"), ("I2", "self-pay")],
+        "bookable S2/hold/host+ S1/critical/host+ I2/critical/host+",
+    );
+    check_v(
+        both,
+        &[("S1", " "), ("S2", "subsided"), ("I2", "self-pay")],
+        "blocked S2/hold/host+ S1/critical/host I2/critical/host+",
+    );
+    // Two S1 cards (injury and nerve compression) are two blockers; one override of S1 covers both.
+    let two_s1 =
+        client().red_flag(RedFlagKind::RecentInjury, None, None).red_flag(RedFlagKind::NerveCompression, None, None);
+    check_v(two_s1.clone().build(), &[], "blocked S1/critical/host S1/critical/host");
+    check_v(two_s1.build(), &[("S1", "cleared")], "bookable S1/critical/host+ S1/critical/host+");
+    // An override of a rule that does not block changes nothing.
+    check_v(injury(None), &[("R2", "cleared")], "blocked S1/critical/host");
+}
+
+#[test]
+fn verdict_across_modules() {
+    let s1 = module("host", cards(&[("S1", Critical)]));
+    let check_v = |advice: Vec<Advice>, grants: &[(&str, &str)], expect: &str| {
+        let grants: Vec<OverrideGrant> = grants.iter().map(|(r, why)| OverrideGrant::new(r, why)).collect();
+        let g = merge_with_overrides("c1", date(AS_OF), None, advice, &grants);
+        assert_eq!(verdict_line(&g.booking), expect);
+        assert_eq!(g.blocks_booking(), !g.booking.blockers().is_empty());
+    };
+    // S1 and R2 together: the `hold` field names one, the verdict both.
+    check_v(vec![s1.clone(), held("arthritis", "R2", true)], &[], "blocked R2/hold/arthritis S1/critical/host");
+    check_v(vec![s1.clone(), held("arthritis", "R2", false)], &[], "blocked R2/hold/arthritis S1/critical/host");
+    check_v(
+        vec![s1.clone(), held("arthritis", "R2", true)],
+        &[("R2", "provider cleared")],
+        "blocked R2/hold/arthritis+ S1/critical/host",
+    );
+    check_v(
+        vec![held("host", "S2", true), held("arthritis", "R2", true)],
+        &[],
+        "blocked S2/hold/host R2/hold/arthritis",
+    );
+    // The same rule from two modules is two blockers.
+    check_v(vec![held("a", "X1", true), held("b", "X1", true)], &[], "blocked X1/hold/a X1/hold/b");
+    check_v(vec![module("a", cards(&[("F4", Warning), ("F7", Info)]))], &[], "bookable");
+    // A module whose output is refused blocks nothing (its failure card is a warning).
+    let mut bad = held("broken", "R2", true);
+    if let Ok(g) = &mut bad.outcome {
+        g.cards[0].summary = String::new();
+    }
+    check_v(vec![bad], &[], "bookable");
+}
+
+#[test]
+fn verdict_json() {
+    let g =
+        merge("c1", date(AS_OF), None, vec![module("host", cards(&[("S1", Critical)])), held("arthritis", "R2", true)]);
+    let json = serde_json::to_value(&g.booking).unwrap();
+    assert_eq!(json["status"], "blocked");
+    assert_eq!(json["blockers"].as_array().unwrap().len(), 2);
+    assert_eq!(json["blockers"][0]["rule"], "R2");
+    assert_eq!(json["blockers"][0]["kind"], "hold");
+    assert_eq!(json["blockers"][1]["override_reason"], serde_json::Value::Null);
+    let cleared = g.booking.with_overrides(&[OverrideGrant::new("S1", "ok"), OverrideGrant::new("R2", "ok")]);
+    let json = serde_json::to_value(&cleared).unwrap();
+    assert_eq!(json["status"], "bookable");
+    assert_eq!(json["overridden"][1]["override_reason"], "ok");
+    for v in [&g.booking, &cleared, &Verdict::default()] {
+        let text = serde_json::to_string(v).unwrap();
+        assert_eq!(&serde_json::from_str::<Verdict>(&text).unwrap(), v);
+    }
+    assert_eq!(serde_json::to_string(&Verdict::default()).unwrap(), r#"{"status":"bookable"}"#);
+    let blocker = r#"{"rule": "S1", "kind": "critical", "summary": "x", "source": "host""#;
+    let bad = |text: &str, expect: &str| {
+        let err = serde_json::from_str::<Verdict>(text).unwrap_err().to_string();
+        assert!(err.contains(expect), "{text}: {err}");
+    };
+    bad(r#"{"status": "blocked", "blockers": []}"#, "at least one blocker without an override");
+    bad(
+        &format!(r#"{{"status": "blocked", "blockers": [{blocker}, "override_reason": "ok"}}]}}"#),
+        "at least one blocker",
+    );
+    bad(
+        &format!(r#"{{"status": "bookable", "overridden": [{blocker}}}]}}"#),
+        "rule S1 as overridden without an override_reason",
+    );
+    bad(r#"{"status": "maybe"}"#, "unknown variant `maybe`");
+    bad(&format!(r#"{{"status": "blocked", "blockers": [{blocker}, "kind": "soft"}}]}}"#), "");
+    bad(r#"{"blockers": []}"#, "missing field `status`");
+    assert!(serde_json::from_str::<Verdict>(&format!(r#"{{"status": "blocked", "blockers": [{blocker}}}]}}"#)).is_ok());
+}
+
+// --- no card advises what a hold or another card forbids ------------------------------------
+
+fn f5(module_id: &str) -> Advice {
+    let mut g = cards(&[("F5", Warning), ("F7", Info)]);
+    g.cards[0].summary = "20 days since the last massage: keep them regular".into();
+    module(module_id, g)
+}
+
+#[test]
+fn booking_prompts_wait_for_the_blockers() {
+    let f5_card = |g: &ClientGuidance| g.cards_for("F5").next().cloned().unwrap();
+    // Nothing blocks: F5 stands as the module gave it.
+    let free = merge("c1", date(AS_OF), None, vec![f5("fibromyalgia")]);
+    assert_eq!(
+        (f5_card(&free).indicator, f5_card(&free).summary.as_str()),
+        (Warning, "20 days since the last massage: keep them regular")
+    );
+    // Under an R2 hold from another module, an S1 critical card, an I2 limit: deferred, kept, names the blockers.
+    for blocker in
+        [held("arthritis", "R2", true), held("arthritis", "R2", false), module("host", cards(&[("S1", Critical)]))]
+    {
+        let rule = blocker.outcome.as_ref().unwrap().hold.as_ref().map_or("S1".to_owned(), |h| h.rule.clone());
+        let g = merge("c1", date(AS_OF), None, vec![blocker.clone(), f5("fibromyalgia")]);
+        let card = f5_card(&g);
+        assert_eq!(card.indicator, Info, "{card:?}");
+        assert_eq!(card.summary, "Once booking is allowed: 20 days since the last massage: keep them regular");
+        assert!(card.detail.contains(&format!("Booking is blocked now (rule {rule}")), "{}", card.detail);
+        assert_eq!(g.cards.len(), 3, "the blocker's critical card, F5 and F7: every card is kept");
+        // With an override for the blocker, F5 stands again.
+        let g = merge_with_overrides(
+            "c1",
+            date(AS_OF),
+            None,
+            vec![blocker, f5("fibromyalgia")],
+            &[OverrideGrant::new(&rule, "ok")],
+        );
+        assert_eq!(f5_card(&g).indicator, Warning);
+    }
+    // Other warnings are not booking prompts (F4 says to wait longer, which a hold agrees with).
+    let g = merge("c1", date(AS_OF), None, vec![held("arthritis", "R2", true), module("f", cards(&[("F4", Warning)]))]);
+    assert_eq!(g.cards_for("F4").next().unwrap().indicator, Warning);
+}
+
+#[test]
+fn f5_from_the_plugin_waits_for_a_hold() {
+    // The fibromyalgia plugin through its ABI table, with the host's S1 (rheumatoid arthritis in flare) and S2.
+    let registry = PluginRegistry::from_tables(&[praxis_fibromyalgia::praxis_plugin_table()]).unwrap();
+    let fibro = || client().condition(snomed::FIBROMYALGIA, ConditionStatus::Active);
+    let overdue = fibro().session(massage("2026-11-01").pressure(Light).pain(5, 4)).build();
+    let g = evaluate_client(&registry, &HostRules::default(), date(AS_OF), &overdue);
+    assert_eq!(g.cards_for("F5").next().unwrap().indicator, Warning, "nothing blocks: F5 warns");
+    let flaring = fibro()
+        .condition(snomed::RHEUMATOID_ARTHRITIS, ConditionStatus::Flare)
+        .session(massage("2026-11-01").pressure(Light).pain(5, 4))
+        .build();
+    let g = evaluate_client(&registry, &HostRules::default(), date(AS_OF), &flaring);
+    assert_eq!(verdict_line(&g.booking), "blocked S1/critical/host");
+    let card = g.cards_for("F5").next().unwrap();
+    assert_eq!(card.indicator, Info);
+    assert!(card.summary.starts_with("Once booking is allowed: 20 days since the last massage"), "{}", card.summary);
+    let stopped_then_overdue = fibro().session(stopped("2026-11-01")).build();
+    let g = evaluate_client(&registry, &HostRules::default(), date(AS_OF), &stopped_then_overdue);
+    assert_eq!(verdict_line(&g.booking), "blocked S2/hold/host");
+    assert!(g.cards.iter().filter(|c| c.rule == "F5").all(|c| c.indicator == Info));
+    let cleared = evaluate_client_with_overrides(
+        &registry,
+        &HostRules::default(),
+        date(AS_OF),
+        &stopped_then_overdue,
+        &[OverrideGrant::new("S2", "pain subsided")],
+    );
+    assert!(cleared.booking.is_bookable());
+}
+
+mod consistency_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One module's advice: some cards of these rules at these indicators, maybe a hold.
+    fn module_advice() -> impl Strategy<Value = Guidance> {
+        let rule = proptest::sample::select(vec!["F5", "F4", "S1", "R2", "I2", "X1"]);
+        let indicator = prop_oneof![Just(Critical), Just(Warning), Just(Info)];
+        (proptest::collection::vec((rule.clone(), indicator), 0..4), proptest::option::of(rule)).prop_map(
+            |(list, hold)| {
+                let mut g = Guidance { cards: list.iter().map(|(r, i)| card(r, *i)).collect(), ..Guidance::default() };
+                g.hold = hold.map(|r| Hold { reason: format!("{r} hold"), rule: r.to_owned() });
+                g
+            },
+        )
+    }
+
+    proptest! {
+        /// No card may advise what a hold or another card of the same guidance
+        /// forbids: while anything blocks booking, no card asks for one; the
+        /// verdict is blocked exactly when a hold or a critical card has no
+        /// override; every card is kept.
+        #[test]
+        fn no_card_advises_what_a_blocker_forbids(
+            modules in proptest::collection::vec(module_advice(), 1..4),
+            overridden in proptest::collection::vec(proptest::sample::select(vec!["S1", "R2", "I2", "F5", "X1"]), 0..3),
+        ) {
+            let advice: Vec<Advice> = modules.iter().enumerate().map(|(i, g)| module(&format!("m{i}"), g.clone())).collect();
+            let grants: Vec<OverrideGrant> = overridden.iter().map(|r| OverrideGrant::new(r, "reason")).collect();
+            let g = merge_with_overrides("c1", date(AS_OF), Some(date("2026-11-01")), advice, &grants);
+            let mut blocking: Vec<&str> = modules.iter().filter_map(|m| m.hold.as_ref()).map(|h| h.rule.as_str()).collect();
+            blocking.extend(modules.iter().flat_map(|m| &m.cards).filter(|c| c.indicator == Critical).map(|c| c.rule.as_str()));
+            let unresolved = blocking.iter().any(|r| !overridden.contains(r));
+            prop_assert_eq!(g.booking.is_bookable(), !unresolved);
+            for rule in &blocking {
+                prop_assert!(g.booking.blockers().iter().any(|b| b.rule == *rule), "{rule} missing from {:?}", g.booking);
+            }
+            for b in g.booking.blockers() {
+                prop_assert_eq!(b.is_overridden(), overridden.contains(&b.rule.as_str()));
+            }
+            let prompts = g.cards.iter().filter(|c| BOOKING_PROMPT_RULES.contains(&c.rule.as_str()) && c.indicator != Critical);
+            for c in prompts {
+                if unresolved {
+                    prop_assert_eq!(c.indicator, Info);
+                    prop_assert!(c.summary.starts_with("Once booking is allowed: "), "{}", c.summary);
+                } else {
+                    prop_assert!(!c.summary.starts_with("Once booking is allowed"), "{}", c.summary);
+                }
+            }
+            let given: usize = modules.iter().map(|m| m.cards.len()).sum();
+            prop_assert!(g.cards.len() >= given, "every card is kept");
+            prop_assert!(g.cards.windows(2).all(|w| w[0].indicator <= w[1].indicator));
+        }
+    }
+}
+
+#[test]
+fn world_overrides_change_one_verdict() {
+    let injured =
+        |id: &str| ClientBuilder::new(id).intake("2026-10-01").red_flag(RedFlagKind::RecentInjury, None, None);
+    let mut world = ClinicWorld::new(PluginRegistry::default(), HostRules::default(), date(AS_OF));
+    world.hydrate(vec![injured("a").build(), injured("b").build()]);
+    assert_eq!(world.evaluate().clients, 2);
+    assert_eq!(verdict_line(&world.guidance("a").unwrap().booking), "blocked S1/critical/host");
+    assert!(world.set_overrides("a", vec![OverrideGrant::new("S1", "provider cleared")]));
+    let stats = world.evaluate();
+    assert_eq!((stats.clients, stats.screened, stats.plugin_calls), (1, 0, 0), "only a's verdict is made anew");
+    assert_eq!(verdict_line(&world.guidance("a").unwrap().booking), "bookable S1/critical/host+");
+    assert_eq!(verdict_line(&world.guidance("b").unwrap().booking), "blocked S1/critical/host");
+    assert!(world.set_overrides("a", vec![OverrideGrant::new("S1", "provider cleared")]));
+    assert_eq!(world.evaluate().clients, 0, "the same overrides change nothing");
+    assert!(!world.set_overrides("nobody", Vec::new()));
 }

@@ -56,6 +56,7 @@ impl Practice {
     fn records(&self) -> Value {
         let mut v = self.json(&["export"]);
         v.as_object_mut().expect("object").remove("audit");
+        v.as_object_mut().expect("object").remove("audit_head");
         v
     }
 }
@@ -141,7 +142,31 @@ fn a_new_users_day() {
     // Override a critical card with a reason; it is in the audit log.
     let rg = p.json(&["guidance", "Robert King", "--json"]);
     assert_eq!(rg["hold"]["rule"], "R2");
+    // The booking verdict names both blockers (S1 sets no hold), each without an override yet.
+    let blockers = |g: &Value| -> Vec<(String, String, bool)> {
+        g["booking"]["blockers"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .map(|b| {
+                (
+                    b["rule"].as_str().unwrap().to_owned(),
+                    b["kind"].as_str().unwrap().to_owned(),
+                    b["override_reason"].is_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(rg["booking"]["status"], "blocked");
+    assert_eq!(blockers(&rg), [("R2".into(), "hold".into(), false), ("S1".into(), "critical".into(), false)]);
     p.ok(&["override", "Robert King", "--rule", "S1", "--reason", "healthcare provider cleared treatment"]);
+    let rg = p.json(&["guidance", "Robert King", "--json"]);
+    assert_eq!(rg["booking"]["status"], "blocked", "R2 still holds");
+    assert_eq!(blockers(&rg), [("R2".into(), "hold".into(), false), ("S1".into(), "critical".into(), true)]);
+    let page = p.ok(&["guidance", "Robert King"]);
+    assert!(page.starts_with("Guidance for Robert King on "), "the page is headed with the name: {page}");
+    assert!(page.contains("(overridden for the next booking: healthcare provider cleared treatment)"), "{page}");
+    assert_eq!(p.json(&["guidance", "Maria Santos", "--json"])["booking"], serde_json::json!({"status": "bookable"}));
     let export = p.json(&["export"]);
     let audit = export["audit"].as_array().unwrap();
     assert!(
@@ -238,6 +263,26 @@ fn rule_table_through_the_binary() {
     check(&by_name("Omar Haddad"), "I2", "warning", None, Some("light"));
     check(&by_name("Hannah Clarke"), "I2", "critical", None, Some("moderate"));
     check(&by_name("Hannah Clarke"), "I3", "info", None, Some("moderate"));
+
+    // The booking verdict: S1 and I2 block although they set no hold; two blockers both appear.
+    let verdict = |name: &str| -> (String, Vec<String>) {
+        let g = by_name(name);
+        let rules = g["booking"]["blockers"].as_array().map_or(Vec::new(), |l| {
+            l.iter()
+                .filter(|b| b["override_reason"].is_null())
+                .map(|b| b["rule"].as_str().unwrap().to_owned())
+                .collect()
+        });
+        (g["booking"]["status"].as_str().unwrap().to_owned(), rules)
+    };
+    assert_eq!(verdict("Sofia Rossi"), ("blocked".into(), vec!["S1".into()]));
+    assert_eq!(verdict("Robert King"), ("blocked".into(), vec!["R2".into(), "S1".into()]));
+    assert_eq!(verdict("David Brown"), ("blocked".into(), vec!["S2".into()]));
+    assert_eq!(verdict("Hannah Clarke"), ("blocked".into(), vec!["I2".into()]));
+    assert_eq!(verdict("Maria Santos"), ("bookable".into(), vec![]));
+    assert_eq!(verdict("Tom Becker"), ("bookable".into(), vec![]));
+    // Maintenance sessions have a length (project default 30-60), not `null`.
+    assert_eq!(by_name("Lena Fischer")["recommendation"]["minutes"], serde_json::json!({"min": 30, "max": 60}));
 
     // The merge (fibromyalgia + osteoarthritis): lowest pressure, shortest
     // duration, intervals intersected, lists united.
@@ -480,6 +525,122 @@ fn schedule_plan_from_a_day_and_an_appointments_life() {
     ];
     for (args, message) in bad {
         let out = p.run(args);
+/// Issue 10 through the binary: private files whatever the umask, exports
+/// that say they hold health data, `audit verify` and `store check`, and bad
+/// input that was once accepted (exit 2, store unchanged).
+#[test]
+fn health_data_stays_private_and_bad_input_once_accepted_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let p = Practice::new();
+    let under_umask_022 = |args: &[&str]| {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("umask 022; exec \"$@\"")
+            .arg("sh")
+            .arg(&artifacts().praxis_bin)
+            .arg("--data")
+            .arg(p.data())
+            .args(args)
+            .env("PRAXIS_USER", "e2e-test")
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "praxis {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    under_umask_022(&["init", "--template", "clinic"]);
+    under_umask_022(&["client", "add", "--name", "Ana Silva", "--condition", "fibromyalgia"]);
+    let export_file = p.dir.path().join("backup.json");
+    under_umask_022(&["export", "--out", export_file.to_str().unwrap()]);
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&p.data()), 0o700);
+    assert_eq!(mode(&p.data().join("store")), 0o700);
+    assert_eq!(mode(&p.data().join("praxis.toml")), 0o600);
+    assert_eq!(mode(&export_file), 0o600);
+    for entry in std::fs::read_dir(p.data().join("store")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            assert_eq!(mode(&entry.path()), 0o600, "{}", entry.path().display());
+        }
+    }
+    let export: Value = serde_json::from_str(&std::fs::read_to_string(&export_file).unwrap()).unwrap();
+    assert!(export["notice"].as_str().unwrap().contains("health data"), "{export}");
+    let help = String::from_utf8_lossy(&p.run(&["export", "--help"]).stdout).into_owned();
+    assert!(help.contains("health data"), "{help}");
+    assert!(p.ok(&["audit", "verify"]).contains("audit log verified"));
+    assert!(p.ok(&["store", "check"]).contains("audit log verified"));
+    std::fs::set_permissions(p.data(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = p.run(&["client", "list"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("can be read by other users"), "{out:?}");
+    std::fs::set_permissions(p.data(), std::fs::Permissions::from_mode(0o700)).unwrap();
+
+    // Imports: an appointment at 03:00 and one on a closed Sunday, through
+    // the practice's calendar checker; duplicate keys; an endless input.
+    let client = export["clients"][0]["id"].as_str().unwrap().to_owned();
+    let with_appointment = |start: &str| {
+        let mut e = export.clone();
+        // The target has the configured practitioners and rooms already.
+        e["practitioners"] = serde_json::json!([]);
+        e["rooms"] = serde_json::json!([]);
+        e["appointments"] = serde_json::json!([{
+            "id": "a-imported", "client": client, "practitioner": "ana", "room": "room-1",
+            "discipline": "massage", "start": start, "minutes": 60, "status": "booked"
+        }]);
+        let path = p.dir.path().join(format!("import-{}.json", start.replace(':', "")));
+        std::fs::write(&path, e.to_string()).unwrap();
+        path
+    };
+    let at_3am = with_appointment("2026-11-23T03:00");
+    let on_sunday = with_appointment("2026-11-22T10:00");
+    let duplicate = p.dir.path().join("duplicate.json");
+    std::fs::write(&duplicate, r#"{"format_version":1,"clients":[{"id":"c9","name":"Ana","name":"Shadow"}]}"#).unwrap();
+    let target = Practice::new();
+    target.ok(&["init", "--template", "clinic"]);
+    target.ok(&["client", "list"]); // brings the configured practitioners and rooms into the store
+    let before = target.records();
+    let cases: &[(&[&str], &str)] = &[
+        (&["import", at_3am.to_str().unwrap()], "refused by the practice's calendar"),
+        (&["import", on_sunday.to_str().unwrap()], "refused by the practice's calendar"),
+        (&["import", duplicate.to_str().unwrap()], "appears twice"),
+        (&["import", "/dev/zero"], "larger than the import limit"),
+        (&["client", "add", "--name", "Ana\nSilva"], "one line of text"),
+        (&["client", "add", "--name", "Old", "--dob", "1800-01-01"], "a date from 1900 on"),
+        (&["--as", "", "client", "add", "--name", "Nobody"], "actor"),
+    ];
+    for (args, message) in cases {
+        let out = target.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "praxis {args:?} should exit 2:\n{stderr}");
+        assert!(stderr.contains(message), "praxis {args:?}: `{stderr}` should mention `{message}`");
+        assert!(stderr.len() < 2_000, "praxis {args:?}: {} bytes on stderr", stderr.len());
+    }
+    assert_eq!(target.records(), before, "bad input left the store as it was");
+    target.ok(&["client", "add", "--name", "Ana Silva"]);
+    let session_cases: &[(&[&str], &str)] = &[
+        (
+            &["session", "record", "Ana Silva", "--practitioner", "ana", "--minutes", "30", "--date", "0000-01-01"],
+            "1900",
+        ),
+        (
+            &[
+                "session",
+                "record",
+                "Ana Silva",
+                "--practitioner",
+                "ana",
+                "--minutes",
+                "240",
+                "--date",
+                "2026-11-20",
+                "--time",
+                "23:30",
+            ],
+            "midnight",
+        ),
+    ];
+    let before = target.records();
+    for (args, message) in session_cases {
+        let out = target.run(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "praxis {args:?} should exit 2:\n{stderr}");
         assert!(stderr.contains(message), "praxis {args:?}: `{stderr}` should mention `{message}`");
@@ -503,4 +664,200 @@ fn schedule_plan_from_a_day_and_an_appointments_life() {
     // The cancelled session's demand is planned again.
     let replan = p.json(&["schedule", "plan", "--from", &from, "--weeks", "2", "--json"]);
     assert_eq!(replan["appointments"].as_array().unwrap().len(), 1, "{replan}");
+    assert_eq!(target.records(), before, "bad input left the store as it was");
+
+    // A data_dir that does not exist is refused, and not created.
+    let config = target.data().join("praxis.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "[practice]",
+        "[practice]\ndata_dir = \"/nonexistent/praxis-dir\"",
+        1,
+    );
+    let other = target.dir.path().join("other.toml");
+    std::fs::write(&other, text).unwrap();
+    let out =
+        Command::new(&artifacts().praxis_bin).arg("--config").arg(&other).args(["client", "list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+    assert!(!std::path::Path::new("/nonexistent/praxis-dir").exists());
+/// The audit actor: `--as`, else `$USER`, else the OS account name; an empty
+/// `--as` is refused. Logs carry no colour codes when stderr is not a terminal.
+#[test]
+fn actor_and_logs() {
+    let p = Practice::new();
+    p.ok(&["init", "--template", "solo"]);
+    let a = artifacts();
+    let run = |args: &[&str], envs: &[(&str, &str)], unset: &[&str]| {
+        let mut cmd = Command::new(&a.praxis_bin);
+        cmd.arg("--data").arg(p.data()).args(args).env_remove("PRAXIS_DATA").env_remove("PRAXIS_CONFIG");
+        cmd.env_remove("PRAXIS_USER").env("RUST_LOG", "error");
+        for key in unset {
+            cmd.env_remove(key);
+        }
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run praxis")
+    };
+    // An empty --as is bad usage, and nothing is written.
+    let before = p.records();
+    for args in
+        [&["--as", "", "client", "add", "--name", "Nobody"][..], &["--as", "  ", "client", "add", "--name", "Nobody"]]
+    {
+        let out = run(args, &[], &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("--as (or PRAXIS_USER) is empty"), "{stderr}");
+    }
+    assert_eq!(p.records(), before);
+    // Without $USER and --as, the OS account name is the actor, never "unknown".
+    let account = Command::new("id").arg("-un").output().expect("id -un");
+    let account = String::from_utf8_lossy(&account.stdout).trim().to_owned();
+    let out = run(&["client", "add", "--name", "Ann Other", "--json"], &[], &["USER"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let audit = p.json(&["export"])["audit"].clone();
+    let last = audit.as_array().unwrap().iter().rev().find(|e| e["entity"] == "client").unwrap().clone();
+    assert_ne!(last["actor"], "unknown");
+    if !account.is_empty() {
+        assert_eq!(last["actor"], account.as_str(), "{last}");
+    }
+    let out = run(&["client", "add", "--name", "Ben Other"], &[("USER", "from-user")], &[]);
+    assert!(out.status.success());
+    let audit = p.json(&["export"])["audit"].clone();
+    assert!(audit.as_array().unwrap().iter().any(|e| e["actor"] == "from-user"));
+    // Debug logs to a pipe (a file, not a terminal): no ANSI escape codes, with or without NO_COLOR.
+    for envs in [&[("RUST_LOG", "debug")][..], &[("RUST_LOG", "debug"), ("NO_COLOR", "1")]] {
+        let out = run(&["guidance", "--all"], envs, &[]);
+        assert!(out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("DEBUG"), "debug logs are written: {stderr}");
+        assert!(!stderr.contains('\u{1b}'), "no colour codes in a log file: {stderr:?}");
+    }
+}
+
+/// Records that say what happened: practitioners from `init` on, the consent
+/// date, the follow-up's time, both spellings where a person types, and
+/// future appointments (not sessions) on import.
+#[test]
+fn records_say_what_happened() {
+    let p = Practice::new();
+    p.ok(&["init", "--template", "clinic"]);
+    // "Today" in the practice's time zone, as the binary sees it.
+    p.ok(&["client", "add", "--name", "Probe"]);
+    let today: praxis_sdk::Date = p.json(&["guidance", "Probe", "--json"])["as_of"].as_str().unwrap().parse().unwrap();
+    let day = |offset: i32| today.add_days(offset).to_string();
+
+    // The config's practitioners and rooms are in the store right after init.
+    let export = p.json(&["export"]);
+    let ids: Vec<&str> =
+        export["practitioners"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"ana") && ids.contains(&"ben"), "{ids:?}");
+    assert!(!export["rooms"].as_array().unwrap().is_empty());
+
+    // Consent given before today, as intake can be.
+    let ann = p.json(&[
+        "client",
+        "add",
+        "--name",
+        "Ann Lee",
+        "--condition",
+        "203082005:active",
+        "--consent-date",
+        &day(-30),
+        "--json",
+    ]);
+    assert_eq!(ann["consent"]["recorded"], day(-30).as_str());
+    assert_eq!(ann["consent"]["treatment"], true);
+    assert_eq!(ann["conditions"][0]["code"], "203082005", "a SNOMED CT code is accepted as well as a name");
+    let future = p.run(&["client", "add", "--name", "Too Soon", "--consent-date", &day(3)]);
+    assert_eq!(future.status.code(), Some(2), "{}", String::from_utf8_lossy(&future.stderr));
+    let ann_id = id_of(&ann);
+
+    // Both spellings of an adverse event and of medication use; --help says the canonical one.
+    let record = |adverse: &str, medication: &str, ago: i32| {
+        p.json(&[
+            "session",
+            "record",
+            &ann_id,
+            "--practitioner",
+            "ana",
+            "--date",
+            &day(-ago),
+            "--minutes",
+            "30",
+            "--pain-before",
+            "5",
+            "--pain-after",
+            "4",
+            "--adverse",
+            adverse,
+            "--reason",
+            "pain rose",
+            "--medication",
+            medication,
+            "--json",
+        ])
+    };
+    let s1 = record("stopped-early", "less", 10);
+    assert_eq!(s1["adverse_event"], serde_json::json!({"kind": "stopped_early", "reason": "pain rose"}), "{s1}");
+    assert_eq!(s1["pain_medication"], "less_than_usual");
+    let s2 = record("stopped_early", "less_than_usual", 9);
+    assert_eq!(
+        (s2["adverse_event"].clone(), s2["pain_medication"].clone()),
+        (s1["adverse_event"].clone(), s1["pain_medication"].clone())
+    );
+    let help = p.ok(&["session", "record", "--help"]);
+    assert!(help.contains("stopped_early") && help.contains("less_than_usual"), "{help}");
+    let bad =
+        p.run(&["session", "record", &ann_id, "--practitioner", "ana", "--minutes", "30", "--adverse", "stopped"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use none, soreness, flare or stopped_early"));
+
+    // The follow-up records when it was taken; outside the 24-48 hour window it is flagged.
+    let s1_id = id_of(&s1);
+    let on_time = format!("{}T10:00", day(-9));
+    let out = p.run(&["session", "follow-up", &s1_id, "--pain", "4", "--at", &on_time, "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let saved: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(saved["follow_up_at"], on_time.as_str());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("note:"), "on time: no flag");
+    let s2_id = id_of(&s2);
+    let late = p.run(&["session", "follow-up", &s2_id, "--pain", "4", "--at", &format!("{}T12:00", day(-5))]);
+    assert!(late.status.success());
+    let stderr = String::from_utf8_lossy(&late.stderr);
+    assert!(stderr.contains("after the 24-48 hour window"), "{stderr}");
+    let now = p.json(&["session", "follow-up", &s2_id, "--pain", "3", "--json"]);
+    assert!(now["follow_up_at"].as_str().unwrap().starts_with(&day(0)), "default now: {now}");
+    let early = p.run(&["session", "follow-up", &s2_id, "--pain", "3", "--at", &format!("{}T08:00", day(-9))]);
+    assert_eq!(early.status.code(), Some(2), "before the session ended");
+
+    // Import: booked future appointments come along; future sessions are refused.
+    let mut export = p.json(&["export"]);
+    export.as_object_mut().unwrap().remove("audit");
+    let appointment = serde_json::json!({
+        "id": "ext-1", "client": ann_id, "practitioner": "ana", "room": "room-1", "discipline": "massage",
+        "start": format!("{}T10:00", day(20)), "minutes": 30, "status": "booked"
+    });
+    export["appointments"] = serde_json::json!([appointment]);
+    let q = Practice::new();
+    q.ok(&["init", "--template", "clinic"]);
+    let file = q.dir.path().join("in.json");
+    std::fs::write(&file, serde_json::to_string(&export).unwrap()).unwrap();
+    q.ok(&["import", file.to_str().unwrap()]);
+    let shown = q.json(&["schedule", "show", "--from", &day(19), "--days", "3", "--json"]);
+    assert_eq!(shown.as_array().unwrap().len(), 1, "the future appointment was imported: {shown}");
+    let r = Practice::new();
+    r.ok(&["init", "--template", "clinic"]);
+    let file = r.dir.path().join("in.json");
+    let mut bad_export = export.clone();
+    bad_export["appointments"] = serde_json::json!([]);
+    bad_export["sessions"][0]["start"] = serde_json::json!(format!("{}T09:00", day(2)));
+    std::fs::write(&file, serde_json::to_string(&bad_export).unwrap()).unwrap();
+    let refused = r.run(&["import", file.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is after today"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }

@@ -1,9 +1,8 @@
 //! `praxis export`, `praxis import`, `praxis schema`.
 
-use std::io::Read as _;
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::Args;
 use praxis_core::service::protocol::{Request, Response};
 use praxis_core::store::{EXPORT_SCHEMA, PracticeExport};
@@ -53,17 +52,16 @@ pub fn import(loc: &Locations, args: &ImportArgs) -> Result<()> {
     if args.format == super::interop::Format::Fhir {
         return super::interop::import_fhir(loc, &args.file, args.json);
     }
-    let text = if args.file.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("reading standard input")?;
-        s
+    let limit = praxis_core::store::DEFAULT_MAX_IMPORT_BYTES;
+    let export = if args.file.as_os_str() == "-" {
+        PracticeExport::from_reader(std::io::stdin().lock(), limit)
     } else {
-        match std::fs::read_to_string(&args.file) {
-            Ok(s) => s,
+        match std::fs::File::open(&args.file) {
+            Ok(f) => PracticeExport::from_reader(f, limit),
             Err(e) => return bad(format!("cannot read {}: {e}", args.file.display())),
         }
-    };
-    let export = PracticeExport::from_json(&text).map_err(store_error)?;
+    }
+    .map_err(store_error)?;
     let backend = Backend::connect_unsynced(loc)?;
     let Response::Imported(report) = backend.call(Request::Import { export: Box::new(export) })? else {
         return unexpected();

@@ -102,6 +102,7 @@ impl Seed<'_> {
             pain_before: Some(pain.0),
             pain_after: Some(pain.1),
             follow_up_pain: None,
+            follow_up_at: None,
             adverse_event: AdverseEvent::None,
             adjuncts: Vec::new(),
             notes: String::new(),
@@ -303,7 +304,9 @@ pub fn demo(loc: &Locations, _args: &DemoArgs) -> Result<()> {
         }
     };
     step(1, total, &format!("creating the demo clinic in {}", dir.display()));
-    std::fs::create_dir_all(dir.join("plugins")).with_context(|| format!("creating {}", dir.display()))?;
+    praxis_core::store::create_private_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    praxis_core::store::create_private_dir(&dir.join("plugins"))
+        .with_context(|| format!("creating {}", dir.display()))?;
     let config_path = dir.join(CONFIG_FILE_NAME);
     let text =
         super::practice::template_text(super::practice::Template::Clinic, Some("Riverside Chronic Pain Clinic (demo)"));
@@ -334,8 +337,7 @@ pub fn demo(loc: &Locations, _args: &DemoArgs) -> Result<()> {
     println!("\n== Guidance for {} clients, {today} ==\n", clients.len());
     for g in &guidance {
         let name = clients.iter().find(|c| c.id == g.client).map_or("?", |c| c.name.as_str());
-        println!("{name}");
-        print!("{}", g.render_text());
+        print!("{}", g.render_page(name));
         println!();
         shown.extend(g.cards.iter().map(|c| c.rule.clone()));
     }

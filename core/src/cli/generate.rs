@@ -162,6 +162,7 @@ pub fn generate(loc: &Locations, args: &GenerateArgs) -> Result<()> {
                 pain_before: Some(before),
                 pain_after: Some(if flare { (before + 1).min(10) } else { after }),
                 follow_up_pain: None,
+                follow_up_at: None,
                 adverse_event: if flare { AdverseEvent::Flare } else { AdverseEvent::None },
                 adjuncts: Vec::new(),
                 notes: String::new(),

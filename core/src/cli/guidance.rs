@@ -58,10 +58,7 @@ pub fn guidance(loc: &Locations, args: &GuidanceArgs) -> Result<()> {
         if i > 0 {
             println!("{}", "-".repeat(72));
         }
-        if let Some(name) = names.get(&g.client) {
-            println!("{name}");
-        }
-        print!("{}", g.render_text());
+        print!("{}", g.render_page(names.get(&g.client).map_or(&g.client, |n| n)));
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The command line: argument parsing, the practice context, and dispatch.
 
+mod audit;
 mod data;
 mod demo;
 mod generate;
@@ -9,6 +10,7 @@ mod plugins;
 mod practice;
 mod schedule;
 mod serve;
+mod store;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,7 +51,7 @@ pub struct Cli {
     /// The practice's configuration file.
     #[arg(long, global = true, env = "PRAXIS_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Who is making changes, for the audit log (default: $USER).
+    /// Who is making changes, for the audit log (default: $USER, else your account name); must not be empty.
     #[arg(long = "as", global = true, env = "PRAXIS_USER", value_name = "NAME")]
     pub actor: Option<String>,
     #[command(subcommand)]
@@ -81,7 +83,8 @@ pub enum Command {
     /// Plugins: list what the host loads, verify a file, trust a file.
     #[command(subcommand)]
     Plugins(plugins::PluginsCommand),
-    /// Export the whole practice as JSON (see `praxis schema`).
+    /// Export the whole practice as JSON (see `praxis schema`). The export holds health data (names, conditions,
+    /// pain scores, medications): it is written with mode 0600; keep it where only the practice can read it.
     Export(data::ExportArgs),
     /// Import a practice export, all or nothing.
     Import(data::ImportArgs),
@@ -90,6 +93,12 @@ pub enum Command {
     /// Calendar: a practitioner's secret feed token (create, revoke), a client's confirmation as .ics.
     #[command(subcommand)]
     Calendar(interop::CalendarCommand),
+    /// The audit log: verify its hash chain and every record against it.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// The store: check it without changing it, or repair one that will not open (a copy is kept first).
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// Run a demo clinic in a new folder: a dozen clients, guidance, an 8-week schedule, outcomes.
     Demo(demo::DemoArgs),
     /// Write a synthetic practice export at clinic scale (for benchmarks), deterministic with a seed.
@@ -117,19 +126,20 @@ pub struct Locations {
 }
 
 impl Locations {
-    pub fn resolve(cli: &Cli) -> Locations {
+    pub fn resolve(cli: &Cli) -> Result<Locations> {
         let config_path = match (&cli.config, &cli.data) {
             (Some(c), _) => c.clone(),
             (None, Some(d)) => d.join(CONFIG_FILE_NAME),
             (None, None) => PathBuf::from(CONFIG_FILE_NAME),
         };
-        let actor = cli
-            .actor
-            .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .filter(|a| !a.trim().is_empty())
-            .unwrap_or_else(|| "unknown".to_owned());
-        Locations { config_path, data_override: cli.data.clone(), actor }
+        let user = std::env::var("USER").ok();
+        let actor = praxis_core::local::resolve_actor(
+            cli.actor.as_deref(),
+            user.as_deref(),
+            praxis_core::local::os_account_name,
+        )
+        .map_err(|e| BadInput(e.to_string()))?;
+        Ok(Locations { config_path, data_override: cli.data.clone(), actor })
     }
 
     pub fn load_config(&self) -> Result<PracticeConfig> {
@@ -183,8 +193,8 @@ impl Practice {
         Practice::wrap(loc, PracticeService::open(config).map_err(service_error)?)
     }
 
-    /// Opens without touching the store's practitioners and rooms (for
-    /// `init`, which must see the store as it is).
+    /// Opens without touching the store's practitioners and rooms (for the
+    /// commands that must see the store as it is: export, import, verify).
     pub fn open_unsynced(loc: &Locations) -> Result<Practice> {
         let config = loc.load_config()?;
         refuse_if_served(&config)?;
@@ -192,6 +202,7 @@ impl Practice {
     }
 
     fn wrap(loc: &Locations, service: PracticeService) -> Result<Practice> {
+        print_open_warnings(&service);
         Ok(Practice { config: service.config(), store: service.shared_store(), actor: loc.actor.clone(), service })
     }
 
@@ -209,6 +220,12 @@ impl Practice {
     /// Today in the practice's time zone.
     pub fn today(&self) -> praxis_sdk::Date {
         self.config.today()
+    }
+}
+
+fn print_open_warnings(service: &PracticeService) {
+    for warning in service.open_warnings() {
+        eprintln!("warning: {warning}");
     }
 }
 
@@ -255,7 +272,9 @@ impl Backend {
             tracing::debug!(data = %config.data_dir.display(), "a server runs on this practice: asking it");
             return Ok(Backend::Server { client, actor });
         }
-        Ok(Backend::Local { service: Box::new(open(config).map_err(service_error)?), actor })
+        let service = open(config).map_err(service_error)?;
+        print_open_warnings(&service);
+        Ok(Backend::Local { service: Box::new(service), actor })
     }
 
     /// Carries out one operation.
@@ -277,10 +296,17 @@ impl Backend {
 }
 
 fn init_logging() {
+    use std::io::IsTerminal as _;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let colour =
+        praxis_core::local::log_colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR").as_deref());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .with_target(false)
+        .try_init();
 }
 
 pub fn run() -> ExitCode {
@@ -307,7 +333,7 @@ pub fn run() -> ExitCode {
 }
 
 fn dispatch(cli: &Cli) -> Result<()> {
-    let loc = Locations::resolve(cli);
+    let loc = Locations::resolve(cli)?;
     match &cli.command {
         Command::Init(args) => practice::init(&loc, args),
         Command::Client(cmd) => practice::client(&loc, cmd, false),
@@ -328,6 +354,8 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Token(cmd) => serve::token(&loc, cmd),
         Command::Config(cmd) => serve::config(&loc, cmd),
         Command::User(cmd) => serve::user(&loc, cmd),
+        Command::Audit(cmd) => audit::run(&loc, cmd),
+        Command::Store(cmd) => store::run(&loc, cmd),
     }
 }
 
@@ -367,17 +395,8 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// Writes a file atomically: a temporary file in the same folder, fsync, rename.
+/// Writes a file atomically (temporary file, fsync, rename) with mode 0600:
+/// everything Praxis writes may hold health data.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("praxis")));
-    let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    f.write_all(contents).with_context(|| format!("writing {}", tmp.display()))?;
-    f.sync_all().with_context(|| format!("syncing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    praxis_core::store::write_private(path, contents).with_context(|| format!("writing {}", path.display()))
 }

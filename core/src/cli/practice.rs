@@ -3,9 +3,10 @@
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use praxis_core::service::protocol::{Request, Response};
+use praxis_core::service::typed::{AdverseKind, MedicationReport};
 use praxis_core::service::{ClientChanges, IntakeInput, SessionInput};
 use praxis_core::store::{Client, Intake, Session};
-use praxis_sdk::{AdverseEvent, Condition, ConditionStatus, Date, Pressure, TimeOfDay};
+use praxis_sdk::{AdverseEvent, Condition, ConditionStatus, Date, DateTime, Pressure, TimeOfDay};
 
 pub use praxis_core::service::known_condition_name;
 
@@ -58,12 +59,14 @@ pub fn init(loc: &Locations, args: &InitArgs) -> Result<()> {
             loc.config_path.display()
         ));
     }
-    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
-    std::fs::create_dir_all(data.join("plugins")).with_context(|| format!("creating {}/plugins", data.display()))?;
+    praxis_core::store::create_private_dir(data).with_context(|| format!("creating {}", data.display()))?;
+    praxis_core::store::create_private_dir(&data.join("plugins"))
+        .with_context(|| format!("creating {}/plugins", data.display()))?;
     let text = template_text(args.template, args.name.as_deref());
     let config_path = loc.config_path.clone();
     super::write_atomic(&config_path, text.as_bytes())?;
-    let practice = Practice::open_unsynced(loc)?;
+    // The configuration's practitioners and rooms are in the store from the start.
+    let practice = Practice::open(loc)?;
     println!("Created practice \"{}\"", practice.config.file.practice.name);
     println!("  configuration: {}", config_path.display());
     println!("  data:          {}", practice.config.data_dir.display());
@@ -162,6 +165,9 @@ pub struct ClientArgs {
     /// The client consents to treatment and to the keeping of their health data (recorded today).
     #[arg(long)]
     pub consent: bool,
+    /// The day the client gave consent, when it was not today (implies --consent; not after today).
+    #[arg(long, value_name = "DATE")]
+    pub consent_date: Option<Date>,
     /// Print the saved record as JSON.
     #[arg(long)]
     pub json: bool,
@@ -185,6 +191,7 @@ impl ClientArgs {
             sessions_used: self.sessions_used,
             therapies: self.therapy.clone(),
             consent: self.consent,
+            consent_date: self.consent_date,
             ..ClientChanges::default()
         }
     }
@@ -409,54 +416,6 @@ pub fn intake(loc: &Locations, args: &IntakeArgs) -> Result<()> {
 
 // ---------------------------------------------------------------------------
 
-impl AdverseArg {
-    /// The spelling the service takes.
-    fn wire(self) -> &'static str {
-        match self {
-            AdverseArg::None => "none",
-            AdverseArg::Soreness => "soreness",
-            AdverseArg::Flare => "flare",
-            AdverseArg::StoppedEarly => "stopped_early",
-        }
-    }
-}
-
-impl MedicationArg {
-    /// The spelling the service takes.
-    fn wire(self) -> &'static str {
-        match self {
-            MedicationArg::None => "none",
-            MedicationArg::Less => "less_than_usual",
-            MedicationArg::AsUsual => "as_usual",
-            MedicationArg::More => "more_than_usual",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum AdverseArg {
-    /// Nothing adverse.
-    None,
-    /// Ordinary soreness.
-    Soreness,
-    /// A pain flare.
-    Flare,
-    /// Pain rose significantly and the session was stopped (rule S2); give --reason.
-    StoppedEarly,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum MedicationArg {
-    /// No pain medication since the last session.
-    None,
-    /// Less than usual.
-    Less,
-    /// As usual.
-    AsUsual,
-    /// More than usual.
-    More,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum SessionCommand {
     /// Record a session that took place (use --date for past sessions).
@@ -468,6 +427,9 @@ pub enum SessionCommand {
         /// Pain now, 0-10.
         #[arg(long, value_parser = clap::value_parser!(u8).range(0..=10))]
         pain: u8,
+        /// When the follow-up was taken, YYYY-MM-DDTHH:MM in the practice's time zone (default now).
+        #[arg(long, value_name = "DATETIME")]
+        at: Option<DateTime>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -508,9 +470,10 @@ pub struct RecordArgs {
     /// Pain after, 0-10.
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=10))]
     pub pain_after: Option<u8>,
-    /// Adverse event.
-    #[arg(long, value_enum, default_value = "none")]
-    pub adverse: AdverseArg,
+    /// Adverse event: none, soreness, flare or stopped_early (pain rose and the session was stopped, rule S2;
+    /// give --reason). `stopped-early` is accepted too.
+    #[arg(long, value_name = "KIND", default_value = "none")]
+    pub adverse: AdverseKind,
     /// Why the session was stopped early.
     #[arg(long)]
     pub reason: Option<String>,
@@ -523,9 +486,10 @@ pub struct RecordArgs {
     /// Free notes.
     #[arg(long, default_value = "")]
     pub notes: String,
-    /// The client's own report of pain-medication use since the last session.
-    #[arg(long, value_enum)]
-    pub medication: Option<MedicationArg>,
+    /// The client's own report of pain-medication use since the last session: none, less_than_usual, as_usual
+    /// or more_than_usual (`less`, `as-usual` and `more` are accepted too).
+    #[arg(long, value_name = "USE")]
+    pub medication: Option<MedicationReport>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -546,12 +510,12 @@ pub fn session(loc: &Locations, cmd: &SessionCommand) -> Result<()> {
                 regions: a.region.clone(),
                 pain_before: a.pain_before,
                 pain_after: a.pain_after,
-                adverse: a.adverse.wire().to_owned(),
+                adverse: a.adverse.as_str().to_owned(),
                 reason: a.reason.clone(),
                 heat: a.heat,
                 cold: a.cold,
                 notes: a.notes.clone(),
-                medication: a.medication.map(|m| m.wire().to_owned()),
+                medication: a.medication.map(|m| m.as_str().to_owned()),
             };
             let Response::Session(session) =
                 backend.call(Request::RecordSession { client: a.client.clone(), session: input })?
@@ -565,15 +529,19 @@ pub fn session(loc: &Locations, cmd: &SessionCommand) -> Result<()> {
                 println!("saved session {} for {name} on {}", session.id, session.start);
             }
         }
-        SessionCommand::FollowUp { session, pain, json } => {
-            let Response::Session(saved) = backend.call(Request::FollowUp { session: session.clone(), pain: *pain })?
-            else {
+        SessionCommand::FollowUp { session, pain, at, json } => {
+            let request = Request::FollowUp { session: session.clone(), pain: *pain, at: *at };
+            let Response::Session(saved) = backend.call(request)? else {
                 return unexpected();
             };
+            let note = saved.follow_up_timing().and_then(|t| t.note());
             if *json {
                 print_json(&saved)?;
             } else {
                 println!("saved follow-up pain {pain} on session {}", saved.id);
+            }
+            if let Some(note) = note {
+                eprintln!("note: this follow-up was {note} ([B] FAQ: relief continues to improve over 24-48 hours)");
             }
         }
     }

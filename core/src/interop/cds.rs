@@ -262,7 +262,7 @@ pub fn response(
     let cards: Vec<Value> = match hook {
         Hook::PatientView => g.cards.iter().map(|c| card(c, options)).collect(),
         Hook::AppointmentBook => match check_booking(g, overrides) {
-            Ok(()) => Vec::new(),
+            Ok(_) => Vec::new(),
             Err(refused) => {
                 let mut cards: Vec<Value> = g
                     .cards

@@ -20,9 +20,10 @@
 //! let ada = service.add_client(&changes, &front_desk).unwrap();
 //! let session = SessionInput { practitioner: "ana".into(), minutes: 30, ..SessionInput::default() };
 //! service.record_session(&ada.id, &session, &Actor::new("ana").unwrap()).unwrap();
-//! assert_eq!(service.client_record(&ada.id).unwrap().sessions.len(), 1);
+//! assert_eq!(service.client_record(&ada.id, &front_desk_owner()).unwrap().sessions.len(), 1);
 //! // No intake yet: rule S3 warns.
-//! assert!(service.guidance(&ada.id, None).unwrap().rules().contains(&"S3"));
+//! assert!(service.guidance(&ada.id, None, &front_desk_owner()).unwrap().rules().contains(&"S3"));
+//! # fn front_desk_owner() -> Actor { Actor::new("owner").unwrap() }
 //! ```
 //!
 //! Two ways to run:
@@ -40,6 +41,7 @@ pub mod input;
 pub mod interop;
 pub mod protocol;
 pub mod schedule;
+pub mod typed;
 pub mod users;
 pub mod workspace;
 
@@ -57,7 +59,7 @@ use crate::store::{
     ApiToken, Appointment, AuditAction, Authorization, Client, Consent, ImportReport, Insurance, Intake, LimitPeriod,
     MedicationUse, Override, PracticeExport, Role, Session, SessionLimit, Store, StoreError, new_id,
 };
-use crate::world::{ClientGuidance, ClinicWorld, evaluate_client};
+use crate::world::{ClientGuidance, ClinicWorld, OverrideGrant, evaluate_client_with_overrides, pending_overrides};
 
 pub use auth::{Actor, Operation, SecuritySettings, Sessions, TherapistsSee, allowed};
 pub use input::{excerpt, known_condition_name};
@@ -199,6 +201,9 @@ pub struct ClientChanges {
     pub therapies: Vec<String>,
     /// The client consents to treatment and to the keeping of their health data (recorded today).
     pub consent: bool,
+    /// The day the client gave consent, when not today (implies `consent`; not after today).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub consent_date: Option<Date>,
     /// Conditions to remove (code or name).
     pub remove_conditions: Vec<String>,
     /// Red-flag kinds to mark resolved today.
@@ -363,7 +368,7 @@ impl PracticeService {
     /// Opens the practice's store for one command's worth of work. The
     /// configuration's practitioners and rooms are brought into the store.
     pub fn open(config: PracticeConfig) -> Result<PracticeService> {
-        let store = Store::open(&config.store_dir())?;
+        let store = Store::open_with(&config.store_dir(), config.store_options())?;
         let service = PracticeService {
             config: RwLock::new(Arc::new(config)),
             store: Arc::new(store),
@@ -380,7 +385,7 @@ impl PracticeService {
     /// and rooms into it (for `export` and `import`, which must see the
     /// store as it is).
     pub fn open_unsynced(config: PracticeConfig) -> Result<PracticeService> {
-        let store = Store::open(&config.store_dir())?;
+        let store = Store::open_with(&config.store_dir(), config.store_options())?;
         Ok(PracticeService {
             config: RwLock::new(Arc::new(config)),
             store: Arc::new(store),
@@ -412,6 +417,13 @@ impl PracticeService {
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// What the person should know about the store just opened: a data
+    /// folder that others can read, a recovery done on open, an audit chain
+    /// that no longer verifies.
+    pub fn open_warnings(&self) -> Vec<String> {
+        crate::store::open_warnings(&self.config().data_dir, &self.store)
     }
 
     /// The store, shared.
@@ -447,10 +459,17 @@ impl PracticeService {
         // happens under the world's lock, and no plugin runs here at all
         // (the world re-evaluates when guidance is next read).
         let snapshot = self.store.snapshot(client_id)?;
+        let grants = self.pending_grants(client_id)?;
         if let Some(mut world) = self.world() {
             world.upsert_client(snapshot);
+            world.set_overrides(client_id, grants);
         }
         Ok(())
+    }
+
+    /// The client's overrides not yet used by a booking, which the booking verdict counts.
+    fn pending_grants(&self, client_id: &str) -> Result<Vec<OverrideGrant>> {
+        Ok(pending_overrides(self.store.overrides_for(client_id)?).iter().map(OverrideGrant::from).collect())
     }
 
     fn sync_calendar(&self) -> Result<()> {
@@ -728,8 +747,9 @@ impl PracticeService {
             client.therapies.retain(|t| t.discipline != therapy.discipline);
             client.therapies.push(therapy);
         }
-        if changes.consent {
-            client.consent = Consent { treatment: true, data_processing: true, recorded: Some(today) };
+        if changes.consent || changes.consent_date.is_some() {
+            let recorded = changes.consent_date.unwrap_or(today);
+            client.consent = Consent { treatment: true, data_processing: true, recorded: Some(recorded) };
         }
         Ok(())
     }
@@ -789,6 +809,7 @@ impl PracticeService {
             pain_before: input.pain_before,
             pain_after: input.pain_after,
             follow_up_pain: None,
+            follow_up_at: None,
             adverse_event,
             adjuncts,
             notes: input.notes.clone(),
@@ -809,8 +830,24 @@ impl PracticeService {
         Ok(sessions)
     }
 
-    /// Adds the 24-48 hour follow-up pain report to a session.
+    /// Adds the 24-48 hour follow-up pain report to a session, taken now.
     pub fn follow_up(&self, session_id: &str, pain: u8, actor: &Actor) -> Result<Session> {
+        self.follow_up_at(session_id, pain, None, actor)
+    }
+
+    /// Now, in the practice's time zone (to the minute).
+    pub fn now(&self) -> DateTime {
+        let now = jiff::Timestamp::now().to_zoned(self.config().time_zone());
+        let date =
+            Date::from_ymd(i32::from(now.year()), now.month() as u32, now.day() as u32).unwrap_or_else(|| self.today());
+        let minutes = u32::try_from(i32::from(now.hour()) * 60 + i32::from(now.minute())).unwrap_or(0);
+        DateTime::new(date, TimeOfDay::from_minutes(minutes).unwrap_or(TimeOfDay::MIDNIGHT))
+    }
+
+    /// Adds the 24-48 hour follow-up pain report to a session, with when it
+    /// was taken (`at`, default now). A follow-up outside the window is
+    /// recorded; [`Session::follow_up_timing`] says so.
+    pub fn follow_up_at(&self, session_id: &str, pain: u8, at: Option<DateTime>, actor: &Actor) -> Result<Session> {
         actor.require(Operation::RecordClinical)?;
         if let Some(session) = self.store.get_session(session_id)?
             && let Some(client) = self.store.get_client(&session.client)?
@@ -820,7 +857,11 @@ impl PracticeService {
         if pain > crate::store::PAIN_MAX {
             return bad(format!("follow-up pain {pain} is out of range: give 0 to 10"));
         }
-        self.store.set_follow_up(session_id, pain, actor.name())?;
+        let at = at.unwrap_or_else(|| self.now());
+        let timing = self.store.record_follow_up(session_id, pain, at, self.today(), actor.name())?;
+        if let Some(note) = timing.note() {
+            tracing::info!(session = %excerpt(session_id), "follow-up {note}");
+        }
         let saved = self
             .store
             .get_session(session_id)?
@@ -852,7 +893,8 @@ impl PracticeService {
             }
         }
         let snapshot = self.store.snapshot(&client.id)?;
-        Ok(evaluate_client(self.plugins(), &self.config().file.rules, as_of, &snapshot))
+        let grants = self.pending_grants(&client.id)?;
+        Ok(evaluate_client_with_overrides(self.plugins(), &self.config().file.rules, as_of, &snapshot, &grants))
     }
 
     /// Guidance for every client, for `as_of` (default today), in client id order.
@@ -878,7 +920,7 @@ impl PracticeService {
             return Ok(world.all_guidance());
         }
         let mut world = ClinicWorld::new(self.plugins().clone(), self.config().file.rules.clone(), as_of);
-        world.hydrate(self.store.snapshots()?);
+        world.hydrate_from_store(&self.store)?;
         let stats = world.evaluate();
         tracing::info!(clients = stats.clients, plugin_calls = stats.plugin_calls, "evaluated the clinic");
         Ok(world.all_guidance())
@@ -1049,7 +1091,23 @@ impl PracticeService {
     /// Imports a practice export, all or nothing.
     pub fn import(&self, export: &PracticeExport, actor: &Actor) -> Result<ImportReport> {
         actor.require(Operation::Import)?;
-        let report = self.store.import(export, self.today(), actor.name())?;
+        // Imported appointments pass the same calendar checker as planned ones.
+        let config = self.config();
+        let calendar = crate::calendar::Calendar::new(
+            &config.file.practice.time_zone,
+            config.opening_hours.clone(),
+            config.practitioners.clone(),
+            config.rooms.clone(),
+            config.classes.clone(),
+            crate::calendar::CalendarRules::default(),
+        )
+        .map_err(|e| ServiceError::BadInput(format!("config {}: {e}", config.path.display())))?;
+        let today = self.today();
+        let check = |appointments: &[Appointment]| -> std::result::Result<(), (usize, String)> {
+            let plain: Vec<_> = appointments.iter().map(|a| a.plain()).collect();
+            calendar.check_booking(today, &[], None, &plain).map_err(|v| (v[0].index, v[0].to_string()))
+        };
+        let report = self.store.import_checked(export, today, actor.name(), &check)?;
         if let Some(mut world) = self.world() {
             // An import can touch every client: rebuild the world from the
             // store, the source of truth.

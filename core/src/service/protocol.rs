@@ -35,7 +35,13 @@ pub enum Request {
     /// [`PracticeService::record_session`].
     RecordSession { client: String, session: SessionInput },
     /// [`PracticeService::follow_up`].
-    FollowUp { session: String, pain: u8 },
+    FollowUp {
+        session: String,
+        pain: u8,
+        /// When it was taken (default now).
+        #[serde(default)]
+        at: Option<praxis_sdk::DateTime>,
+    },
     /// [`PracticeService::guidance`].
     Guidance { client: String, as_of: Option<Date> },
     /// [`PracticeService::all_guidance`].
@@ -195,7 +201,9 @@ impl PracticeService {
             Request::RecordSession { client, session } => {
                 Response::Session(Box::new(self.record_session(&client, &session, actor)?))
             }
-            Request::FollowUp { session, pain } => Response::Session(Box::new(self.follow_up(&session, pain, actor)?)),
+            Request::FollowUp { session, pain, at } => {
+                Response::Session(Box::new(self.follow_up_at(&session, pain, at, actor)?))
+            }
             Request::Guidance { client, as_of } => Response::Guidance(Box::new(self.guidance(&client, as_of, actor)?)),
             Request::AllGuidance { as_of } => Response::GuidanceList(self.all_guidance(as_of, actor)?),
             Request::Override { client, input } => Response::Override(self.override_card(&client, &input, actor)?),

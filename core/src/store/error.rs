@@ -26,6 +26,8 @@ pub enum RecordKind {
     ApiToken,
     /// A staff account.
     User,
+    /// A visit: the appointments booked together (heat, massage, cold).
+    Visit,
 }
 
 impl RecordKind {
@@ -42,6 +44,7 @@ impl RecordKind {
             RecordKind::AuditEntry => "audit entry",
             RecordKind::ApiToken => "API token",
             RecordKind::User => "user",
+            RecordKind::Visit => "visit",
         }
     }
 }
@@ -137,6 +140,12 @@ pub enum Problem {
         /// What is needed.
         needed: &'static str,
     },
+    /// The practice's calendar checker refused it (opening hours,
+    /// availability, rooms, double booking).
+    Calendar {
+        /// The checker's reason.
+        why: String,
+    },
 }
 
 /// A record that failed validation: which record, which field, which value
@@ -160,9 +169,25 @@ impl ValidationError {
     }
 }
 
+/// At most this many characters of a value are quoted in a message.
+pub const EXCERPT_CHARS: usize = 80;
+
+/// `text`, or its first [`EXCERPT_CHARS`] characters and how long it was:
+/// a refusal never echoes a huge value.
+pub fn excerpt(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= EXCERPT_CHARS {
+        return text.into();
+    }
+    let head: String = text.chars().take(EXCERPT_CHARS).collect();
+    format!("{head}... ({} bytes in all)", text.len()).into()
+}
+
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ValidationError { record, field, value, problem } = self;
+        let full_len = value.len();
+        let value = &*excerpt(value);
+        let record = &RecordRef { id: excerpt(&record.id).into_owned(), ..record.clone() };
         write!(f, "{record}: {field} ")?;
         match problem {
             Problem::OutOfRange { min, max } => {
@@ -176,12 +201,12 @@ impl fmt::Display for ValidationError {
             }
             Problem::Empty => write!(f, "is empty: give a value"),
             Problem::TooLong { max } => {
-                write!(f, "is {} bytes long, more than the {max} allowed: shorten it", value.len())
+                write!(f, "is {full_len} bytes long, more than the {max} allowed: shorten it")
             }
             Problem::BadId => write!(
                 f,
                 "`{value}` is not a usable id: use 1 to 128 characters without spaces or control characters \
-                 (new ids: store::new_id())"
+                 (Praxis makes such ids itself for the records it adds)"
             ),
             Problem::BadValue { expected } => write!(f, "`{value}` is not accepted: expected {expected}"),
             Problem::UnknownReference { kind } => {
@@ -193,7 +218,11 @@ impl fmt::Display for ValidationError {
                  disciplines or add it to the practitioner"
             ),
             Problem::AlreadyExists => {
-                write!(f, "`{value}` is already in the store: give the new record a new id (store::new_id())")
+                write!(
+                    f,
+                    "`{value}` is already in the store with other content: give the new record an id of its own, or \
+                     leave the record out if the store's is the one to keep"
+                )
             }
             Problem::Immutable { recorded } => write!(
                 f,
@@ -201,11 +230,23 @@ impl fmt::Display for ValidationError {
                 record.kind
             ),
             Problem::Missing { needed } => write!(f, "is incomplete: {needed}"),
+            Problem::Calendar { why } => {
+                write!(f, "{value} is refused by the practice's calendar: {}: correct it or the calendar", excerpt(why))
+            }
         }
     }
 }
 
 impl std::error::Error for ValidationError {}
+
+/// A decoder's message, cut to 300 characters (it may quote the value).
+fn excerpt_long(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= 300 {
+        return text.into();
+    }
+    let head: String = text.chars().take(300).collect();
+    format!("{head}... (message cut)").into()
+}
 
 /// Everything that can go wrong in the store.
 #[derive(Debug)]
@@ -214,6 +255,8 @@ pub enum StoreError {
     InUse {
         /// The store's directory.
         path: PathBuf,
+        /// The process that holds it, as its holder file says.
+        holder: Option<super::Holder>,
     },
     /// The store was written by a newer Praxis.
     TooNew {
@@ -221,6 +264,24 @@ pub enum StoreError {
         found: u32,
         /// The newest version this build knows.
         supported: u32,
+    },
+    /// The device holding the store is full (or the user's quota is used
+    /// up): the write was refused or failed, and nothing acknowledged before
+    /// was lost.
+    NoSpace {
+        /// The store's directory.
+        path: PathBuf,
+        /// Bytes free for this user on its device, when known.
+        free: Option<u64>,
+    },
+    /// A flush did not finish within [`StoreOptions::flush_timeout`](super::StoreOptions):
+    /// the disk is stuck (or full in a way sled does not report). The write
+    /// was not acknowledged; this store handle refuses further writes.
+    Stuck {
+        /// The store's directory.
+        path: PathBuf,
+        /// How long it waited.
+        waited: std::time::Duration,
     },
     /// Reading or writing the disk failed.
     Io {
@@ -273,10 +334,22 @@ impl StoreError {
     pub(crate) fn from_sled(error: sled::Error, path: &std::path::Path) -> StoreError {
         match error {
             sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                StoreError::InUse { path: path.to_owned() }
+                StoreError::InUse { path: path.to_owned(), holder: None }
             }
-            sled::Error::Io(io) => StoreError::Io { path: path.to_owned(), source: io },
+            sled::Error::Io(io) => StoreError::io(path, io),
             other => StoreError::Storage(other),
+        }
+    }
+
+    /// Maps an I/O error, recognizing a full device (ENOSPC, EDQUOT).
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> StoreError {
+        let full = source.kind() == std::io::ErrorKind::StorageFull
+            || source.kind() == std::io::ErrorKind::QuotaExceeded
+            || matches!(source.raw_os_error(), Some(28 | 122));
+        if full {
+            StoreError::NoSpace { path: path.to_owned(), free: super::space::free_bytes(path) }
+        } else {
+            StoreError::Io { path: path.to_owned(), source }
         }
     }
 }
@@ -284,16 +357,34 @@ impl StoreError {
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StoreError::InUse { path } => write!(
-                f,
-                "the store at {} is in use by another Praxis process: close that process (or use its store) and \
-                 try again",
-                path.display()
-            ),
+            StoreError::InUse { path, holder } => {
+                write!(f, "the store at {} is in use by another Praxis process", path.display())?;
+                if let Some(h) = holder {
+                    write!(f, ", {h}")?;
+                }
+                write!(
+                    f,
+                    ": wait for it to finish, or close it, and try again (the wait is `[store] lock_wait_seconds`)"
+                )
+            }
             StoreError::TooNew { found, supported } => write!(
                 f,
                 "the store has schema version {found}, but this Praxis knows versions up to {supported}: it was \
                  written by a newer Praxis; upgrade Praxis to open it (the store was left untouched)"
+            ),
+            StoreError::NoSpace { path, free } => {
+                write!(f, "no space left on the device holding {}", path.display())?;
+                if let Some(free) = free {
+                    write!(f, " ({} KiB free)", free / 1024)?;
+                }
+                write!(f, ": free space, then retry; nothing was lost")
+            }
+            StoreError::Stuck { path, waited } => write!(
+                f,
+                "the disk holding {} did not finish writing within {} s (it may be full or failing): free space or \
+                 check the disk, then retry; the last change was not saved, nothing saved before was lost",
+                path.display(),
+                waited.as_secs()
             ),
             StoreError::Io { path, source } => {
                 write!(f, "disk error in the store at {}: {source}: check the disk and permissions", path.display())
@@ -306,9 +397,12 @@ impl fmt::Display for StoreError {
             ),
             StoreError::Invalid(e) => write!(f, "{e}"),
             StoreError::NotFound { kind, id } => write!(f, "no {kind} with id `{id}` in the store: check the id"),
-            StoreError::Format { record, error } => {
-                write!(f, "the export cannot be read at {record}: {error}: correct the file and import it again")
-            }
+            StoreError::Format { record, error } => write!(
+                f,
+                "the export cannot be read at {}: {}: correct the file and import it again",
+                excerpt(record),
+                excerpt_long(error)
+            ),
             StoreError::UnsupportedFormat { found, supported } => write!(
                 f,
                 "the export has format_version {found}, but this Praxis reads version {supported}: export it again \
@@ -318,7 +412,7 @@ impl fmt::Display for StoreError {
                 f,
                 "actor `{}` is not usable: name who made the change (1 to 200 characters, no control characters), \
                  for the audit log",
-                actor.escape_debug()
+                excerpt(&actor.escape_debug().to_string())
             ),
         }
     }

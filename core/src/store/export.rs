@@ -14,11 +14,19 @@ use std::collections::{HashMap, HashSet};
 use praxis_sdk::{Date, Discipline};
 use serde::{Deserialize, Serialize};
 
+use super::chain::RECORD_TREES;
 use super::error::{Problem, RecordKind, RecordRef, StoreError, ValidationError};
 use super::keys::{self, T};
 use super::migrate::SYSTEM_ACTOR;
+use super::records::state_hash;
 use super::records::{Appointment, AuditAction, AuditEntry, Client, Intake, Override, Practitioner, Room, Session};
 use super::{Store, appointment_keys, encode, validate};
+
+/// The `id` field of a record's stored JSON.
+fn record_id(bytes: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    value.get("id")?.as_str().map(str::to_owned)
+}
 
 /// The export format version this build reads and writes.
 pub const EXPORT_FORMAT_VERSION: u32 = 1;
@@ -27,12 +35,24 @@ pub const EXPORT_FORMAT_VERSION: u32 = 1;
 /// `docs/schema/practice-export.schema.json`.
 pub const EXPORT_SCHEMA: &str = include_str!("../../../docs/schema/practice-export.schema.json");
 
+/// What every export says about itself: it holds health data.
+pub const HEALTH_DATA_NOTICE: &str = "This file holds health data (names, conditions, pain scores, medications, \
+notes) of the practice's clients. Keep it where only the practice can read it (Praxis writes it with mode 0600), \
+and delete copies you no longer need.";
+
 /// A whole practice: every record of the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PracticeExport {
     /// Always [`EXPORT_FORMAT_VERSION`] when written by this build.
     pub format_version: u32,
+    /// [`HEALTH_DATA_NOTICE`] when written by this build; ignored on import.
+    #[serde(default)]
+    pub notice: String,
+    /// The hash of the last audit entry when the export was taken (keep it
+    /// elsewhere to detect a log rewritten as a whole); ignored on import.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub audit_head: String,
     /// Practitioners.
     #[serde(default)]
     pub practitioners: Vec<Practitioner>,
@@ -64,6 +84,8 @@ impl Default for PracticeExport {
     fn default() -> Self {
         PracticeExport {
             format_version: EXPORT_FORMAT_VERSION,
+            notice: HEALTH_DATA_NOTICE.to_owned(),
+            audit_head: String::new(),
             practitioners: Vec::new(),
             rooms: Vec::new(),
             clients: Vec::new(),
@@ -81,6 +103,10 @@ impl Default for PracticeExport {
 #[serde(deny_unknown_fields)]
 struct RawExport {
     format_version: u32,
+    #[serde(default)]
+    notice: String,
+    #[serde(default)]
+    audit_head: String,
     #[serde(default)]
     practitioners: Vec<serde_json::Value>,
     #[serde(default)]
@@ -123,6 +149,7 @@ impl PracticeExport {
     pub fn from_json(text: &str) -> Result<PracticeExport, StoreError> {
         let top = |error: String| StoreError::Format { record: "export".into(), error };
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| top(e.to_string()))?;
+        super::jsoncheck::no_duplicate_keys(text).map_err(top)?;
         let Some(version) = value.get("format_version") else {
             return Err(top("missing field `format_version`".into()));
         };
@@ -136,6 +163,8 @@ impl PracticeExport {
         let raw: RawExport = serde_json::from_value(value).map_err(|e| top(e.to_string()))?;
         Ok(PracticeExport {
             format_version: raw.format_version,
+            notice: raw.notice,
+            audit_head: raw.audit_head,
             practitioners: decode_list("practitioners", raw.practitioners)?,
             rooms: decode_list("rooms", raw.rooms)?,
             clients: decode_list("clients", raw.clients)?,
@@ -145,6 +174,28 @@ impl PracticeExport {
             overrides: decode_list("overrides", raw.overrides)?,
             audit: decode_list("audit", raw.audit)?,
         })
+    }
+
+    /// Reads an export from `reader`, at most `max_bytes` of it (project
+    /// default [`DEFAULT_MAX_IMPORT_BYTES`](super::DEFAULT_MAX_IMPORT_BYTES)):
+    /// a larger input (or an endless one such as `/dev/zero`) is refused
+    /// once the limit is read, so memory stays bounded.
+    pub fn from_reader(reader: impl std::io::Read, max_bytes: u64) -> Result<PracticeExport, StoreError> {
+        use std::io::Read as _;
+        let top = |error: String| StoreError::Format { record: "export".into(), error };
+        let mut bytes = Vec::new();
+        reader
+            .take(max_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| top(format!("cannot be read: {e}")))?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(top(format!(
+                "it is larger than the import limit of {} MiB: is it a Praxis export? (split it, or raise the limit)",
+                max_bytes / (1024 * 1024)
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| top(format!("it is not UTF-8 text: {e}")))?;
+        PracticeExport::from_json(&text)
     }
 
     /// The export as pretty-printed JSON.
@@ -194,10 +245,13 @@ pub struct ImportReport {
     pub batches: usize,
 }
 
+/// The practice's calendar checker, for [`Store::import_checked`]: the index
+/// of an appointment it refuses, and why.
+pub type CalendarCheck<'a> = dyn Fn(&[Appointment]) -> Result<(), (usize, String)> + 'a;
+
 /// One write of an import.
 enum Op {
     Put(T, Vec<u8>, Vec<u8>),
-    Audit(AuditEntry),
 }
 
 /// Ids already taken, in the store or earlier in the export.
@@ -225,8 +279,11 @@ impl Store {
     /// The whole practice. Records are read tree by tree; take an export
     /// while no one else is writing to get a consistent picture.
     pub fn export(&self) -> Result<PracticeExport, StoreError> {
+        let head = self.tree(T::Meta).get(keys::AUDIT_HEAD).map_err(|e| self.sled_err(e))?;
         Ok(PracticeExport {
             format_version: EXPORT_FORMAT_VERSION,
+            notice: HEALTH_DATA_NOTICE.to_owned(),
+            audit_head: head.map(|h| String::from_utf8_lossy(&h).into_owned()).unwrap_or_default(),
             practitioners: self.all(T::Practitioners)?,
             rooms: self.all(T::Rooms)?,
             clients: self.all(T::Clients)?,
@@ -247,6 +304,19 @@ impl Store {
     /// records by other writers), before the error is returned or, after a
     /// crash, when the store is next opened.
     pub fn import(&self, export: &PracticeExport, today: Date, actor: &str) -> Result<ImportReport, StoreError> {
+        self.import_checked(export, today, actor, &|_| Ok(()))
+    }
+
+    /// [`Store::import`], with the export's appointments also passed to
+    /// `calendar` (the practice's calendar checker, as for planned ones):
+    /// it returns the index of an appointment it refuses and why.
+    pub fn import_checked(
+        &self,
+        export: &PracticeExport,
+        today: Date,
+        actor: &str,
+        calendar: &CalendarCheck<'_>,
+    ) -> Result<ImportReport, StoreError> {
         validate::actor(actor)?;
         if export.format_version != EXPORT_FORMAT_VERSION {
             return Err(StoreError::UnsupportedFormat {
@@ -255,10 +325,42 @@ impl Store {
             });
         }
         let _guard = self.import_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let unchanged_practitioners = export
+            .practitioners
+            .iter()
+            .filter(|p| self.get_practitioner(&p.id).ok().flatten().as_ref() == Some(*p))
+            .count();
+        let unchanged_rooms =
+            export.rooms.iter().filter(|r| self.get_room(&r.id).ok().flatten().as_ref() == Some(*r)).count();
         let plan = self.plan_import(export, today)?;
+        if let Err((i, why)) = calendar(&export.appointments) {
+            let a = export.appointments.get(i);
+            let id = a.map(|a| a.id.as_str()).unwrap_or_default();
+            let rec = RecordRef { kind: RecordKind::Appointment, id: id.to_owned(), index: Some(i) };
+            let start = a.map(|a| a.start.to_string()).unwrap_or_default();
+            return Err(ValidationError::new(rec, "start", start, Problem::Calendar { why }).into());
+        }
+        if let Err(problem) = super::chain::verify_chain(&export.audit, jiff::Timestamp::now()) {
+            let index = export.audit.iter().position(|e| Some(e.seq) == problem.seq).unwrap_or(0);
+            return Err(StoreError::Format {
+                record: format!("audit[{index}] (seq {})", problem.seq.unwrap_or(0)),
+                error: format!(
+                    "the export's audit log does not verify: this entry {}; an audit log cannot be edited by hand",
+                    problem.message
+                ),
+            });
+        }
+        let mut states = std::collections::BTreeMap::new();
+        for Op::Put(t, _, bytes) in plan.iter().flatten() {
+            if let Some((_, entity)) = RECORD_TREES.iter().find(|(rt, _)| rt == t)
+                && let Some(id) = record_id(bytes)
+            {
+                states.insert(format!("{entity}/{id}"), state_hash(bytes));
+            }
+        }
         let mut report = ImportReport {
-            practitioners: export.practitioners.len(),
-            rooms: export.rooms.len(),
+            practitioners: export.practitioners.len() - unchanged_practitioners.min(export.practitioners.len()),
+            rooms: export.rooms.len() - unchanged_rooms.min(export.rooms.len()),
             clients: export.clients.len(),
             intakes: export.intakes.len(),
             sessions: export.sessions.len(),
@@ -271,7 +373,7 @@ impl Store {
         let import_id = super::new_id();
         self.tree(T::Meta).insert(keys::IMPORT_PENDING, import_id.as_bytes()).map_err(|e| self.sled_err(e))?;
         self.flush()?;
-        let written = self.write_plan(&plan, &mut report, &import_id, actor);
+        let written = self.write_plan(&plan, &export.audit, states, &mut report, &import_id, actor);
         if let Err(e) = written {
             tracing::error!(error = %e, "import failed while writing; undoing it");
             if let Err(undo) = self.rollback_import(actor) {
@@ -289,6 +391,8 @@ impl Store {
     fn write_plan(
         &self,
         plan: &[Vec<Op>],
+        audit: &[AuditEntry],
+        states: std::collections::BTreeMap<String, String>,
         report: &mut ImportReport,
         import_id: &str,
         actor: &str,
@@ -296,25 +400,27 @@ impl Store {
         for chunk in plan.chunks(self.options.import_batch.max(1)) {
             self.write(|tx| {
                 for record in chunk {
-                    for op in record {
-                        let (t, key) = match op {
-                            Op::Put(t, key, bytes) => {
-                                tx.put_raw(*t, key, bytes.as_slice())?;
-                                (*t, key.clone())
-                            }
-                            Op::Audit(entry) => (T::Audit, tx.append_audit(entry.clone())?.to_vec()),
-                        };
-                        tx.put_raw(T::Journal, &keys::journal(t, &key), &[])?;
+                    for Op::Put(t, key, bytes) in record {
+                        tx.put_raw(*t, key, bytes.as_slice())?;
+                        tx.put_raw(T::Journal, &keys::journal(*t, key), &[])?;
                     }
                 }
                 Ok(())
             })?;
             report.batches += 1;
         }
+        // The export's audit entries go in with the import's own entry, in the
+        // transaction that ends the import: an undone import leaves the log
+        // as it was.
         let summary = serde_json::to_value(&*report).ok();
         self.write(|tx| {
+            for entry in audit {
+                tx.append_audit(entry.clone())?;
+            }
             tx.del(T::Meta, keys::IMPORT_PENDING)?;
-            tx.audit(actor, AuditAction::Import, "practice", import_id, None, summary.clone())
+            let mut entry = super::new_entry(actor, AuditAction::Import, "practice", import_id, None, summary.clone());
+            entry.states = states.clone();
+            tx.append_audit(entry).map(|_| ())
         })
     }
 
@@ -331,6 +437,13 @@ impl Store {
         let mut practitioners: HashMap<&str, &[Discipline]> = HashMap::new();
         for (i, p) in export.practitioners.iter().enumerate() {
             validate::practitioner(p, limits, Some(i))?;
+            // The same practitioner as the store's (from praxis.toml, or an earlier import): nothing to do.
+            if self.get_practitioner(&p.id)?.as_ref() == Some(p)
+                && taken.seen.insert((T::Practitioners, p.id.as_bytes().to_vec()))
+            {
+                practitioners.insert(&p.id, &p.disciplines);
+                continue;
+            }
             taken.claim(T::Practitioners, p.id.as_bytes(), &rec(RecordKind::Practitioner, &p.id, i), "id", &p.id)?;
             practitioners.insert(&p.id, &p.disciplines);
             plan.push(vec![put(T::Practitioners, p.id.as_bytes().to_vec(), p)?]);
@@ -338,6 +451,10 @@ impl Store {
         let mut rooms = HashSet::new();
         for (i, r) in export.rooms.iter().enumerate() {
             validate::room(r, limits, Some(i))?;
+            if self.get_room(&r.id)?.as_ref() == Some(r) && taken.seen.insert((T::Rooms, r.id.as_bytes().to_vec())) {
+                rooms.insert(r.id.as_str());
+                continue;
+            }
             taken.claim(T::Rooms, r.id.as_bytes(), &rec(RecordKind::Room, &r.id, i), "id", &r.id)?;
             rooms.insert(r.id.as_str());
             plan.push(vec![put(T::Rooms, r.id.as_bytes().to_vec(), r)?]);
@@ -414,6 +531,36 @@ impl Store {
             ops.extend(keys.into_iter().map(|(t, key)| Op::Put(t, key, bytes.clone())));
             plan.push(ops);
         }
+        // A heat or cold step belongs to a visit with its massage: the visit
+        // it names must have a massage appointment of the same client.
+        for (i, a) in export.appointments.iter().enumerate() {
+            let r = rec(RecordKind::Appointment, &a.id, i);
+            if a.adjunct.is_none() {
+                continue;
+            }
+            let Some(visit) = &a.visit else {
+                let problem = Problem::Missing { needed: "a heat or cold step names the visit of its massage" };
+                return Err(ValidationError::new(r, "visit", "", problem).into());
+            };
+            let in_export = export.appointments.iter().any(|b| {
+                b.adjunct.is_none() && b.visit.as_ref() == Some(visit) && b.client == a.client && b.id != a.id
+            });
+            let in_store = || -> Result<bool, StoreError> {
+                Ok(self
+                    .appointments_for_client(&a.client)?
+                    .iter()
+                    .any(|b| b.adjunct.is_none() && b.visit.as_ref() == Some(visit)))
+            };
+            if !in_export && !in_store()? {
+                return Err(ValidationError::new(
+                    r,
+                    "visit",
+                    visit,
+                    Problem::UnknownReference { kind: RecordKind::Visit },
+                )
+                .into());
+            }
+        }
         for (i, o) in export.overrides.iter().enumerate() {
             let r = rec(RecordKind::Override, &o.id, i);
             validate::override_(o, limits, Some(i))?;
@@ -432,7 +579,6 @@ impl Store {
         }
         for (i, entry) in export.audit.iter().enumerate() {
             validate::audit_entry(entry, limits, i)?;
-            plan.push(vec![Op::Audit(entry.clone())]);
         }
         Ok(plan)
     }
@@ -442,11 +588,17 @@ impl Store {
         let marker = self.tree(T::Meta).get(keys::IMPORT_PENDING).map_err(|e| self.sled_err(e))?;
         let import_id = marker.map(|m| String::from_utf8_lossy(&m).into_owned()).unwrap_or_default();
         let mut removed = 0usize;
+        let mut states = std::collections::BTreeMap::new();
         for entry in self.tree(T::Journal).iter() {
             let (entry, _) = entry.map_err(|e| self.sled_err(e))?;
             match keys::parse_journal(&entry) {
                 Some((t, key)) => {
-                    self.tree(t).remove(key).map_err(|e| self.sled_err(e))?;
+                    let old = self.tree(t).remove(key).map_err(|e| self.sled_err(e))?;
+                    if let Some((_, entity)) = RECORD_TREES.iter().find(|(rt, _)| *rt == t)
+                        && let Some(id) = old.as_deref().and_then(record_id)
+                    {
+                        states.insert(format!("{entity}/{id}"), String::new());
+                    }
                     removed += 1;
                 }
                 None => tracing::error!(entry = %keys::show(&entry), "unreadable import journal entry skipped"),
@@ -456,7 +608,10 @@ impl Store {
         let after = Some(serde_json::json!({ "records_removed": removed }));
         self.write(|tx| {
             tx.del(T::Meta, keys::IMPORT_PENDING)?;
-            tx.audit(actor, AuditAction::ImportRolledBack, "practice", &import_id, None, after.clone())
+            let mut entry =
+                super::new_entry(actor, AuditAction::ImportRolledBack, "practice", &import_id, None, after.clone());
+            entry.states = states.clone();
+            tx.append_audit(entry).map(|_| ())
         })?;
         self.clear_journal()?;
         tracing::warn!(import = %import_id, removed, "unfinished import undone");

@@ -4,7 +4,7 @@
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `meta` | `schema_version`, `audit_next`, `import_pending` | u32 big-endian, u64 big-endian, import id |
+//! | `meta` | `schema_version`, `audit_next`, `audit_head`, `import_pending` | u32 big-endian, u64 big-endian, hex hash of the last audit entry, import id |
 //! | `clients` | client id | [`Client`](super::Client) |
 //! | `intakes` | client id | [`Intake`](super::Intake) |
 //! | `sessions` | client id, 0, start, session id | [`Session`](super::Session) |
@@ -100,6 +100,8 @@ impl T {
 pub(crate) const SCHEMA_VERSION: &[u8] = b"schema_version";
 /// `meta` key of the next audit sequence number (u64 big-endian).
 pub(crate) const AUDIT_NEXT: &[u8] = b"audit_next";
+/// `meta` key of the hash of the last audit entry (hex), the head of the chain.
+pub(crate) const AUDIT_HEAD: &[u8] = b"audit_head";
 /// `meta` key present while an import is being written.
 pub(crate) const IMPORT_PENDING: &[u8] = b"import_pending";
 

@@ -8,16 +8,21 @@
 //!   time, with id-to-key trees (`session_ids`, `appointment_ids`,
 //!   `override_ids`).
 //!
-//! Values are JSON in both; fields added since version 1 have defaults.
+//! - Version 3 chains the audit log: each entry carries the hash of the one
+//!   before it and of the record state it describes, and `meta/audit_head`
+//!   the hash of the last entry. The migration links the existing entries in
+//!   their order and appends a `migrate` entry with the state of every record.
+//!
+//! Values are JSON in all; fields added since version 1 have defaults.
 
 use sled::IVec;
 
 use super::keys::{self, T};
-use super::records::{Appointment, AuditAction, Override, Session};
+use super::records::{AUDIT_GENESIS, Appointment, AuditAction, AuditEntry, Override, Session};
 use super::{Store, StoreError, decode, put_appointment};
 
 /// The schema version this build writes; it opens this one and older ones.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The actor named in the audit log for changes the store makes itself.
 pub(crate) const SYSTEM_ACTOR: &str = "praxis";
@@ -63,6 +68,7 @@ pub(crate) fn run(store: &Store, found: Option<u32>) -> Result<(), StoreError> {
     while version < SCHEMA_VERSION {
         match version {
             1 => v1_to_v2(store)?,
+            2 => v2_to_v3(store)?,
             other => return Err(corrupt_version(format!("no migration is known from version {other}"))),
         }
         version += 1;
@@ -137,5 +143,36 @@ fn v1_to_v2(store: &Store) -> Result<(), StoreError> {
         tx.put_raw(T::Meta, keys::SCHEMA_VERSION, &2u32.to_be_bytes())?;
         let before = Some(serde_json::json!({ "schema_version": 1 }));
         tx.audit(SYSTEM_ACTOR, AuditAction::Migrate, "store", "schema_version", before, Some(counts.clone()))
+    })
+}
+
+fn v2_to_v3(store: &Store) -> Result<(), StoreError> {
+    let entries: Vec<(IVec, AuditEntry)> = read_all(store, T::Audit)?;
+    let states = store.record_states()?;
+    let after =
+        serde_json::json!({ "schema_version": 3, "audit_entries_chained": entries.len(), "records": states.len() });
+    store.write(|tx| {
+        let mut prev = AUDIT_GENESIS.to_owned();
+        for (key, entry) in &entries {
+            let mut entry = entry.clone();
+            entry.prev = prev;
+            prev = entry.hash();
+            tx.put(T::Audit, key, &entry)?;
+        }
+        if !entries.is_empty() {
+            tx.put_raw(T::Meta, keys::AUDIT_HEAD, prev.as_bytes())?;
+        }
+        tx.put_raw(T::Meta, keys::SCHEMA_VERSION, &3u32.to_be_bytes())?;
+        let before = Some(serde_json::json!({ "schema_version": 2 }));
+        let mut entry = super::new_entry(
+            SYSTEM_ACTOR,
+            AuditAction::Migrate,
+            "store",
+            "schema_version",
+            before,
+            Some(after.clone()),
+        );
+        entry.states = states.clone();
+        tx.append_audit(entry).map(|_| ())
     })
 }

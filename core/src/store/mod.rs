@@ -32,11 +32,18 @@
 
 mod appointments;
 mod cds_feedback;
+mod chain;
 mod error;
 mod export;
+mod follow_up;
+mod jsoncheck;
 mod keys;
 mod migrate;
+mod open;
+mod private;
 mod records;
+mod repair;
+mod space;
 mod tokens;
 mod users;
 mod validate;
@@ -51,14 +58,24 @@ use sled::transaction::{
     ConflictableTransactionError, ConflictableTransactionResult, TransactionError, TransactionalTree,
 };
 
+pub use chain::{AuditCheck, AuditProblem, verify_chain};
 pub use error::{Problem, RecordKind, RecordRef, StoreError, ValidationError};
-pub use export::{EXPORT_FORMAT_VERSION, EXPORT_SCHEMA, ImportReport, PracticeExport};
+pub use export::{EXPORT_FORMAT_VERSION, EXPORT_SCHEMA, HEALTH_DATA_NOTICE, ImportReport, PracticeExport};
+pub use follow_up::{FOLLOW_UP_WINDOW_HOURS, FollowUpTiming};
+pub use jsoncheck::DEFAULT_MAX_IMPORT_BYTES;
 pub use migrate::SCHEMA_VERSION;
+pub use open::{HOLDER_FILE, Holder, RECOVERED_DIR, copy_dir, read_holder};
+pub use private::{
+    DIR_MODE, FILE_MODE, create_private_dir, open_warnings, readable_by_others, restrict_tree, restrict_umask,
+    write_private,
+};
+pub use records::{AUDIT_GENESIS, state_hash};
 pub use records::{
     Appointment, AppointmentStatus, AuditAction, AuditEntry, Authorization, Client, Consent, Contact, ExternalId,
     Insurance, Intake, LimitPeriod, MedicationUse, Override, Practitioner, Room, Session, SessionLimit, Therapy,
     new_id,
 };
+pub use repair::{RepairReport, StoreCheck, check_store, repair_store};
 pub use tokens::{ApiToken, token_hash};
 pub use users::{Role, User, valid_login};
 pub use validate::{Limits, PAIN_MAX, is_valid_id};
@@ -74,11 +91,30 @@ pub struct StoreOptions {
     /// Records per batch (one transaction and one flush) in an import
     /// (project default 1000).
     pub import_batch: usize,
+    /// How long [`Store::open`] waits for a store another process holds
+    /// before it gives up with [`StoreError::InUse`] (project default 1.5 s;
+    /// `[store] lock_wait_seconds` in praxis.toml).
+    pub lock_wait: std::time::Duration,
+    /// A write is refused with [`StoreError::NoSpace`] when less than this
+    /// is free on the store's device (project default 256 KiB).
+    pub min_free_bytes: u64,
+    /// The longest a flush may take before the write fails with
+    /// [`StoreError::Stuck`] (project default 10 s).
+    pub flush_timeout: std::time::Duration,
 }
+
+/// The project default of [`StoreOptions::lock_wait`].
+pub const DEFAULT_LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { limits: Limits::default(), import_batch: 1000 }
+        StoreOptions {
+            limits: Limits::default(),
+            import_batch: 1000,
+            lock_wait: DEFAULT_LOCK_WAIT,
+            min_free_bytes: 256 * 1024,
+            flush_timeout: std::time::Duration::from_secs(10),
+        }
     }
 }
 
@@ -91,12 +127,42 @@ pub const SLED_SEGMENT_SIZE: usize = 64 * 1024;
 /// The practice's store. Cheap to share between threads (`&Store` is enough);
 /// one process at a time.
 pub struct Store {
-    db: sled::Db,
-    trees: Vec<sled::Tree>,
+    /// `None` only inside `drop`. Not dropped when sled met a full disk or
+    /// a stuck flush: sled's own drop then waits forever for a buffer it can
+    /// no longer write (see `space`).
+    sled: Option<Handles>,
     path: PathBuf,
     options: StoreOptions,
     /// Held while an import writes, so two imports never share the journal.
     import_lock: std::sync::Mutex<()>,
+    /// What opening found that the user must hear of (a broken audit chain,
+    /// a recovered snapshot).
+    warnings: Vec<String>,
+    /// Set when a flush did not finish in time: no further writes.
+    stuck: std::sync::atomic::AtomicBool,
+    /// Set when sled itself met a full disk (or a flush got stuck): its
+    /// handles are then left undropped, so the process can still exit.
+    poisoned: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        open::remove_holder(&self.path);
+        if self.poisoned.load(std::sync::atomic::Ordering::SeqCst) {
+            std::mem::forget(self.sled.take());
+            tracing::warn!(
+                path = %self.path.display(),
+                "sled met a full disk: its handles are not closed (closing would wait forever); \
+                 the store is released when this process exits"
+            );
+        }
+    }
+}
+
+/// The sled database and its trees.
+struct Handles {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
 }
 
 impl std::fmt::Debug for Store {
@@ -189,20 +255,11 @@ impl Tx<'_> {
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
     ) -> TxResult<()> {
-        let entry = AuditEntry {
-            seq: 0,
-            at: jiff::Timestamp::now(),
-            actor: actor.to_owned(),
-            action,
-            entity: entity.to_owned(),
-            key: key.to_owned(),
-            before,
-            after,
-        };
-        self.append_audit(entry).map(|_| ())
+        self.append_audit(new_entry(actor, action, entity, key, before, after)).map(|_| ())
     }
 
-    /// Appends an audit entry under a new sequence number; returns its key.
+    /// Appends an audit entry under a new sequence number, chained to the
+    /// head of the log; returns its key. An entry dated after now is refused.
     fn append_audit(&self, mut entry: AuditEntry) -> TxResult<[u8; 8]> {
         let counter = self.raw(T::Meta, keys::AUDIT_NEXT)?;
         let Some(next) = counter.as_deref().and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_be_bytes) else {
@@ -212,10 +269,21 @@ impl Tx<'_> {
                 error: "the audit counter is missing or not 8 bytes".into(),
             });
         };
+        if entry.at > jiff::Timestamp::now() {
+            let rec = RecordRef::new(RecordKind::AuditEntry, &entry.seq.to_string());
+            let problem = Problem::BadValue { expected: "a time that has already happened" };
+            return abort(ValidationError::new(rec, "at", entry.at, problem));
+        }
+        let head = self.raw(T::Meta, keys::AUDIT_HEAD)?;
+        entry.prev = match head {
+            Some(h) => String::from_utf8_lossy(&h).into_owned(),
+            None => records::AUDIT_GENESIS.to_owned(),
+        };
         self.put_raw(T::Meta, keys::AUDIT_NEXT, &(next + 1).to_be_bytes())?;
         entry.seq = next;
         let key = keys::seq(entry.seq);
         self.put(T::Audit, &key, &entry)?;
+        self.put_raw(T::Meta, keys::AUDIT_HEAD, entry.hash().as_bytes())?;
         Ok(key)
     }
 
@@ -229,7 +297,36 @@ impl Tx<'_> {
         after: &V,
     ) -> TxResult<()> {
         let action = if before.is_some() { AuditAction::Update } else { AuditAction::Create };
-        self.audit(actor, action, kind.as_str(), id, before.and_then(to_json), to_json(after))
+        let mut entry = new_entry(actor, action, kind.as_str(), id, before.and_then(to_json), to_json(after));
+        entry.state = match encode(T::Audit, id.as_bytes(), after) {
+            Ok(bytes) => Some(records::state_hash(&bytes)),
+            Err(e) => return abort(e),
+        };
+        self.append_audit(entry).map(|_| ())
+    }
+}
+
+/// An audit entry stamped now, not yet numbered or chained.
+fn new_entry(
+    actor: &str,
+    action: AuditAction,
+    entity: &str,
+    key: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> AuditEntry {
+    AuditEntry {
+        seq: 0,
+        prev: String::new(),
+        at: jiff::Timestamp::now(),
+        actor: actor.to_owned(),
+        action,
+        entity: entity.to_owned(),
+        key: key.to_owned(),
+        before,
+        after,
+        state: None,
+        states: Default::default(),
     }
 }
 
@@ -243,9 +340,6 @@ fn local_today() -> Date {
     Date::from_ymd(i32::from(now.year()), now.month() as u32, now.day() as u32).unwrap_or_default()
 }
 
-/// How long [`Store::open`] waits for a store that is being closed.
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
-
 impl Store {
     /// Opens (or creates) the store in `dir` with the default options,
     /// migrating an older schema and finishing or undoing an interrupted import.
@@ -253,14 +347,23 @@ impl Store {
         Store::open_with(dir, StoreOptions::default())
     }
 
-    /// Opens (or creates) the store in `dir`.
+    /// Opens (or creates) the store in `dir`: the folder is made 0700 and its
+    /// files 0600 (the process umask gets 077 added), a snapshot sled left
+    /// unfinished is set aside (see `open.rs`), the audit chain is verified
+    /// (a broken chain is a warning, see [`Store::warnings`]).
     pub fn open_with(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
+        let io = |source| StoreError::io(dir, source);
+        private::restrict_umask();
+        let warnings = Vec::new();
+        private::create_private_dir(dir).map_err(io)?;
+        private::restrict_tree(dir).map_err(io)?;
         // sled releases its file lock when its background threads let go of
         // the database, a moment after the last handle is dropped: a store
         // closed just now (in this process or one that is exiting) is waited
-        // for briefly before it counts as in use.
-        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        // for before it counts as in use; so is a store another process
+        // holds, up to `lock_wait`.
+        let deadline = std::time::Instant::now() + options.lock_wait;
+        let mut recovered = Vec::new();
         let db = loop {
             match sled::Config::new().path(dir).segment_size(SLED_SEGMENT_SIZE).open() {
                 Ok(db) => break db,
@@ -268,27 +371,75 @@ impl Store {
                     StoreError::InUse { .. } if std::time::Instant::now() < deadline => {
                         std::thread::sleep(std::time::Duration::from_millis(20));
                     }
-                    other => return Err(other),
+                    StoreError::InUse { path, .. } => {
+                        return Err(StoreError::InUse { path, holder: open::read_holder(dir) });
+                    }
+                    other => {
+                        // The lock is ours (sled takes it first): an unfinished
+                        // snapshot is the one failure known to be recoverable.
+                        let moved = open::recover_snapshots(dir).map_err(io)?;
+                        if moved.is_empty() || !recovered.is_empty() {
+                            return Err(other);
+                        }
+                        recovered = moved;
+                    }
                 },
             }
         };
+        open::write_holder(dir);
         let found = migrate::check_version(&db, dir)?;
         let trees = T::ALL
             .into_iter()
             .map(|t| db.open_tree(t.name()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| StoreError::from_sled(e, dir))?;
-        let store = Store { db, trees, path: dir.to_owned(), options, import_lock: std::sync::Mutex::new(()) };
+        let mut store = Store {
+            sled: Some(Handles { db, trees }),
+            path: dir.to_owned(),
+            options,
+            import_lock: std::sync::Mutex::new(()),
+            warnings,
+            stuck: std::sync::atomic::AtomicBool::new(false),
+            poisoned: std::sync::atomic::AtomicBool::new(false),
+        };
         migrate::run(&store, found)?;
         store.recover_import()?;
+        if !recovered.is_empty() {
+            let after = serde_json::json!({ "set_aside": recovered });
+            store.write(|tx| {
+                tx.audit(migrate::SYSTEM_ACTOR, AuditAction::Recover, "store", "snapshot", None, Some(after.clone()))
+            })?;
+            store.warnings.push(format!(
+                "the store was recovered on open: {} (sled had left an unfinished snapshot after a crash or a full \
+                 disk; nothing acknowledged was lost)",
+                recovered.join("; ")
+            ));
+        }
+        let check = store.verify_audit()?;
+        if let Some(first) = check.problems.first() {
+            let w = format!(
+                "the audit log of {} does not verify: {first} ({} problems in all; run `praxis audit verify`)",
+                dir.display(),
+                check.problems.len()
+            );
+            tracing::warn!("{w}");
+            store.warnings.push(w);
+        }
+        private::restrict_tree(dir).map_err(io)?;
         tracing::debug!(path = %dir.display(), "store opened");
         Ok(store)
+    }
+
+    /// What opening found that the user must be told (each a sentence): a
+    /// broken audit chain, a recovered snapshot.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The schema version of the store (after the migrations run on open,
     /// always [`SCHEMA_VERSION`]).
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        migrate::check_version(&self.db, &self.path)?.ok_or_else(|| StoreError::Corrupt {
+        migrate::check_version(&self.handles().db, &self.path)?.ok_or_else(|| StoreError::Corrupt {
             tree: "meta".into(),
             key: "schema_version".into(),
             error: "missing".into(),
@@ -305,22 +456,75 @@ impl Store {
         &self.options
     }
 
+    fn handles(&self) -> &Handles {
+        self.sled.as_ref().expect("the sled handles are there until the store is dropped")
+    }
+
     fn tree(&self, t: T) -> &sled::Tree {
-        &self.trees[t as usize]
+        &self.handles().trees[t as usize]
     }
 
+    /// A sled error; a full disk leaves sled with a buffer it cannot write
+    /// (reads fail then too), so the handle is poisoned (see `poisoned`).
     fn sled_err(&self, e: sled::Error) -> StoreError {
-        StoreError::from_sled(e, &self.path)
+        let e = StoreError::from_sled(e, &self.path);
+        if matches!(e, StoreError::NoSpace { .. }) {
+            self.poisoned.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        e
     }
 
-    /// Flushes everything written so far to disk.
+    /// Flushes everything written so far to disk, waiting at most
+    /// `flush_timeout` (see the `space` module).
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map(|_| ()).map_err(|e| self.sled_err(e))
+        use std::sync::atomic::Ordering;
+        let waited = self.options.flush_timeout;
+        if self.stuck.load(Ordering::SeqCst) {
+            return Err(StoreError::Stuck { path: self.path.clone(), waited });
+        }
+        let db = self.handles().db.clone();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new().name("praxis-flush".into()).spawn(move || {
+            let _ = tx.send(db.flush());
+        });
+        if let Err(e) = spawned {
+            return Err(StoreError::io(&self.path, e));
+        }
+        match rx.recv_timeout(waited) {
+            Ok(result) => result.map(|_| ()).map_err(|e| self.sled_err(e)),
+            Err(_) => {
+                self.stuck.store(true, Ordering::SeqCst);
+                self.poisoned.store(true, Ordering::SeqCst);
+                tracing::error!(path = %self.path.display(), ?waited, "a flush did not finish: refusing further writes");
+                Err(StoreError::Stuck { path: self.path.clone(), waited })
+            }
+        }
+    }
+
+    /// Refuses a write when the store's device is (nearly) full.
+    fn check_space(&self) -> Result<(), StoreError> {
+        match space::free_bytes(&self.path) {
+            Some(free) if free < self.options.min_free_bytes => {
+                tracing::warn!(path = %self.path.display(), free, "write refused: the disk is full");
+                Err(StoreError::NoSpace { path: self.path.clone(), free: Some(free) })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Runs `f` as one transaction over every tree, then flushes.
     fn write<A>(&self, f: impl Fn(&Tx<'_>) -> TxResult<A>) -> Result<A, StoreError> {
-        let refs: Vec<&sled::Tree> = self.trees.iter().collect();
+        self.check_space()?;
+        if self.poisoned.load(std::sync::atomic::Ordering::SeqCst)
+            && !self.stuck.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            // sled cannot write again in this process once it met ENOSPC.
+            return Err(StoreError::NoSpace { path: self.path.clone(), free: space::free_bytes(&self.path) });
+        }
+        if self.stuck.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Stuck { path: self.path.clone(), waited: self.options.flush_timeout });
+        }
+        let refs: Vec<&sled::Tree> = self.handles().trees.iter().collect();
         let value =
             refs.as_slice().transaction(|views: &Vec<TransactionalTree>| f(&Tx { views })).map_err(|e| match e {
                 TransactionError::Abort(e) => e,
@@ -705,7 +909,10 @@ impl Store {
             let key = keys::scoped(&ov.client, ov.at, &ov.id);
             tx.put(T::Overrides, &key, ov)?;
             tx.put_raw(T::OverrideIds, ov.id.as_bytes(), key.as_slice())?;
-            tx.audit(actor, AuditAction::Override, RecordKind::Override.as_str(), &ov.id, None, to_json(ov))
+            let mut entry =
+                new_entry(actor, AuditAction::Override, RecordKind::Override.as_str(), &ov.id, None, to_json(ov));
+            entry.state = Some(records::state_hash(&serde_json::to_vec(ov).unwrap_or_default()));
+            tx.append_audit(entry).map(|_| ())
         })?;
         tracing::warn!(client = %ov.client, rule = %ov.rule, actor, "critical card overridden");
         Ok(())

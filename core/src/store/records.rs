@@ -298,6 +298,9 @@ pub struct Session {
     /// Pain at the 24-48 hour follow-up, 0-10, added later with `Store::set_follow_up`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up_pain: Option<u8>,
+    /// When the follow-up was taken (practice local time); see [`Session::follow_up_timing`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_at: Option<DateTime>,
     /// Adverse event.
     #[serde(default)]
     pub adverse_event: AdverseEvent,
@@ -470,6 +473,9 @@ pub enum AuditAction {
     Read,
     /// A login, logout, failed login or lockout.
     Access,
+    /// The store was recovered on open (a snapshot left unfinished by a
+    /// crash was set aside) or repaired by `praxis store repair`.
+    Recover,
 }
 
 /// One entry of the append-only audit log.
@@ -478,6 +484,11 @@ pub enum AuditAction {
 pub struct AuditEntry {
     /// Position in the log (increasing, not necessarily contiguous).
     pub seq: u64,
+    /// The hash of the previous entry of the log ([`AuditEntry::hash`]), or
+    /// [`AUDIT_GENESIS`] for the first: the entries form a chain, so that a
+    /// changed, inserted or deleted entry breaks it.
+    #[serde(default)]
+    pub prev: String,
     /// When the change was made (UTC).
     #[serde(with = "timestamp_text")]
     pub at: jiff::Timestamp,
@@ -495,6 +506,44 @@ pub struct AuditEntry {
     /// The record after the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<serde_json::Value>,
+    /// For an entry about one record: SHA-256 (hex) of the record as stored
+    /// after the change, so that a record changed behind the log's back is found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// For an entry about many records (an import, a migration, a rollback):
+    /// `kind/id` to the SHA-256 (hex) of each record as stored, or `""` for
+    /// one that was removed.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub states: std::collections::BTreeMap<String, String>,
+}
+
+/// The `prev` of the first entry of an audit log: 64 zeros.
+pub const AUDIT_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+impl AuditEntry {
+    /// The entry's hash: SHA-256 (hex) of its JSON, `seq` and `prev` included.
+    pub fn hash(&self) -> String {
+        use sha2::Digest as _;
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        hex::encode(sha2::Sha256::digest(&bytes))
+    }
+
+    /// Numbers `entries` from `first_seq` and links each to the one before
+    /// (the first to [`AUDIT_GENESIS`]): a log as a store writes it.
+    pub fn chain(entries: &mut [AuditEntry], first_seq: u64) {
+        let mut prev = AUDIT_GENESIS.to_owned();
+        for (i, e) in entries.iter_mut().enumerate() {
+            e.seq = first_seq + i as u64;
+            e.prev = prev;
+            prev = e.hash();
+        }
+    }
+}
+
+/// SHA-256 (hex) of a record's stored bytes, as in [`AuditEntry::state`].
+pub fn state_hash(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 mod timestamp_text {

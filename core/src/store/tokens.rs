@@ -39,7 +39,7 @@ pub fn token_hash(secret: &str) -> String {
 
 impl Store {
     fn token_tree(&self) -> Result<sled::Tree, StoreError> {
-        self.db.open_tree(TOKENS).map_err(|e| self.sled_err(e))
+        self.handles().db.open_tree(TOKENS).map_err(|e| self.sled_err(e))
     }
 
     /// Makes a new token named `name` and returns it with its secret, which

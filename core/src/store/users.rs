@@ -105,7 +105,7 @@ pub fn valid_login(login: &str) -> Result<(), StoreError> {
 
 impl Store {
     fn user_tree(&self) -> Result<sled::Tree, StoreError> {
-        self.db.open_tree(USERS).map_err(|e| self.sled_err(e))
+        self.handles().db.open_tree(USERS).map_err(|e| self.sled_err(e))
     }
 
     /// One account.
@@ -185,17 +185,17 @@ impl Store {
         detail: serde_json::Value,
         durable: bool,
     ) -> Result<(), StoreError> {
-        let refs: Vec<&sled::Tree> = self.trees.iter().collect();
-        use sled::Transactional as _;
-        refs.as_slice()
-            .transaction(|views| super::Tx { views }.audit(actor, action, entity, key, None, Some(detail.clone())))
-            .map_err(|e| match e {
-                sled::transaction::TransactionError::Abort(e) => e,
-                sled::transaction::TransactionError::Storage(e) => self.sled_err(e),
-            })?;
+        let write = |tx: &super::Tx<'_>| tx.audit(actor, action, entity, key, None, Some(detail.clone()));
         if durable {
-            self.flush()?;
+            return self.write(write);
         }
+        self.check_space()?;
+        let refs: Vec<&sled::Tree> = self.handles().trees.iter().collect();
+        use sled::Transactional as _;
+        refs.as_slice().transaction(|views| write(&super::Tx { views })).map_err(|e| match e {
+            sled::transaction::TransactionError::Abort(e) => e,
+            sled::transaction::TransactionError::Storage(e) => self.sled_err(e),
+        })?;
         Ok(())
     }
 }

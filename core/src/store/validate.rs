@@ -22,11 +22,21 @@ pub struct Limits {
     pub max_long_text: usize,
     /// Most items in one list field (project default 200).
     pub max_list: usize,
+    /// The earliest date any record may carry: birth dates, sessions,
+    /// appointments, intakes (project default 1900-01-01).
+    pub earliest: Date,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { min_minutes: 5, max_minutes: 240, max_short_text: 200, max_long_text: 10_000, max_list: 200 }
+        Limits {
+            min_minutes: 5,
+            max_minutes: 240,
+            max_short_text: 200,
+            max_long_text: 10_000,
+            max_list: 200,
+            earliest: Date::from_ymd(1900, 1, 1).unwrap_or_default(),
+        }
     }
 }
 
@@ -105,7 +115,43 @@ impl<'a> Check<'a> {
     }
 
     fn not_future(&self, field: &str, date: Date, today: Date) -> R {
+        self.not_ancient(field, date)?;
         if date > today { Err(self.fail(field, date, Problem::InFuture { today })) } else { Ok(()) }
+    }
+
+    /// A date before [`Limits::earliest`] is a typing error (`0000-01-01`, `1800-...`).
+    fn not_ancient(&self, field: &str, date: Date) -> R {
+        if date < self.limits.earliest {
+            let problem = Problem::BadValue { expected: "a date from 1900 on (`Limits::earliest`)" };
+            return Err(self.fail(field, date, problem));
+        }
+        Ok(())
+    }
+
+    /// A name or other one-line text: required, short, no line breaks or tabs.
+    fn line(&self, field: &str, text: &str, required: bool) -> R {
+        self.text(field, text, self.limits.max_short_text, required)?;
+        if text.contains(['\n', '\r', '\t']) {
+            return Err(self.fail(
+                field,
+                text.escape_debug(),
+                Problem::BadValue { expected: "one line of text, without line breaks or tabs" },
+            ));
+        }
+        Ok(())
+    }
+
+    /// A session or appointment ends on the day it starts (at 24:00 at the latest).
+    fn same_day(&self, start: praxis_sdk::DateTime, minutes: u16) -> R {
+        let end = u32::from(start.time.minutes()) + u32::from(minutes);
+        if end > 24 * 60 {
+            return Err(self.fail(
+                "minutes",
+                minutes,
+                Problem::BadValue { expected: "a length that ends by midnight of the day it starts" },
+            ));
+        }
+        Ok(())
     }
 
     fn pain(&self, field: &str, pain: Option<u8>) -> R {
@@ -178,7 +224,7 @@ const SNOMED: &str = "a SNOMED CT concept id of 6 to 18 digits, such as 20308200
 pub fn client(c: &Client, today: Date, limits: &Limits, index: Option<usize>) -> R {
     let k = Check::new(RecordKind::Client, &c.id, index, limits);
     k.id("id", &c.id)?;
-    k.short("name", &c.name)?;
+    k.line("name", &c.name, true)?;
     if let Some(dob) = c.date_of_birth {
         k.not_future("date_of_birth", dob, today)?;
     }
@@ -283,7 +329,7 @@ pub fn client(c: &Client, today: Date, limits: &Limits, index: Option<usize>) ->
         k.minutes(&f("minutes"), t.minutes)?;
     }
     if let Some(ins) = &c.insurance {
-        k.short("insurance.payer", &ins.payer)?;
+        k.line("insurance.payer", &ins.payer, true)?;
         k.len("insurance.covered_conditions", ins.covered_conditions.len())?;
         for (i, code) in ins.covered_conditions.iter().enumerate() {
             if !is_snomed(code) {
@@ -338,6 +384,7 @@ pub fn session(s: &Session, today: Date, limits: &Limits, index: Option<usize>) 
     k.start("start", s.start)?;
     k.not_future("start", s.start.date, today)?;
     k.minutes("minutes", s.minutes)?;
+    k.same_day(s.start, s.minutes)?;
     k.list("techniques", &s.techniques)?;
     k.list("regions", &s.regions)?;
     k.pain("pain_before", s.pain_before)?;
@@ -382,6 +429,8 @@ pub fn appointment(a: &Appointment, limits: &Limits, index: Option<usize>) -> R 
     k.discipline("discipline", &a.discipline)?;
     k.minutes("minutes", a.minutes)?;
     k.start("start", a.start)?;
+    k.not_ancient("start", a.start.date)?;
+    k.same_day(a.start, a.minutes)?;
     k.opt_id("visit", a.visit.as_deref())?;
     if let Some(reason) = &a.status_reason {
         k.text("status_reason", reason, limits.max_short_text, true)?;
@@ -393,7 +442,7 @@ pub fn appointment(a: &Appointment, limits: &Limits, index: Option<usize>) -> R 
 pub fn practitioner(p: &Practitioner, limits: &Limits, index: Option<usize>) -> R {
     let k = Check::new(RecordKind::Practitioner, &p.id, index, limits);
     k.id("id", &p.id)?;
-    k.text("name", &p.name, limits.max_short_text, false)?;
+    k.line("name", &p.name, false)?;
     if p.disciplines.is_empty() {
         return Err(k.fail("disciplines", "[]", Problem::Missing { needed: "at least one discipline" }));
     }
@@ -415,7 +464,7 @@ pub fn practitioner(p: &Practitioner, limits: &Limits, index: Option<usize>) -> 
 pub fn room(r: &Room, limits: &Limits, index: Option<usize>) -> R {
     let k = Check::new(RecordKind::Room, &r.id, index, limits);
     k.id("id", &r.id)?;
-    k.text("name", &r.name, limits.max_short_text, false)?;
+    k.line("name", &r.name, false)?;
     if r.kind == RoomKind::Unknown {
         return Err(k.fail(
             "kind",

@@ -33,7 +33,7 @@ pub fn insurance_checks(client: &ClientSnapshot, rules: &HostRules) -> Guidance 
             INSURANCE_LABEL,
             &format!("{payer} requires a referral or prescription; none is on file: obtain one before booking"),
             format!(
-                "Without a referral or prescription on file the session may not be covered.\n\n{SOURCE} (rule I1)."
+                "Without a referral or prescription on file the session may not be covered.\n\n{SOURCE} (rule I1, docs/GUIDANCE-RULES.md)."
             ),
         ));
     }
@@ -49,7 +49,7 @@ pub fn insurance_checks(client: &ClientSnapshot, rules: &HostRules) -> Guidance 
                     &format!("Session limit reached ({used} of {limit} used): not covered, the session is self-pay"),
                     format!(
                         "{payer} covers {limit} sessions in the period and {used} have been used. Book only when the \
-                         client agrees to pay, recorded as an override reason.\n\n{SOURCE} (rule I2)."
+                         client agrees to pay, recorded as an override reason.\n\n{SOURCE} (rule I2, docs/GUIDANCE-RULES.md)."
                     ),
                 )
                 .with_override(SELF_PAY_AGREED, "Client agrees to pay for the session"),
@@ -63,7 +63,7 @@ pub fn insurance_checks(client: &ClientSnapshot, rules: &HostRules) -> Guidance 
                 &format!("{remaining} covered {plural} in the plan ({used} of {limit} used)"),
                 format!(
                     "{payer} covers {limit} sessions in the period. The warning shows when {} or fewer remain \
-                     (practice setting `rules.sessions_remaining_warning`).\n\n{SOURCE} (rule I2).",
+                     (practice setting `rules.sessions_remaining_warning`).\n\n{SOURCE} (rule I2, docs/GUIDANCE-RULES.md).",
                     rules.sessions_remaining_warning
                 ),
             ));
@@ -85,7 +85,7 @@ pub fn insurance_checks(client: &ClientSnapshot, rules: &HostRules) -> Guidance 
                 &format!("Not covered by the plan: {list}; sessions for it are self-pay"),
                 format!(
                     "{payer} covers listed conditions only ({}). A session for {list} is self-pay.\n\n{SOURCE} \
-                     (rule I3).",
+                     (rule I3, docs/GUIDANCE-RULES.md).",
                     plan.covered_conditions.join(", ")
                 ),
             ));

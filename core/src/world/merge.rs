@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::plugin_host::PluginFailure;
 
+use super::booking::{OverrideGrant, Verdict};
 use super::safety::{HOST, clip};
 
 /// What one module (the host's safety screen, a protocol plugin, the
@@ -72,7 +73,7 @@ pub struct MergedRecommendation {
 /// client on one day. Its JSON is the contract that integrations build on:
 ///
 /// ```json
-/// {"client": "ID", "as_of": "2026-11-21", "hold": null,
+/// {"client": "ID", "as_of": "2026-11-21", "hold": null, "booking": {"status": "bookable"},
 ///  "recommendation": {"minutes": {"min": 20, "max": 30}, "pressure_max": "light", "prefer": ["slow strokes"],
 ///    "avoid": ["deep pressure on tender points"], "focus_regions": ["neck"], "before": [], "after": [],
 ///    "interval_days": {"min": 7, "max": 14}, "next_due": "2026-11-28"},
@@ -87,7 +88,12 @@ pub struct ClientGuidance {
     /// The day the guidance is for.
     pub as_of: Date,
     /// The first hold (the host's before the plugins'), if any; every hold also has a `critical` card.
+    /// Kept for older integrations: [`booking`](ClientGuidance::booking) has every hold and every
+    /// `critical` card, and is what decides whether the client may be booked.
     pub hold: Option<HoldInfo>,
+    /// Whether the client may be booked: bookable, or blocked with every blocking rule (holds and
+    /// `critical` cards) and whether an override is recorded for it. See [`Verdict`].
+    pub booking: Verdict,
     /// The merged recommendation.
     pub recommendation: MergedRecommendation,
     /// Every card of every module, ordered critical, warning, info (stable within).
@@ -105,9 +111,9 @@ impl ClientGuidance {
         self.cards.iter().map(|c| c.rule.as_str()).collect()
     }
 
-    /// Whether booking needs an override: a hold, or a `critical` card.
+    /// Whether booking needs an override: a hold, or a `critical` card (overridden or not).
     pub fn blocks_booking(&self) -> bool {
-        self.hold.is_some() || self.cards.iter().any(|c| c.indicator == Indicator::Critical)
+        !self.booking.blockers().is_empty()
     }
 }
 
@@ -143,8 +149,26 @@ pub fn validate_advice(source: &str, guidance: &Guidance) -> Result<(), PluginFa
 ///   derived from the client, the day, the module, the rule and the position,
 ///   so that the same guidance always has the same ids.
 ///
-/// `last_massage` is the date `next_due` counts from.
+/// Then the booking [`Verdict`] is made from every hold and every `critical`
+/// card, and no card is left advising what it forbids (see
+/// [`defer_booking_prompts`]).
+///
+/// `last_massage` is the date `next_due` counts from. No override is applied:
+/// see [`merge_with_overrides`].
 pub fn merge(client: &str, as_of: Date, last_massage: Option<Date>, advice: Vec<Advice>) -> ClientGuidance {
+    merge_with_overrides(client, as_of, last_massage, advice, &[])
+}
+
+/// [`merge`], with the client's recorded overrides that have not been used
+/// yet: a blocker they cover is listed as overridden in the verdict, and the
+/// verdict is bookable once every blocker is covered.
+pub fn merge_with_overrides(
+    client: &str,
+    as_of: Date,
+    last_massage: Option<Date>,
+    advice: Vec<Advice>,
+    overrides: &[OverrideGrant],
+) -> ClientGuidance {
     let mut cards: Vec<Card> = Vec::new();
     let mut holds: Vec<HoldInfo> = Vec::new();
     let mut rec = MergedRecommendation::default();
@@ -210,6 +234,8 @@ pub fn merge(client: &str, as_of: Date, last_massage: Option<Date>, advice: Vec<
     rec.focus_regions.retain(|r| !avoided.contains(&norm(r)));
     rec.minutes = minutes;
     rec.interval_days = interval;
+    let booking = Verdict::of(&holds, &cards, overrides);
+    defer_booking_prompts(&mut cards, &booking);
     let hold = holds.into_iter().next();
     rec.next_due = match (&hold, interval, last_massage) {
         (None, Some(i), Some(last)) => Some(last.add_days(i32::try_from(i.min).unwrap_or(i32::MAX))),
@@ -221,7 +247,38 @@ pub fn merge(client: &str, as_of: Date, last_massage: Option<Date>, advice: Vec<
             card.uuid = Some(card_uuid(client, as_of, card, i));
         }
     }
-    ClientGuidance { client: client.to_owned(), as_of, hold, recommendation: rec, cards }
+    ClientGuidance { client: client.to_owned(), as_of, hold, booking, recommendation: rec, cards }
+}
+
+/// The rules whose cards ask for a massage to be booked (sooner): F5, "when
+/// the days since the last massage exceed the top of the interval, `warning`:
+/// single or infrequent sessions do not work like regular ones".
+pub const BOOKING_PROMPT_RULES: &[&str] = &["F5"];
+
+/// No card may advise what a hold or a `critical` card of the same guidance
+/// forbids. While the verdict is blocked, a card of a
+/// [`BOOKING_PROMPT_RULES`] rule (F5: "keep them regular") would ask for the
+/// booking that the blockers forbid: it is kept (the rules file: "all cards
+/// are kept"), lowered to `info`, its summary starts "Once booking is
+/// allowed:", and its detail names the blocking rules. Once every blocker
+/// lifts or has an override, the card stands as the module gave it.
+pub fn defer_booking_prompts(cards: &mut [Card], booking: &Verdict) {
+    if booking.is_bookable() {
+        return;
+    }
+    let rules = booking.blocking_rules().join(", ");
+    for card in cards.iter_mut().filter(|c| BOOKING_PROMPT_RULES.contains(&c.rule.as_str())) {
+        if card.indicator == Indicator::Critical {
+            continue;
+        }
+        card.indicator = Indicator::Info;
+        card.summary = clip(&format!("Once booking is allowed: {}", card.summary));
+        card.detail.push_str(&format!(
+            "\n\nBooking is blocked now (rule {rules}; see the booking verdict): this card asks for no booking \
+             until each blocker lifts or has a recorded override. The host defers it so that no card advises what \
+             a hold or a critical card forbids."
+        ));
+    }
 }
 
 fn norm(s: &str) -> String {

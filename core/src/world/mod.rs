@@ -55,9 +55,12 @@ use praxis_sdk::{Appointment, ClientSnapshot, Date, Practitioner, Room, Settings
 use crate::plugin_host::{HostError, PluginRegistry};
 use crate::store::{AppointmentStatus, Store, StoreError};
 
-pub use booking::{Blocker, BookingRefused, OverrideGrant, check_booking};
+pub use booking::{BlockKind, Blocker, BookingRefused, OverrideGrant, Verdict, check_booking, pending_overrides};
 pub use insurance::{INSURANCE_LABEL, SELF_PAY_AGREED, insurance_checks};
-pub use merge::{Advice, ClientGuidance, HoldInfo, MergedRecommendation, merge, validate_advice};
+pub use merge::{
+    Advice, BOOKING_PROMPT_RULES, ClientGuidance, HoldInfo, MergedRecommendation, defer_booking_prompts, merge,
+    merge_with_overrides, validate_advice,
+};
 pub use rules::{BUILT_IN_INFLAMMATORY, HostRules, MAX_RECENT_INJURY_DAYS, RulesError};
 pub use safety::{
     HOST, PROVIDER_CLEARED, SAFETY_LABEL, SUBSIDED_REPORTED, as_of_view, last_massage, pain_subsided, safety_screen,
@@ -83,12 +86,24 @@ pub fn evaluate_client(
     as_of: Date,
     client: &ClientSnapshot,
 ) -> ClientGuidance {
+    evaluate_client_with_overrides(registry, rules, as_of, client, &[])
+}
+
+/// [`evaluate_client`] with the client's pending overrides (see
+/// [`pending_overrides`]), which the booking verdict counts.
+pub fn evaluate_client_with_overrides(
+    registry: &PluginRegistry,
+    rules: &HostRules,
+    as_of: Date,
+    client: &ClientSnapshot,
+    overrides: &[OverrideGrant],
+) -> ClientGuidance {
     let view = as_of_view(client, as_of);
     let routing = route(registry, &view);
     let mut advice = vec![Advice::host(SAFETY_LABEL, safety_screen(&view, as_of, rules))];
     advice.extend(ask_plugins(registry, &routing, as_of, &view));
     advice.push(Advice::host(INSURANCE_LABEL, insurance_checks(&view, rules)));
-    merge(&client.id, as_of, last_massage(&view, as_of).map(|s| s.date), advice)
+    merge_with_overrides(&client.id, as_of, last_massage(&view, as_of).map(|s| s.date), advice, overrides)
 }
 
 /// The ids of the enabled protocol plugins that handle one of the client's conditions, in registry order.
@@ -142,6 +157,10 @@ struct ProtocolStage(Vec<Advice>);
 /// The merged guidance.
 #[derive(Component, Debug, Default)]
 struct Merged(Option<ClientGuidance>);
+
+/// The client's pending overrides, which the booking verdict counts.
+#[derive(Component, Debug, Default, PartialEq)]
+struct Grants(Vec<OverrideGrant>);
 
 /// A practitioner of the practice.
 #[derive(Component, Debug)]
@@ -219,12 +238,20 @@ fn protocol_system(
     });
 }
 
-type MergeInputs<'a> =
-    (&'a ClientKey, &'a Record, Ref<'a, SafetyStage>, Ref<'a, ProtocolStage>, Ref<'a, InsuranceStage>, &'a mut Merged);
+type MergeInputs<'a> = (
+    &'a ClientKey,
+    &'a Record,
+    Ref<'a, SafetyStage>,
+    Ref<'a, ProtocolStage>,
+    Ref<'a, InsuranceStage>,
+    Ref<'a, Grants>,
+    &'a mut Merged,
+);
 
 fn merge_system(as_of: Res<AsOf>, counters: Res<Counters>, mut q: Query<MergeInputs<'_>>) {
-    q.par_iter_mut().for_each(|(key, record, safety, protocols, insurance, mut merged)| {
-        if !(safety.is_changed() || protocols.is_changed() || insurance.is_changed() || merged.0.is_none()) {
+    q.par_iter_mut().for_each(|(key, record, safety, protocols, insurance, grants, mut merged)| {
+        let changed = safety.is_changed() || protocols.is_changed() || insurance.is_changed() || grants.is_changed();
+        if !(changed || merged.0.is_none()) {
             return;
         }
         let mut advice = Vec::with_capacity(protocols.0.len() + 2);
@@ -232,7 +259,7 @@ fn merge_system(as_of: Res<AsOf>, counters: Res<Counters>, mut q: Query<MergeInp
         advice.extend(protocols.0.iter().cloned());
         advice.push(Advice::host(INSURANCE_LABEL, insurance.0.clone()));
         let last = last_massage(&record.0, as_of.0).map(|s| s.date);
-        merged.0 = Some(merge(&key.0, as_of.0, last, advice));
+        merged.0 = Some(merge_with_overrides(&key.0, as_of.0, last, advice, &grants.0));
         counters.merged.fetch_add(1, Ordering::Relaxed);
     });
 }
@@ -311,8 +338,16 @@ impl ClinicWorld {
             }
         }
         self.set_calendar(store.practitioners()?, store.rooms()?, appointments);
+        let mut grants = Vec::with_capacity(clients.len());
+        for client in &clients {
+            let pending = pending_overrides(store.overrides_for(&client.id)?);
+            grants.push((client.id.clone(), pending.iter().map(OverrideGrant::from).collect::<Vec<_>>()));
+        }
         let n = clients.len();
         self.hydrate(clients);
+        for (id, list) in grants {
+            self.set_overrides(&id, list);
+        }
         Ok(n)
     }
 
@@ -340,6 +375,7 @@ impl ClinicWorld {
                 SafetyStage::default(),
                 ProtocolStage::default(),
                 InsuranceStage::default(),
+                Grants::default(),
                 Merged::default(),
             ))
             .id();
@@ -382,6 +418,19 @@ impl ClinicWorld {
             .collect();
         list.sort_by_key(|a| a.start);
         list
+    }
+
+    /// Replaces the client's pending overrides (see [`pending_overrides`]);
+    /// only this client's verdict is made anew. `false` for an unknown client.
+    pub fn set_overrides(&mut self, id: &str, overrides: Vec<OverrideGrant>) -> bool {
+        let Some(&entity) = self.index.get(id) else { return false };
+        match self.world.entity_mut(entity).get_mut::<Grants>() {
+            Some(mut g) => {
+                g.set_if_neq(Grants(overrides));
+                true
+            }
+            None => false,
+        }
     }
 
     /// Removes a client; `false` if it was not there.

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use praxis_sdk::{Adjunct, Card, Indicator};
 
+use super::booking::{BlockKind, Verdict};
 use super::merge::ClientGuidance;
 
 fn adjunct(a: &Adjunct) -> &'static str {
@@ -23,23 +24,50 @@ fn source(card: &Card) -> String {
 }
 
 impl ClientGuidance {
-    /// A short page for the therapist: the hold first, then the session
+    /// [`render_page`](ClientGuidance::render_page) headed with the client's id
+    /// (for when the name is not at hand).
+    pub fn render_text(&self) -> String {
+        self.render_page(&self.client)
+    }
+
+    /// A short page for the therapist, headed with the client's name: the
+    /// booking verdict first (every hold and critical card that blocks, and the
+    /// overrides that let one booking through), then the session
     /// recommendation, then the cards grouped critical, warning, info, each
     /// with its rule id and source (and, for critical cards, the override
     /// reasons on offer).
-    pub fn render_text(&self) -> String {
+    pub fn render_page(&self, name: &str) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "Guidance for {} on {}", self.client, self.as_of);
+        let name = if name.trim().is_empty() { self.client.as_str() } else { name.trim() };
+        let _ = writeln!(out, "Guidance for {name} on {}", self.as_of);
         let _ = writeln!(out);
-        match &self.hold {
-            Some(h) => {
-                let _ = writeln!(out, "ON HOLD [{}, {}]: {}", h.rule, h.source, h.reason);
-                let _ = writeln!(out, "  Do not book without an override reason.");
+        for b in self.booking.blockers() {
+            let what = match b.kind {
+                BlockKind::Hold => "ON HOLD",
+                BlockKind::Critical => "CRITICAL",
+            };
+            let _ = write!(out, "{what} [{}, {}]: {}", b.rule, b.source, b.summary);
+            match &b.override_reason {
+                Some(reason) => {
+                    let _ = writeln!(out, " (overridden for the next booking: {reason})");
+                }
+                None => {
+                    let _ = writeln!(out);
+                }
             }
-            None if self.blocks_booking() => {
-                let _ = writeln!(out, "Do not book or treat without an override reason (see the critical cards).");
+        }
+        match &self.booking {
+            Verdict::Blocked { .. } => {
+                let _ = writeln!(
+                    out,
+                    "  Do not book or treat without an override reason for rule {}.",
+                    self.booking.blocking_rules().join(", ")
+                );
             }
-            None => {}
+            Verdict::Bookable { overridden } if !overridden.is_empty() => {
+                let _ = writeln!(out, "  Bookable once, with the overrides above.");
+            }
+            Verdict::Bookable { .. } => {}
         }
         let r = &self.recommendation;
         let mut session = Vec::new();

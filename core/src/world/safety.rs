@@ -22,9 +22,10 @@ pub const PROVIDER_CLEARED: &str = "provider-cleared";
 /// Override reason code offered on the S2 card while its hold stands.
 pub const SUBSIDED_REPORTED: &str = "pain-subsided-reported";
 
-const S1_SOURCE: &str = "Source: [B] FAQ \"Can massage worsen...\" (rule S1).";
-const S2_SOURCE: &str = "Source: [B] FAQ \"What should I do if massage causes increased pain?\" (rule S2).";
-const S3_SOURCE: &str = "Source: [B] \"communicate openly with your therapist...\" (rule S3).";
+const S1_SOURCE: &str = "Source: [B] FAQ \"Can massage worsen...\" (rule S1, docs/GUIDANCE-RULES.md).";
+const S2_SOURCE: &str =
+    "Source: [B] FAQ \"What should I do if massage causes increased pain?\" (rule S2, docs/GUIDANCE-RULES.md).";
+const S3_SOURCE: &str = "Source: [B] \"communicate openly with your therapist...\" (rule S3, docs/GUIDANCE-RULES.md).";
 
 /// A card made by the host: its source is `host`, with this crate's version.
 pub(crate) fn host_card(rule: &str, indicator: Indicator, label: &str, summary: &str, detail: String) -> Card {

@@ -9,7 +9,8 @@
 //!   muscles, no direct pressure on an inflamed joint;
 //! - R2: rheumatoid arthritis in flare: a `critical` card and a hold on
 //!   booking, lifted as soon as the condition's status is no longer `flare`
-//!   (osteoarthritis never gets this hold);
+//!   (osteoarthritis never gets this hold); while it stands, R3 says only how
+//!   often to work once the flare has subsided;
 //! - R3: once or twice weekly at first, for six weeks at least, then every two
 //!   weeks, then monthly, stepping down only while the condition improves;
 //! - R4: heat before the massage, cold after.
@@ -445,20 +446,26 @@ fn r2_card(a: &Assessment<'_>) -> Card {
 }
 
 fn r3_card(s: &ArthritisSettings, a: &Assessment<'_>) -> Card {
-    let prefix = if a.rheumatoid_flare() { "After the flare: " } else { "" };
     let summary = match (a.phase, a.first) {
+        // R2 holds massage: no week of the course is running, so R3 says only
+        // how often to work once the flare has subsided (a flare is not
+        // improving, so the frequency starts again at its initial step).
+        _ if a.rheumatoid_flare() => format!(
+            "Once the flare subsides: once or twice weekly (every {} days) until the condition improves",
+            s.initial_interval_days
+        ),
         (Phase::Initial, None) => format!(
-            "{prefix}First massage; then once or twice weekly (every {} days) for {} weeks",
+            "First massage; then once or twice weekly (every {} days) for {} weeks",
             s.initial_interval_days, s.initial_weeks
         ),
         (Phase::Initial, Some(_)) if a.weeks < s.initial_weeks => format!(
-            "{prefix}Week {} of {}: once or twice weekly, every {} days",
+            "Week {} of {}: once or twice weekly, every {} days",
             a.weeks + 1,
             s.initial_weeks,
             s.initial_interval_days
         ),
         (Phase::Initial, Some(_)) => format!(
-            "{prefix}Week {}, not yet improving: stay once or twice weekly, every {} days",
+            "Week {}, not yet improving: stay once or twice weekly, every {} days",
             a.weeks + 1,
             s.initial_interval_days
         ),
@@ -470,6 +477,13 @@ fn r3_card(s: &ArthritisSettings, a: &Assessment<'_>) -> Card {
         }
     };
     let mut detail = String::new();
+    if a.rheumatoid_flare() {
+        detail.push_str(
+            "Rule R2 holds massage while rheumatoid arthritis is in flare, so this card asks for no session now: it \
+             says how often to work once the flare has subsided. A flare means the condition is not improving, so \
+             the frequency starts again at once or twice weekly. ",
+        );
+    }
     match a.first {
         None => detail.push_str("No massage on record yet."),
         Some(first) => {

@@ -157,7 +157,10 @@ fn card_text() {
         (ra(ConditionStatus::Flare).build(), TODAY, "R2", "rheumatoid arthritis during flare-ups"),
         (ra(ConditionStatus::Flare).build(), TODAY, "R2", "no longer in flare"),
         (since, TODAY, "R2", "on record since 2019-03-01"),
-        (ra(ConditionStatus::Flare).build(), TODAY, "R3", "After the flare: First massage"),
+        // R3 during the R2 hold: only what to do once the flare subsides, no week of a course running.
+        (ra(ConditionStatus::Flare).build(), TODAY, "R3", "Once the flare subsides: once or twice weekly (every 3-7 days) until the condition improves"),
+        (ra(ConditionStatus::Flare).massages(2, 7, "2026-11-14").build(), TODAY, "R3", "Once the flare subsides: once or twice weekly"),
+        (six_weeks(ra(ConditionStatus::Flare)).build(), TODAY, "R3", "Rule R2 holds massage while rheumatoid arthritis is in flare, so this card asks for no session now"),
         (oa(ConditionStatus::Active).build(), TODAY, "R3", "once or twice weekly initially"),
         (oa(ConditionStatus::Active).build(), TODAY, "R3", "six to eight weeks"),
         (oa(ConditionStatus::Active).session(painful("2026-11-15", 5)).build(), TODAY, "R3", "Week 1 of 6"),
@@ -177,6 +180,31 @@ fn card_text() {
         assert!(
             card.summary.contains(words) || card.detail.contains(words),
             "{rule} card does not say {words:?}:\n{}\n{}",
+            card.summary,
+            card.detail
+        );
+    }
+}
+
+/// What a card must not say: (client, as of, rule, words). No card advises
+/// what R2's hold forbids.
+#[test]
+fn card_text_never() {
+    #[rustfmt::skip]
+    let cases: Vec<(ClientSnapshot, &str, &str, &str)> = vec![
+        (ra(ConditionStatus::Flare).massages(2, 7, "2026-11-14").build(), TODAY, "R3", "Week 3 of 6"),
+        (ra(ConditionStatus::Flare).build(), TODAY, "R3", "First massage;"),
+        (six_weeks(ra(ConditionStatus::Flare)).build(), TODAY, "R3", "not yet improving: stay"),
+        // Without a hold, R3 does not speak of one.
+        (oa(ConditionStatus::Flare).massages(2, 7, "2026-11-14").build(), TODAY, "R3", "Once the flare subsides"),
+        (ra(ConditionStatus::Active).build(), TODAY, "R3", "Rule R2 holds"),
+    ];
+    for (client, as_of, rule, words) in cases {
+        let g = run_both(&Arthritis, praxis_plugin_table(), &client, as_of, &Settings::new());
+        let card = g.cards_for(rule).next().unwrap_or_else(|| panic!("no {rule} card in {g:#?}"));
+        assert!(
+            !card.summary.contains(words) && !card.detail.contains(words),
+            "{rule} card says {words:?}:\n{}\n{}",
             card.summary,
             card.detail
         );

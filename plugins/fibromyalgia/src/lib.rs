@@ -71,6 +71,9 @@ pub struct FibromyalgiaSettings {
     pub initial_interval_days: Range,
     /// F6, from [A]: days between massages in the maintenance phase (14-28).
     pub maintenance_interval_days: Range,
+    /// F6, project default: session length in minutes in the maintenance phase (30-60;
+    /// the sources give none, [A] calls only the initial sessions short).
+    pub maintenance_minutes: Range,
     /// F2, project default: heaviest pressure in the initial phase (light).
     pub initial_pressure_max: Pressure,
     /// F2, project default: heaviest pressure in maintenance with no recent flare (moderate).
@@ -100,6 +103,7 @@ impl Default for FibromyalgiaSettings {
             initial_minutes: Range::new(30, 30),
             initial_interval_days: Range::new(7, 14),
             maintenance_interval_days: Range::new(14, 28),
+            maintenance_minutes: Range::new(30, 60),
             initial_pressure_max: Pressure::Light,
             maintenance_pressure_max: Pressure::Moderate,
             maintenance_pressure_flare_free_sessions: 3,
@@ -135,6 +139,11 @@ impl FibromyalgiaSettings {
                 "maintenance_interval_days",
                 range_json(d.maintenance_interval_days),
                 "F6, from source [A] (\"massage every 2-4 weeks\"): days from one massage to the next in the maintenance phase, as { min, max }.",
+            ),
+            SettingSpec::new(
+                "maintenance_minutes",
+                range_json(d.maintenance_minutes),
+                "F6, project default (the sources give no length; [A] calls only the initial sessions short): session length in minutes in the maintenance phase, as { min, max }.",
             ),
             SettingSpec::new(
                 "initial_pressure_max",
@@ -192,6 +201,7 @@ impl FibromyalgiaSettings {
         check_range("initial_minutes", self.initial_minutes, 240, "{ min = 30, max = 30 }")?;
         check_range("initial_interval_days", self.initial_interval_days, 366, "{ min = 7, max = 14 }")?;
         check_range("maintenance_interval_days", self.maintenance_interval_days, 366, "{ min = 14, max = 28 }")?;
+        check_range("maintenance_minutes", self.maintenance_minutes, 240, "{ min = 30, max = 60 }")?;
         for (key, pressure) in [
             ("initial_pressure_max", self.initial_pressure_max),
             ("maintenance_pressure_max", self.maintenance_pressure_max),
@@ -303,18 +313,32 @@ struct Assessment<'a> {
     flare_streak: usize,
     /// Whether a flare followed one of the last `maintenance_pressure_flare_free_sessions` massages.
     recent_flare: bool,
+    /// Whether the client is stable on the evaluation day (F6's definition over
+    /// the last massages); otherwise why not, short and long.
+    stable_now: Result<(), Lapse>,
+}
+
+/// Why F6's definition of stable does not hold now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Lapse {
+    /// A few words for a summary ("flare", "pain rising", ...).
+    short: &'static str,
+    /// The whole reason, for a card's detail.
+    why: String,
 }
 
 impl<'a> Assessment<'a> {
     fn new(client: &'a ClientSnapshot, as_of: Date, s: &FibromyalgiaSettings) -> Assessment<'a> {
         let mut massages: Vec<&SessionRecord> = client.massages().filter(|m| m.date <= as_of).collect();
         massages.sort_by_key(|m| m.date);
-        let stable_since = (1..=massages.len()).find(|&k| is_stable(&massages[..k], s)).map(|k| massages[k - 1]);
+        let stable_since =
+            (1..=massages.len()).find(|&k| stability(&massages[..k], s).is_ok()).map(|k| massages[k - 1]);
+        let stable_now = stability(&massages, s);
         let phase = if stable_since.is_some() { Phase::Maintenance } else { Phase::Initial };
         let flare_streak = massages.iter().rev().take_while(|m| m.is_flare()).count();
         let recent = s.maintenance_pressure_flare_free_sessions as usize;
         let recent_flare = massages.iter().rev().take(recent).any(|m| m.is_flare());
-        Assessment { massages, phase, stable_since, flare_streak, recent_flare }
+        Assessment { massages, phase, stable_since, flare_streak, recent_flare, stable_now }
     }
 
     fn last(&self) -> Option<&'a SessionRecord> {
@@ -325,24 +349,42 @@ impl<'a> Assessment<'a> {
 /// F6: stable after these massages (oldest first) when there are at least
 /// `stable_min_sessions` of them and, over the last `stable_window_sessions`,
 /// none was followed by a flare and pain-before, recorded each time, never rose.
-fn is_stable(massages: &[&SessionRecord], s: &FibromyalgiaSettings) -> bool {
+fn stability(massages: &[&SessionRecord], s: &FibromyalgiaSettings) -> Result<(), Lapse> {
     let window = s.stable_window_sessions as usize;
     if massages.len() < s.stable_min_sessions as usize || massages.len() < window {
-        return false;
+        return Err(Lapse { short: "too few massages", why: format!("only {} so far", sessions(massages.len())) });
     }
     let last = &massages[massages.len() - window..];
-    if last.iter().any(|m| m.is_flare()) {
-        return false;
+    if let Some(m) = last.iter().rev().find(|m| m.is_flare()) {
+        return Err(Lapse {
+            short: "flare",
+            why: format!(
+                "the massage of {} was followed by a flare ({}), within the last {}",
+                m.date,
+                flare_reason(m),
+                sessions(window)
+            ),
+        });
     }
-    let mut previous: Option<u8> = None;
+    let mut previous: Option<(&SessionRecord, u8)> = None;
     for m in last {
-        let Some(pain) = m.pain_before else { return false };
-        if previous.is_some_and(|before| pain > before) {
-            return false;
+        let Some(pain) = m.pain_before else {
+            return Err(Lapse {
+                short: "pain not recorded",
+                why: format!("pain before the massage of {} was not recorded", m.date),
+            });
+        };
+        if let Some((p, before)) = previous
+            && pain > before
+        {
+            return Err(Lapse {
+                short: "pain rising",
+                why: format!("pain before rose from {before} ({}) to {pain} ({})", p.date, m.date),
+            });
         }
-        previous = Some(pain);
+        previous = Some((m, pain));
     }
-    true
+    Ok(())
 }
 
 /// Why a session counts as a flare after treatment, for people.
@@ -428,18 +470,19 @@ fn advise(client: &ClientSnapshot, as_of: Date, s: &FibromyalgiaSettings, a: &As
     let mut cards = Vec::new();
     let mut rec = Recommendation { phase: Some(a.phase.as_str().to_owned()), ..Recommendation::default() };
 
-    // F1 / F6: the phase, its session length and its interval.
+    // F1 / F6: the phase, its session length and its interval (the card
+    // comes first, written once F4 has had its say).
     let phase_interval = match a.phase {
         Phase::Initial => {
             rec.minutes = Some(s.initial_minutes);
-            cards.push(f1_card(s, a));
             s.initial_interval_days
         }
         Phase::Maintenance => {
-            cards.push(f6_card(s, a));
+            rec.minutes = Some(s.maintenance_minutes);
             s.maintenance_interval_days
         }
     };
+    let phase_minutes = rec.minutes;
 
     // F2: gentle pressure, slow strokes, never deep on tender points.
     let pressure_max = match a.phase {
@@ -460,15 +503,22 @@ fn advise(client: &ClientSnapshot, as_of: Date, s: &FibromyalgiaSettings, a: &As
 
     // F4: a flare after the last massage.
     let mut interval = phase_interval;
+    let mut f4 = None;
     if let (Some(last), Some(lowered)) = (flare, after_flare) {
         let repeated = a.flare_streak >= 2;
         let top = phase_interval.max + if repeated { s.repeat_flare_extra_days } else { 0 };
         interval = Range::new(top, top + s.flare_window_days);
         let current = rec.minutes.unwrap_or(Range::new(s.flare_max_minutes, s.flare_max_minutes));
         rec.minutes = Some(Range::new(current.min.min(s.flare_max_minutes), current.max.min(s.flare_max_minutes)));
+        f4 = Some(F4Applied { days: top, minutes: rec.minutes.unwrap_or(current) });
         cards.push(f4_card(s, a, last, top, lowered, phase_interval));
     }
     rec.interval_days = Some(interval);
+    let phase_card = match a.phase {
+        Phase::Initial => f1_card(s, a, f4),
+        Phase::Maintenance => f6_card(s, a, phase_minutes.unwrap_or(s.maintenance_minutes), f4),
+    };
+    cards.insert(0, phase_card);
 
     // F5: regularity.
     if let Some(last) = a.last() {
@@ -490,8 +540,30 @@ fn lower_after_flare(used: Option<Pressure>, f2_max: Pressure) -> Pressure {
     used.unwrap_or(f2_max).lighter().min(f2_max)
 }
 
-fn f1_card(s: &FibromyalgiaSettings, a: &Assessment<'_>) -> Card {
-    let summary = format!("Initial phase: {} min sessions every {} days", s.initial_minutes, s.initial_interval_days);
+/// What F4 set for the next session, for the phase card to say (so that it
+/// never advises the shorter interval or longer session that F4 forbids).
+#[derive(Debug, Clone, Copy)]
+struct F4Applied {
+    days: u32,
+    minutes: Range,
+}
+
+/// The phase card's summary: the phase's usual length and interval, or,
+/// after a flare, what F4 sets for the next session and the usual interval after it.
+fn phase_summary(phase: &str, minutes: Range, interval: Range, f4: Option<F4Applied>) -> String {
+    match f4 {
+        None => format!("{phase}: {minutes} min sessions every {interval} days"),
+        Some(f) => {
+            format!(
+                "{phase}: after this flare, next in {} days, {} min or less (F4); then every {interval} days",
+                f.days, f.minutes.max
+            )
+        }
+    }
+}
+
+fn f1_card(s: &FibromyalgiaSettings, a: &Assessment<'_>, f4: Option<F4Applied>) -> Card {
+    let summary = phase_summary("Initial phase", s.initial_minutes, s.initial_interval_days, f4);
     let mut detail = String::new();
     let _ = write!(
         detail,
@@ -511,17 +583,50 @@ fn f1_card(s: &FibromyalgiaSettings, a: &Assessment<'_>) -> Card {
     card("F1", Indicator::Info, summary, detail)
 }
 
-fn f6_card(s: &FibromyalgiaSettings, a: &Assessment<'_>) -> Card {
-    let summary = format!("Maintenance phase: massage every {} days", s.maintenance_interval_days);
+fn f6_card(s: &FibromyalgiaSettings, a: &Assessment<'_>, minutes: Range, f4: Option<F4Applied>) -> Card {
+    let phase = match &a.stable_now {
+        Ok(()) => "Maintenance phase".to_owned(),
+        Err(lapse) => format!("Maintenance phase, not stable now ({})", lapse.short),
+    };
+    let summary = phase_summary(&phase, minutes, s.maintenance_interval_days, f4);
     let mut detail = String::new();
     if let Some(since) = a.stable_since {
         let _ = write!(
             detail,
             "The client counted as stable on {} (rule F6, project default: at least {} massages, none of the last {} \
-             followed by a flare, pain-before not rising over them). The maintenance phase, once reached, continues; \
-             flares since then are handled by rules F2 and F4.\n\n",
+             followed by a flare, pain-before not rising over them). ",
             since.date, s.stable_min_sessions, s.stable_window_sessions
         );
+    }
+    match &a.stable_now {
+        Ok(()) => detail.push_str("The client is stable now. "),
+        Err(lapse) => {
+            let _ = write!(
+                detail,
+                "That no longer holds: {}. The maintenance phase continues (rule F2 speaks of flares within \
+                 maintenance, and F4 lengthens the interval to the top of the maintenance range), but until the \
+                 client is stable again the pressure stays at the lighter maximum (F2) and a flare after the last \
+                 massage sets the next session (F4). ",
+                lapse.why
+            );
+        }
+    }
+    match f4 {
+        None => {
+            let _ = write!(
+                detail,
+                "Sessions of {minutes} minutes (project default `maintenance_minutes`; the sources give no length \
+                 for maintenance).\n\n"
+            );
+        }
+        Some(f) => {
+            let _ = write!(
+                detail,
+                "After this flare, F4 keeps the next session at {} minutes or less; the maintenance length ({minutes} \
+                 minutes, project default `maintenance_minutes`) applies again after it.\n\n",
+                f.minutes.max
+            );
+        }
     }
     detail.push_str(&quote(
         SOURCE_A,
@@ -544,8 +649,8 @@ fn f2_card(
     let why = match a.phase {
         Phase::Initial => "the initial-phase maximum (project default)".to_owned(),
         Phase::Maintenance if a.recent_flare => format!(
-            "the initial-phase maximum: a flare followed one of the last {} massages, so the maintenance pressure is \
-             not yet allowed (project default)",
+            "the lighter maximum, kept in maintenance while a flare followed one of the last {} massages: the \
+             maintenance maximum returns once that many pass without one (project default)",
             s.maintenance_pressure_flare_free_sessions
         ),
         Phase::Maintenance => format!(

@@ -89,22 +89,25 @@ fn rules_table() {
         ("F1 setting: 45 min, 10-21 days", fm(), TODAY, json!({"initial_minutes": {"min": 45, "max": 45}, "initial_interval_days": {"min": 10, "max": 21}}), "F1 F2 F3 F7 | initial 45 light 10-21"),
         ("F1 not fibromyalgia: nothing", ClientBuilder::new("c1").condition(snomed::OSTEOARTHRITIS, ConditionStatus::Active).massages(3, 7, "2026-11-14"), TODAY, none(), " | none"),
         // F6: maintenance once stable.
-        ("F6 the sixth massage makes the client stable", fm().massages(6, 7, "2026-11-14"), TODAY, none(), "F6 F2 F3 F7 | maintenance - moderate 14-28"),
-        ("F6 falling pain-before is stable", fm().session(ok("2026-10-10")).session(ok("2026-10-17")).session(ok("2026-10-24")).session(massage("2026-10-31").pain(6, 4)).session(massage("2026-11-07").pain(5, 4)).session(massage("2026-11-14").pain(3, 2)), TODAY, none(), "F6 F2 F3 F7 | maintenance - moderate 14-28"),
+        ("F6 the sixth massage makes the client stable", fm().massages(6, 7, "2026-11-14"), TODAY, none(), "F6 F2 F3 F7 | maintenance 30-60 moderate 14-28"),
+        ("F6 falling pain-before is stable", fm().session(ok("2026-10-10")).session(ok("2026-10-17")).session(ok("2026-10-24")).session(massage("2026-10-31").pain(6, 4)).session(massage("2026-11-07").pain(5, 4)).session(massage("2026-11-14").pain(3, 2)), TODAY, none(), "F6 F2 F3 F7 | maintenance 30-60 moderate 14-28"),
         ("F6 rising pain-before on the sixth is not stable", fm().massages(5, 7, "2026-11-07").session(massage("2026-11-14").pain(6, 5)), TODAY, none(), "F1 F2 F3 F7 | initial 30 light 7-14"),
         ("F6 unrecorded pain-before is not stable", fm().massages(5, 7, "2026-11-07").session(massage("2026-11-14")), TODAY, none(), "F1 F2 F3 F7 | initial 30 light 7-14"),
         ("F6 a flare three massages back delays stability", fm().massages(3, 7, "2026-10-24").session(flare("2026-10-31")).session(ok("2026-11-07")).session(ok("2026-11-14")), TODAY, none(), "F1 F2 F3 F7 | initial 30 light 7-14"),
-        ("F6 stable later, after the flare left the window", fm().massages(3, 7, "2026-10-24").session(flare("2026-10-31")).massages(3, 7, "2026-11-21"), TODAY, none(), "F6 F2 F3 F7 | maintenance - moderate 14-28"),
-        ("F6 maintenance is kept when pain rises later", stable().session(massage("2026-10-31").pain(6, 5)).session(massage("2026-11-14").pain(7, 6)), TODAY, none(), "F6 F2 F3 F7 | maintenance - moderate 14-28"),
+        ("F6 stable later, after the flare left the window", fm().massages(3, 7, "2026-10-24").session(flare("2026-10-31")).massages(3, 7, "2026-11-21"), TODAY, none(), "F6 F2 F3 F7 | maintenance 30-60 moderate 14-28"),
+        ("F6 maintenance is kept when pain rises later", stable().session(massage("2026-10-31").pain(6, 5)).session(massage("2026-11-14").pain(7, 6)), TODAY, none(), "F6 F2 F3 F7 | maintenance 30-60 moderate 14-28"),
         ("F6 yoga does not count toward stability", fm().massages(5, 7, "2026-11-07").session(session(Discipline::Yoga, "2026-11-14").pain(5, 4)), TODAY, none(), "F1 F2 F3 F7 | initial 30 light 7-14"),
-        ("F6 setting: stable after 3", fm().massages(3, 7, "2026-11-14"), TODAY, json!({"stable_min_sessions": 3}), "F6 F2 F3 F7 | maintenance - moderate 14-28"),
-        ("F6 setting: window of 2 ignores an older flare", fm().massages(3, 7, "2026-10-24").session(flare("2026-10-31")).massages(2, 7, "2026-11-14"), TODAY, json!({"stable_window_sessions": 2, "maintenance_pressure_flare_free_sessions": 2}), "F6 F2 F3 F7 | maintenance - moderate 14-28"),
-        ("F6 setting: 21-35 days", stable(), TODAY, json!({"maintenance_interval_days": {"min": 21, "max": 35}}), "F6 F2 F3 F7 | maintenance - moderate 21-35"),
+        ("F6 setting: stable after 3", fm().massages(3, 7, "2026-11-14"), TODAY, json!({"stable_min_sessions": 3}), "F6 F2 F3 F7 | maintenance 30-60 moderate 14-28"),
+        ("F6 setting: window of 2 ignores an older flare", fm().massages(3, 7, "2026-10-24").session(flare("2026-10-31")).massages(2, 7, "2026-11-14"), TODAY, json!({"stable_window_sessions": 2, "maintenance_pressure_flare_free_sessions": 2}), "F6 F2 F3 F7 | maintenance 30-60 moderate 14-28"),
+        ("F6 setting: 21-35 days", stable(), TODAY, json!({"maintenance_interval_days": {"min": 21, "max": 35}}), "F6 F2 F3 F7 | maintenance 30-60 moderate 21-35"),
+        ("F6 setting: maintenance sessions of 45-60 minutes", stable(), "2026-10-31", json!({"maintenance_minutes": {"min": 45, "max": 60}}), "F6 F2 F3 F7 | maintenance 45-60 moderate 14-28"),
+        ("F6 a lapse of stability keeps maintenance, F2 light", stable().session(flare("2026-10-31")).session(ok("2026-11-14")), TODAY, none(), "F6 F2 F3 F7 | maintenance 30-60 light 14-28"),
+        ("F6 rising pain-before keeps maintenance and moderate", stable().session(massage("2026-10-31").pain(6, 5)), "2026-11-07", none(), "F6 F2 F3 F7 | maintenance 30-60 moderate 14-28"),
         // F2: pressure.
-        ("F2 a flare two massages ago keeps maintenance light", stable().session(flare("2026-10-31")).session(ok("2026-11-14")), TODAY, none(), "F6 F2 F3 F7 | maintenance - light 14-28"),
-        ("F2 a flare three massages ago keeps it light", stable().session(flare("2026-10-24")).session(ok("2026-10-31")).session(ok("2026-11-14")), TODAY, none(), "F6 F2 F3 F7 | maintenance - light 14-28"),
-        ("F2 a flare four massages ago allows moderate", stable().session(flare("2026-10-17")).session(ok("2026-10-24")).session(ok("2026-10-31")).session(ok("2026-11-14")), TODAY, none(), "F6 F2 F3 F7 | maintenance - moderate 14-28"),
-        ("F2 setting: maintenance stays light", stable(), "2026-10-31", json!({"maintenance_pressure_max": "light"}), "F6 F2 F3 F7 | maintenance - light 14-28"),
+        ("F2 a flare two massages ago keeps maintenance light", stable().session(flare("2026-10-31")).session(ok("2026-11-14")), TODAY, none(), "F6 F2 F3 F7 | maintenance 30-60 light 14-28"),
+        ("F2 a flare three massages ago keeps it light", stable().session(flare("2026-10-24")).session(ok("2026-10-31")).session(ok("2026-11-14")), TODAY, none(), "F6 F2 F3 F7 | maintenance 30-60 light 14-28"),
+        ("F2 a flare four massages ago allows moderate", stable().session(flare("2026-10-17")).session(ok("2026-10-24")).session(ok("2026-10-31")).session(ok("2026-11-14")), TODAY, none(), "F6 F2 F3 F7 | maintenance 30-60 moderate 14-28"),
+        ("F2 setting: maintenance stays light", stable(), "2026-10-31", json!({"maintenance_pressure_max": "light"}), "F6 F2 F3 F7 | maintenance 30-60 light 14-28"),
         ("F2 setting: light touch initially", fm(), TODAY, json!({"initial_pressure_max": "light_touch"}), "F1 F2 F3 F7 | initial 30 light_touch 7-14"),
         // F4: a flare after the last massage.
         ("F4 pain after above pain before", fm().session(flare("2026-11-14")), TODAY, none(), "F1 F2 F3 F4! F7 | initial 30 light_touch 14-17"),
@@ -128,20 +131,21 @@ fn rules_table() {
         ("F5 after a flare, within the window is regular", fm().session(flare("2026-11-04")), TODAY, none(), "F1 F2 F3 F4! F7 | initial 30 light_touch 14-17"),
         ("F5 after a flare, past the window", fm().session(flare("2026-11-03")), TODAY, none(), "F1 F2 F3 F4! F5! F7 | initial 30 light_touch 14-17"),
         ("F4 setting: at most 20 minutes", fm().session(flare("2026-11-14")), TODAY, json!({"flare_max_minutes": 20}), "F1 F2 F3 F4! F7 | initial 20 light_touch 14-17"),
+        ("F4 caps the maintenance length setting", stable().session(flare("2026-10-31")), "2026-11-07", json!({"maintenance_minutes": {"min": 45, "max": 60}}), "F6 F2 F3 F4! F7 | maintenance 30 light_touch 28-31"),
         // F5: regularity.
         ("F5 exactly 7 days: regular", fm().session(ok("2026-11-14")), TODAY, none(), "F1 F2 F3 F7 | initial 30 light 7-14"),
         ("F5 exactly 14 days: still regular", fm().session(ok("2026-11-07")), TODAY, none(), "F1 F2 F3 F7 | initial 30 light 7-14"),
         ("F5 15 days: irregular", fm().session(ok("2026-11-06")), TODAY, none(), "F1 F2 F3 F5! F7 | initial 30 light 7-14"),
         ("F5 a massage today", fm().session(ok(TODAY)), TODAY, none(), "F1 F2 F3 F7 | initial 30 light 7-14"),
-        ("F5 maintenance: 28 days is regular", stable(), "2026-11-14", none(), "F6 F2 F3 F7 | maintenance - moderate 14-28"),
-        ("F5 maintenance: 29 days is not", stable(), "2026-11-15", none(), "F6 F2 F3 F5! F7 | maintenance - moderate 14-28"),
+        ("F5 maintenance: 28 days is regular", stable(), "2026-11-14", none(), "F6 F2 F3 F7 | maintenance 30-60 moderate 14-28"),
+        ("F5 maintenance: 29 days is not", stable(), "2026-11-15", none(), "F6 F2 F3 F5! F7 | maintenance 30-60 moderate 14-28"),
         ("F5 counts from the last massage, not yoga", fm().session(ok("2026-11-01")).session(session(Discipline::Yoga, "2026-11-19")), TODAY, none(), "F1 F2 F3 F5! F7 | initial 30 light 7-14"),
         ("F5 after a flare, 14 days is within the lengthened interval", fm().session(flare("2026-11-07")), TODAY, none(), "F1 F2 F3 F4! F7 | initial 30 light_touch 14-17"),
         ("F5 and F4 together", fm().session(flare("2026-11-01")), TODAY, none(), "F1 F2 F3 F4! F5! F7 | initial 30 light_touch 14-17"),
         ("F5 setting: 10-21 days, 21 is regular", fm().session(ok("2026-10-31")), TODAY, json!({"initial_interval_days": {"min": 10, "max": 21}}), "F1 F2 F3 F7 | initial 30 light 10-21"),
         // Sessions after the evaluation day do not exist yet.
         ("future sessions are ignored", fm().session(ok("2026-11-14")).session(flare("2026-11-28")), TODAY, none(), "F1 F2 F3 F7 | initial 30 light 7-14"),
-        ("evaluated on an earlier day", stable().session(flare("2026-10-31")), "2026-10-24", none(), "F6 F2 F3 F7 | maintenance - moderate 14-28"),
+        ("evaluated on an earlier day", stable().session(flare("2026-10-31")), "2026-10-24", none(), "F6 F2 F3 F7 | maintenance 30-60 moderate 14-28"),
     ];
     let failures: Vec<String> = cases
         .into_iter()
@@ -178,6 +182,21 @@ fn card_text() {
         (fm().session(ok("2026-11-01")), TODAY, "F5", "single, or infrequent, sessions"),
         (fm(), TODAY, "F7", "tai chi or yoga"),
         (fm(), TODAY, "F7", "Mindfulness meditation"),
+        // The phase card never advises what F4 forbids: after a flare it gives F4's interval and length.
+        (fm(), TODAY, "F1", "Initial phase: 30 min sessions every 7-14 days"),
+        (fm().session(flare("2026-11-14")), TODAY, "F1", "Initial phase: after this flare, next in 14 days, 30 min or less (F4); then every 7-14 days"),
+        (fm().session(flare("2026-11-07")).session(flare("2026-11-14")), TODAY, "F1", "next in 21 days"),
+        // F6: the maintenance length (project default), and a lapse of stability said plainly.
+        (stable(), "2026-10-31", "F6", "Maintenance phase: 30-60 min sessions every 14-28 days"),
+        (stable(), "2026-10-31", "F6", "project default `maintenance_minutes`"),
+        (stable(), "2026-10-31", "F6", "The client is stable now."),
+        (stable().session(flare("2026-10-31")).session(ok("2026-11-14")), TODAY, "F6", "Maintenance phase, not stable now (flare): 30-60 min sessions every 14-28 days"),
+        (stable().session(flare("2026-10-31")).session(ok("2026-11-14")), TODAY, "F6", "That no longer holds: the massage of 2026-10-31 was followed by a flare (pain after 7 above pain before 5)"),
+        (stable().session(flare("2026-10-31")), "2026-11-07", "F6", "Maintenance phase, not stable now (flare): after this flare, next in 28 days, 30 min or less (F4); then every 14-28 days"),
+        (stable().session(massage("2026-10-31").pain(6, 5)), "2026-11-07", "F6", "not stable now (pain rising)"),
+        (stable().session(massage("2026-10-31").pain(6, 5)), "2026-11-07", "F6", "pain before rose from 5 (2026-10-17) to 6 (2026-10-31)"),
+        (stable().session(massage("2026-10-31")), "2026-11-07", "F6", "not stable now (pain not recorded)"),
+        (stable().session(flare("2026-10-31")).session(ok("2026-11-14")), TODAY, "F2", "kept in maintenance while a flare followed one of the last 3 massages"),
     ];
     for (client, as_of, rule, words) in cases {
         let g = run_both(&Fibromyalgia, praxis_plugin_table(), &client.build(), as_of, &Settings::new());
@@ -185,6 +204,34 @@ fn card_text() {
         assert!(
             card.summary.contains(words) || card.detail.contains(words),
             "{rule} card does not say {words:?}:\n{}\n{}",
+            card.summary,
+            card.detail
+        );
+    }
+}
+
+/// What a card must not say: (client, as of, rule, words). The cards of one
+/// guidance never contradict each other.
+#[test]
+fn card_text_never() {
+    #[rustfmt::skip]
+    let cases: Vec<(ClientBuilder, &str, &str, &str)> = vec![
+        // After a flare, F1 does not offer the 7-day interval or a longer session that F4 forbids.
+        (fm().session(flare("2026-11-14")), TODAY, "F1", "Initial phase: 30 min sessions every 7-14 days"),
+        (stable().session(flare("2026-10-31")), "2026-11-07", "F6", "Sessions of 30-60 minutes"),
+        // A maintenance client whose stability lapsed is not told they are simply in maintenance...
+        (stable().session(flare("2026-10-31")).session(ok("2026-11-14")), TODAY, "F6", "Maintenance phase: "),
+        (stable().session(flare("2026-10-31")).session(ok("2026-11-14")), TODAY, "F6", "The client is stable now."),
+        // ...nor treated as out of it by F2.
+        (stable().session(flare("2026-10-31")).session(ok("2026-11-14")), TODAY, "F2", "initial-phase"),
+        (fm(), TODAY, "F1", "(F4)"),
+    ];
+    for (client, as_of, rule, words) in cases {
+        let g = run_both(&Fibromyalgia, praxis_plugin_table(), &client.build(), as_of, &Settings::new());
+        let card = g.cards_for(rule).next().unwrap_or_else(|| panic!("no {rule} card in {g:#?}"));
+        assert!(
+            !card.summary.contains(words) && !card.detail.contains(words),
+            "{rule} card says {words:?}:\n{}\n{}",
             card.summary,
             card.detail
         );
@@ -214,6 +261,9 @@ fn bad_settings() {
         (json!({"flare_window_days": 29}), "flare_window_days 29 is outside 0-28"),
         (json!({"maintenance_interval_days": {"min": 14, "max": 350}, "repeat_flare_extra_days": 7, "flare_window_days": 14}), "flare_window_days 14 would make an interval end after 371 days"),
         (json!({"initial_minutes": {"min": 30, "max": 300}}), "within 1-240"),
+        (json!({"maintenance_minutes": {"min": 0, "max": 60}}), "maintenance_minutes { min = 0, max = 60 } is not a range"),
+        (json!({"maintenance_minutes": {"min": 60, "max": 300}}), "maintenance_minutes { min = 60, max = 300 }"),
+        (json!({"maintenance_minutes": null}), "setting `maintenance_minutes` = null"),
         (json!({"initial_minutes": 30}), "setting `initial_minutes` = 30: invalid type: integer `30`, expected struct Range"),
         (json!({"initial_interval_days": {"min": 7}}), "setting `initial_interval_days`"),
         (json!({"initial_pressure_max": "firm"}), "initial_pressure_max `firm` is heavier than rule F2 allows"),
@@ -269,6 +319,7 @@ fn manifest_through_the_abi() {
             "initial_minutes",
             "initial_interval_days",
             "maintenance_interval_days",
+            "maintenance_minutes",
             "initial_pressure_max",
             "maintenance_pressure_max",
             "maintenance_pressure_flare_free_sessions",
