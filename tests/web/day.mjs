@@ -189,6 +189,7 @@ try {
     const html = await page.content();
     check('a front desk typing a chart URL gets the front-desk view', res.status() === 200 && (await page.locator('h2', { hasText: 'Insurance' }).count()) === 1);
     check('and never sees a session note', !html.includes(secretNote) && !html.includes('Pain rose during the session'));
+    check('the front-desk view gives the booking verdict', (await page.locator('#verdict').count()) === 1);
     check('nor pain scores or guidance cards', (await page.locator('#guidance, li.card, #sessions-h').count()) === 0);
     await shoot(page, 'front-desk-chart-url');
     // A form post without the CSRF token is refused.

@@ -20,7 +20,54 @@ pub struct FollowUpDue {
     pub session: Session,
 }
 
+/// Whether a client may be booked, as the front desk may see it: the rule
+/// ids and kinds of what blocks, and whether an override is recorded for each,
+/// without the cards' clinical summaries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingStatus {
+    /// The client may be booked now.
+    pub bookable: bool,
+    /// Every blocking rule (overridden or not), holds first.
+    pub blockers: Vec<BlockingRule>,
+}
+
+/// One rule that stops a booking, without its clinical detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockingRule {
+    /// The rule id (S1, R2, I2...).
+    pub rule: String,
+    /// `hold` or `critical`.
+    pub kind: String,
+    /// An override is recorded for it.
+    pub overridden: bool,
+}
+
 impl PracticeService {
+    /// The booking verdict of one client today, without clinical detail
+    /// (for the front desk, and anyone who may read it).
+    pub fn booking_status(&self, key: &str, actor: &Actor) -> Result<BookingStatus> {
+        actor.require(Operation::ReadBookingVerdict)?;
+        let client = self.find_client(key)?;
+        self.check_visible(&client, actor)?;
+        let g = self.guidance_of(&client, None)?;
+        Ok(BookingStatus {
+            bookable: g.booking.is_bookable(),
+            blockers: g
+                .booking
+                .blockers()
+                .iter()
+                .map(|b| BlockingRule {
+                    rule: b.rule.clone(),
+                    kind: match b.kind {
+                        crate::world::BlockKind::Hold => "hold".to_owned(),
+                        crate::world::BlockKind::Critical => "critical".to_owned(),
+                    },
+                    overridden: b.override_reason.is_some(),
+                })
+                .collect(),
+        })
+    }
+
     /// Now, in the practice's time zone, to the minute.
     pub fn local_now(&self) -> DateTime {
         let now = jiff::Timestamp::now().to_zoned(self.config().time_zone()).datetime();
@@ -99,6 +146,24 @@ mod tests {
         check(&["2026-11-18T12:00", "2026-11-19T09:00"]);
         service.follow_up(&yesterday_morning.id, 3, &owner).unwrap();
         check(&["2026-11-18T12:00"]);
+    }
+
+    #[test]
+    fn the_booking_status_names_the_rule_without_its_summary() {
+        let (_dir, service) = service();
+        let owner = Actor::new("owner").unwrap();
+        let injured = format!("recent-injury:left knee:{}", service.today().add_days(-3));
+        let changes = crate::service::ClientChanges {
+            name: Some("Ada Hurt".into()),
+            red_flags: vec![injured],
+            ..Default::default()
+        };
+        let client = service.add_client(&changes, &owner).unwrap();
+        let status = service.booking_status(&client.id, &owner).unwrap();
+        assert!(!status.bookable);
+        assert_eq!(status.blockers[0].rule, "S1");
+        assert!(!status.blockers[0].overridden);
+        assert!(!serde_json::to_string(&status).unwrap().contains("knee"));
     }
 
     #[test]

@@ -587,6 +587,7 @@ struct DeskPage {
     therapies: Vec<String>,
     insurance: Vec<(&'static str, String)>,
     appointments: Vec<AppointmentRow>,
+    verdict: Option<crate::service::workspace::BookingStatus>,
 }
 
 #[derive(Deserialize, Default)]
@@ -633,10 +634,19 @@ pub(super) async fn chart(
 async fn desk_page(state: &AppState, staff: &Staff, id: String, notice: Option<String>) -> PageResult {
     let actor = staff.actor.clone();
     let key = id.clone();
-    let (client, appointments) = blocking(state, move |s| {
+    let (client, appointments, verdict) = blocking(state, move |s| {
         let client = s.client_by_id(&key, &actor)?;
         let upcoming = s.appointments(None, 56, None, &actor)?;
-        Ok((client, upcoming.into_iter().filter(|a| a.client == key && a.adjunct.is_none()).collect::<Vec<_>>()))
+        let verdict = if allowed(actor.role(), Operation::ReadBookingVerdict) {
+            Some(s.booking_status(&key, &actor)?)
+        } else {
+            None
+        };
+        Ok((
+            client,
+            upcoming.into_iter().filter(|a| a.client == key && a.adjunct.is_none()).collect::<Vec<_>>(),
+            verdict,
+        ))
     })
     .await?;
     let mut details = vec![
@@ -680,6 +690,7 @@ async fn desk_page(state: &AppState, staff: &Staff, id: String, notice: Option<S
             .map(|t| format!("{} every {} days, {} min", t.discipline, t.every_days, t.minutes))
             .collect(),
         insurance,
+        verdict,
         appointments: appointments
             .iter()
             .map(|a| AppointmentRow {
