@@ -117,14 +117,18 @@ pub struct PluginTableV1 {
     pub abi_minor: u16,
     /// The SDK version the plugin was built with, NUL-terminated.
     pub sdk_version: *const c_char,
-    /// Writes the manifest (JSON [`Manifest`]).
-    pub manifest: ManifestFn,
+    /// Writes the manifest (JSON [`Manifest`]). Required: a table with a null
+    /// `manifest` is refused before anything is called. (An `Option` so that
+    /// a null pointer from a C plugin is a value the host can check, never
+    /// undefined behaviour.)
+    pub manifest: Option<ManifestFn>,
     /// Protocol entry: JSON [`ProtocolInput`] in, JSON [`Guidance`] out. Null if not a protocol.
     pub evaluate: Option<CallFn>,
     /// Scheduler entry: JSON [`ScheduleRequest`] in, JSON [`ScheduleProposal`] out. Null if not a scheduler.
     pub schedule: Option<CallFn>,
-    /// Releases buffers written by the functions above.
-    pub free_buffer: FreeFn,
+    /// Releases buffers written by the functions above. Required: a table
+    /// with a null `free_buffer` is refused before anything is called.
+    pub free_buffer: Option<FreeFn>,
     /// Registers the host's log callback. May be null.
     pub set_logger: Option<SetLoggerFn>,
 }
@@ -201,12 +205,17 @@ fn plugin_err(e: PluginError) -> (i32, String) {
 }
 
 #[doc(hidden)]
-pub fn __manifest(out: *mut PraxisBuffer, manifest: impl FnOnce() -> Manifest) -> i32 {
+/// # Safety
+/// `out` must be null or point to a writable `PraxisBuffer` for the call.
+pub unsafe fn __manifest(out: *mut PraxisBuffer, manifest: impl FnOnce() -> Manifest) -> i32 {
     guarded(out, || encode(&manifest()))
 }
 
 #[doc(hidden)]
-pub fn __evaluate<P: Protocol>(plugin: &P, input: *const u8, len: usize, out: *mut PraxisBuffer) -> i32 {
+/// # Safety
+/// `input` must be null or point to `len` readable bytes for the call; `out`
+/// must be null or point to a writable `PraxisBuffer` for the call.
+pub unsafe fn __evaluate<P: Protocol>(plugin: &P, input: *const u8, len: usize, out: *mut PraxisBuffer) -> i32 {
     guarded(out, || {
         let request: ProtocolInput = decode(input_slice(input, len))?;
         encode(&plugin.evaluate(&request).map_err(plugin_err)?)
@@ -214,7 +223,9 @@ pub fn __evaluate<P: Protocol>(plugin: &P, input: *const u8, len: usize, out: *m
 }
 
 #[doc(hidden)]
-pub fn __schedule<S: Scheduler>(plugin: &S, input: *const u8, len: usize, out: *mut PraxisBuffer) -> i32 {
+/// # Safety
+/// As [`__evaluate`].
+pub unsafe fn __schedule<S: Scheduler>(plugin: &S, input: *const u8, len: usize, out: *mut PraxisBuffer) -> i32 {
     guarded(out, || {
         let request: ScheduleRequest = decode(input_slice(input, len))?;
         encode(&plugin.schedule(&request).map_err(plugin_err)?)
@@ -344,7 +355,8 @@ macro_rules! export_plugin {
             len: usize,
             out: *mut $crate::abi::PraxisBuffer,
         ) -> i32 {
-            $crate::abi::__evaluate(__praxis_instance(), input, len, out)
+            // SAFETY: the host passes `len` readable bytes at `input` and a writable `out`, per ABI v1.
+            unsafe { $crate::abi::__evaluate(__praxis_instance(), input, len, out) }
         }
     };
     (scheduler = $ty:ty) => {
@@ -355,7 +367,8 @@ macro_rules! export_plugin {
             len: usize,
             out: *mut $crate::abi::PraxisBuffer,
         ) -> i32 {
-            $crate::abi::__schedule(__praxis_instance(), input, len, out)
+            // SAFETY: the host passes `len` readable bytes at `input` and a writable `out`, per ABI v1.
+            unsafe { $crate::abi::__schedule(__praxis_instance(), input, len, out) }
         }
     };
     (@table $ty:ty, $evaluate:expr, $schedule:expr) => {
@@ -366,7 +379,8 @@ macro_rules! export_plugin {
         }
         #[doc(hidden)]
         unsafe extern "C" fn __praxis_manifest(out: *mut $crate::abi::PraxisBuffer) -> i32 {
-            $crate::abi::__manifest(out, || $crate::Plugin::manifest(__praxis_instance()))
+            // SAFETY: the host passes a writable `out`, per ABI v1.
+            unsafe { $crate::abi::__manifest(out, || $crate::Plugin::manifest(__praxis_instance())) }
         }
         #[doc(hidden)]
         unsafe extern "C" fn __praxis_free(buffer: $crate::abi::PraxisBuffer) {
@@ -387,10 +401,10 @@ macro_rules! export_plugin {
             abi_major: $crate::abi::ABI_MAJOR,
             abi_minor: $crate::abi::ABI_MINOR,
             sdk_version: $crate::abi::SDK_VERSION_C.as_ptr(),
-            manifest: __praxis_manifest,
+            manifest: ::core::option::Option::Some(__praxis_manifest),
             evaluate: $evaluate,
             schedule: $schedule,
-            free_buffer: __praxis_free,
+            free_buffer: ::core::option::Option::Some(__praxis_free),
             set_logger: Some(__praxis_set_logger),
         };
         /// This plugin's ABI table, for calling it through the real ABI in tests.
@@ -423,6 +437,8 @@ pub enum TableError {
         /// This host's.
         host: u16,
     },
+    /// A required function pointer of the table is null.
+    NullEntry(&'static str),
     /// The plugin needs a newer minor than this host knows.
     MinorTooNew {
         /// The plugin's.
@@ -443,6 +459,10 @@ impl fmt::Display for TableError {
             TableError::MajorMismatch { plugin, host } => write!(
                 f,
                 "plugin speaks ABI major {plugin}, this host speaks {host}: rebuild the plugin against a praxis-sdk of ABI major {host}"
+            ),
+            TableError::NullEntry(field) => write!(
+                f,
+                "the table's required function `{field}` is NULL: not a usable Praxis plugin (fill in `{field}`; see praxis_plugin.h)"
             ),
             TableError::MinorTooNew { plugin, host } => write!(
                 f,
@@ -470,6 +490,15 @@ pub enum CallError {
     Encode(String),
     /// The plugin's answer is not valid for the expected type.
     Malformed(String),
+    /// The plugin's answer is longer than the host accepts.
+    TooLarge {
+        /// The entry point.
+        entry: &'static str,
+        /// The answer's length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
 }
 
 impl fmt::Display for CallError {
@@ -483,16 +512,24 @@ impl fmt::Display for CallError {
             CallError::Unsupported(what) => write!(f, "plugin does not implement `{what}`"),
             CallError::Encode(e) => write!(f, "could not encode the request: {e}"),
             CallError::Malformed(e) => write!(f, "plugin returned malformed output: {e}"),
+            CallError::TooLarge { entry, len, max } => write!(
+                f,
+                "the plugin's `{entry}` answer is {len} bytes, over the practice's limit of {max} bytes \
+                 (`[plugins] max_answer_bytes` in praxis.toml); the answer was dropped unread"
+            ),
         }
     }
 }
 
 impl std::error::Error for CallError {}
 
-/// A checked, callable plugin table.
+/// A checked, callable plugin table: its required function pointers were
+/// read once, as `Option`s, and found non-null.
 #[derive(Debug, Clone, Copy)]
 pub struct PluginHandle {
     table: &'static PluginTableV1,
+    manifest: ManifestFn,
+    free_buffer: FreeFn,
 }
 
 /// The kind of log callback context the host hands a plugin: its id, leaked once.
@@ -558,7 +595,49 @@ impl PluginHandle {
             return Err(TableError::MinorTooNew { plugin: minor, host: ABI_MINOR });
         }
         // SAFETY: checked to be a v1 table of a minor this host knows; valid for 'static per the contract.
-        Ok(PluginHandle { table: unsafe { &*table } })
+        let table: &'static PluginTableV1 = unsafe { &*table };
+        // The function pointers are `Option`s, so a NULL from C is `None`
+        // here, read and checked before anything is called.
+        let manifest = table.manifest.ok_or(TableError::NullEntry("manifest"))?;
+        let free_buffer = table.free_buffer.ok_or(TableError::NullEntry("free_buffer"))?;
+        Ok(PluginHandle { table, manifest, free_buffer })
+    }
+
+    /// For diagnostics only: the manifest of a table that
+    /// [`from_raw`](Self::from_raw) refused because its `free_buffer` is
+    /// NULL, so that the host can name the plugin it refuses. The manifest's
+    /// buffer cannot be handed back and is leaked (once per refused file).
+    /// `None` if the header is not a v1 table this host knows, `manifest` is
+    /// NULL, or the answer is not a valid manifest.
+    ///
+    /// # Safety
+    /// As [`from_raw`](Self::from_raw).
+    pub unsafe fn peek_manifest(table: *const PluginTableV1) -> Option<Manifest> {
+        if table.is_null() {
+            return None;
+        }
+        // SAFETY: non-null; the caller guarantees the v1 header layout.
+        let (magic, major, minor) = unsafe { ((*table).magic, (*table).abi_major, (*table).abi_minor) };
+        if magic != MAGIC || major != ABI_MAJOR || minor > ABI_MINOR {
+            return None;
+        }
+        // SAFETY: a v1 table of a minor this host knows, valid per the contract.
+        let table: &PluginTableV1 = unsafe { &*table };
+        let manifest = table.manifest?;
+        let mut out = PraxisBuffer::EMPTY;
+        // SAFETY: per the v1 contract `manifest` writes one buffer to `out`.
+        let status = unsafe { manifest(&mut out) };
+        let bytes = input_slice(out.ptr, out.len).to_vec();
+        if let Some(free) = table.free_buffer {
+            // SAFETY: written by this table's `manifest`, released once, here.
+            unsafe { free(out) };
+        }
+        if status != STATUS_OK {
+            return None;
+        }
+        let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
+        manifest.validate().ok()?;
+        Some(manifest)
     }
 
     /// The handle of a table compiled into this program (such as a plugin's
@@ -594,9 +673,25 @@ impl PluginHandle {
     }
 
     fn take(&self, entry: &'static str, status: i32, out: PraxisBuffer) -> Result<Vec<u8>, CallError> {
+        self.take_limited(entry, status, out, usize::MAX)
+    }
+
+    fn take_limited(
+        &self,
+        entry: &'static str,
+        status: i32,
+        out: PraxisBuffer,
+        max: usize,
+    ) -> Result<Vec<u8>, CallError> {
+        if out.len > max {
+            let len = out.len;
+            // SAFETY: `out` was written by this table's functions and is released once, here.
+            unsafe { (self.free_buffer)(out) };
+            return Err(CallError::TooLarge { entry, len, max });
+        }
         let bytes = input_slice(out.ptr, out.len).to_vec();
         // SAFETY: `out` was written by this table's functions and is released once, here.
-        unsafe { (self.table.free_buffer)(out) };
+        unsafe { (self.free_buffer)(out) };
         if status == STATUS_OK {
             Ok(bytes)
         } else if status == STATUS_UNSUPPORTED {
@@ -606,8 +701,23 @@ impl PluginHandle {
         }
     }
 
+    /// Whether the table has this entry point (a protocol must have
+    /// `evaluate`, a scheduler `schedule`).
+    pub fn has_entry(&self, entry: Entry) -> bool {
+        match entry {
+            Entry::Evaluate => self.table.evaluate.is_some(),
+            Entry::Schedule => self.table.schedule.is_some(),
+        }
+    }
+
     /// Calls an entry point with raw request bytes; returns the raw answer.
     pub fn call_raw(&self, entry: Entry, input: &[u8]) -> Result<Vec<u8>, CallError> {
+        self.call_limited(entry, input, usize::MAX)
+    }
+
+    /// As [`call_raw`](Self::call_raw), refusing (without copying it) an
+    /// answer longer than `max` bytes.
+    pub fn call_limited(&self, entry: Entry, input: &[u8], max: usize) -> Result<Vec<u8>, CallError> {
         let (name, f) = match entry {
             Entry::Evaluate => ("evaluate", self.table.evaluate.ok_or(CallError::Unsupported("evaluate"))?),
             Entry::Schedule => ("schedule", self.table.schedule.ok_or(CallError::Unsupported("schedule"))?),
@@ -616,14 +726,14 @@ impl PluginHandle {
         // SAFETY: per the v1 contract `f` reads `input.len()` bytes at
         // `input.as_ptr()` during the call and writes one buffer to `out`.
         let status = unsafe { f(input.as_ptr(), input.len(), &mut out) };
-        self.take(name, status, out)
+        self.take_limited(name, status, out, max)
     }
 
     /// The plugin's manifest, decoded and checked.
     pub fn manifest(&self) -> Result<Manifest, CallError> {
         let mut out = PraxisBuffer::EMPTY;
         // SAFETY: per the v1 contract `manifest` writes one buffer to `out`.
-        let status = unsafe { (self.table.manifest)(&mut out) };
+        let status = unsafe { (self.manifest)(&mut out) };
         let bytes = self.take("manifest", status, out)?;
         let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| CallError::Malformed(e.to_string()))?;
         manifest.validate().map_err(CallError::Malformed)?;

@@ -57,12 +57,12 @@ pub fn guidance(loc: &Locations, args: &GuidanceArgs) -> Result<()> {
     }
     for (i, g) in list.iter().enumerate() {
         if i > 0 {
-            println!("{}", "-".repeat(72));
+            outln!("{}", "-".repeat(72));
         }
         if let Some(name) = names.get(&g.client) {
-            println!("{name}");
+            outln!("{name}");
         }
-        print!("{}", g.render_text());
+        out!("{}", g.render_text());
     }
     Ok(())
 }
@@ -126,11 +126,8 @@ pub fn override_card(loc: &Locations, args: &OverrideArgs) -> Result<()> {
     if args.json {
         print_json(&ov)
     } else {
-        println!(
-            "saved override {} of [{}] \"{}\" for {}: {}",
-            ov.id, ov.rule, ov.card_summary, client.name, ov.reason
-        );
-        println!("It lets the next booking for this client through that card; it is in the audit log.");
+        outln!("saved override {} of [{}] \"{}\" for {}: {}", ov.id, ov.rule, ov.card_summary, client.name, ov.reason);
+        outln!("It lets the next booking for this client through that card; it is in the audit log.");
         Ok(())
     }
 }
@@ -203,7 +200,7 @@ pub fn outcomes_report(
 
 /// Prints the report as text.
 pub fn print_report(report: &outcomes::OutcomesReport) {
-    print!(
+    out!(
         "{}",
         report.render_text(|code| super::practice::known_condition_name(code).map_or(code.to_owned(), str::to_owned))
     );
@@ -218,7 +215,7 @@ pub fn report(loc: &Locations, cmd: &ReportCommand) -> Result<()> {
         let svg = outcomes::pain_chart_svg(&report.clients[0]);
         super::write_atomic(path, svg.as_bytes())?;
         if !args.json {
-            println!("wrote the pain chart of {} to {}", report.clients[0].name, path.display());
+            outln!("wrote the pain chart of {} to {}", report.clients[0].name, path.display());
         }
     }
     if args.json {

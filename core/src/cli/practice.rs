@@ -66,11 +66,11 @@ pub fn init(loc: &Locations, args: &InitArgs) -> Result<()> {
     let config_path = loc.config_path.clone();
     super::write_atomic(&config_path, text.as_bytes())?;
     let practice = Practice::open_unsynced(loc)?;
-    println!("Created practice \"{}\"", practice.config.file.practice.name);
-    println!("  configuration: {}", config_path.display());
-    println!("  data:          {}", practice.config.data_dir.display());
-    println!("  plugins:       {}", data.join("plugins").display());
-    println!(
+    outln!("Created practice \"{}\"", practice.config.file.practice.name);
+    outln!("  configuration: {}", config_path.display());
+    outln!("  data:          {}", practice.config.data_dir.display());
+    outln!("  plugins:       {}", data.join("plugins").display());
+    outln!(
         "Next: edit the configuration (hours, practitioners, rooms), then `praxis --data {} client add --name ...`",
         data.display()
     );
@@ -399,7 +399,7 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
             if json || args.json {
                 print_json(&client)?;
             } else {
-                println!("saved client {} ({})", client.name, client.id);
+                outln!("saved client {} ({})", client.name, client.id);
             }
         }
         ClientCommand::List { json: list_json } => {
@@ -418,7 +418,7 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
                     ]
                 })
                 .collect();
-            print!("{}", table(&["ID", "NAME", "CONDITIONS", "INSURANCE"], &rows));
+            out!("{}", table(&["ID", "NAME", "CONDITIONS", "INSURANCE"], &rows));
         }
         ClientCommand::Show { client, json: show_json } => {
             let client = practice.find_client(client)?;
@@ -427,7 +427,7 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
             if json || *show_json {
                 return print_json(&serde_json::json!({"client": client, "intake": intake, "sessions": sessions}));
             }
-            print!("{}", render_client(&client, intake.as_ref(), &sessions));
+            out!("{}", render_client(&client, intake.as_ref(), &sessions));
         }
         ClientCommand::Update { client, args, remove_condition, resolve_red_flag, remove_therapy } => {
             let mut client = practice.find_client(client)?;
@@ -463,7 +463,7 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
             if json || args.json {
                 print_json(&client)?;
             } else {
-                println!("saved client {} ({})", client.name, client.id);
+                outln!("saved client {} ({})", client.name, client.id);
             }
         }
     }
@@ -622,7 +622,7 @@ pub fn intake(loc: &Locations, args: &IntakeArgs) -> Result<()> {
     if args.json {
         print_json(&intake)
     } else {
-        println!("saved intake for {} ({})", client.name, intake.id);
+        outln!("saved intake for {} ({})", client.name, intake.id);
         Ok(())
     }
 }
@@ -779,7 +779,7 @@ pub fn session(loc: &Locations, cmd: &SessionCommand) -> Result<()> {
             if a.json {
                 print_json(&session)?;
             } else {
-                println!("saved session {} for {} on {}", session.id, client.name, session.start);
+                outln!("saved session {} for {} on {}", session.id, client.name, session.start);
             }
         }
         SessionCommand::FollowUp { session, pain, json } => {
@@ -792,7 +792,7 @@ pub fn session(loc: &Locations, cmd: &SessionCommand) -> Result<()> {
             if *json {
                 print_json(&saved)?;
             } else {
-                println!("saved follow-up pain {pain} on session {}", saved.id);
+                outln!("saved follow-up pain {pain} on session {}", saved.id);
             }
         }
     }

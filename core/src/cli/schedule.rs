@@ -389,8 +389,8 @@ pub fn run(loc: &Locations, cmd: &ScheduleCommand) -> Result<()> {
             if *json {
                 return print_json(&plan);
             }
-            print!("{}", summarize(&plan, &names(&practice)?));
-            println!("saved as the current proposal; book it with `praxis schedule book`");
+            out!("{}", summarize(&plan, &names(&practice)?));
+            outln!("saved as the current proposal; book it with `praxis schedule book`");
         }
         ScheduleCommand::Book { json } => {
             let path = practice.config.data_dir.join(PROPOSAL_FILE);
@@ -415,7 +415,7 @@ pub fn run(loc: &Locations, cmd: &ScheduleCommand) -> Result<()> {
             if *json {
                 return print_json(&booked);
             }
-            println!("booked {} appointments (one transaction, flushed to disk)", booked.len());
+            outln!("booked {} appointments (one transaction, flushed to disk)", booked.len());
         }
         ScheduleCommand::Show { from, days, practitioner, json } => {
             let from = from.unwrap_or(today);
@@ -453,9 +453,9 @@ pub fn run(loc: &Locations, cmd: &ScheduleCommand) -> Result<()> {
                 })
                 .collect();
             if rows.is_empty() {
-                println!("No appointments from {from} for {days} days.");
+                outln!("No appointments from {from} for {days} days.");
             } else {
-                print!("{}", table(&["START", "MIN", "CLIENT", "WHAT", "PRACTITIONER", "ROOM", "STATUS"], &rows));
+                out!("{}", table(&["START", "MIN", "CLIENT", "WHAT", "PRACTITIONER", "ROOM", "STATUS"], &rows));
             }
         }
     }
