@@ -99,11 +99,11 @@ extern "C" {
 
 /* The ABI version this header describes. */
 #define PRAXIS_ABI_MAJOR 1
-#define PRAXIS_ABI_MINOR 0
+#define PRAXIS_ABI_MINOR 1
 
 /* The praxis-sdk release this header ships with; a C plugin may put it in
  * its table's `sdk_version`. */
-#define PRAXIS_SDK_VERSION "0.1.0"
+#define PRAXIS_SDK_VERSION "0.2.0"
 
 /* The name of the symbol every ABI v1 plugin exports. */
 #define PRAXIS_SYMBOL_V1 "praxis_plugin_v1"

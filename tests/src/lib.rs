@@ -495,6 +495,27 @@ fn write_text_library(path: &Path) {
     std::fs::rename(&temporary, path).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 
+/// The Python interpreter of the validators' virtualenv (`.ci/pyenv` makes it
+/// from `.ci/requirements.txt`): `PRAXIS_PYTHON`, else `target/venv/bin/python`.
+///
+/// Returns `None` when there is none, after printing that the test was
+/// skipped and how to run it. Under CI (`CI=true`) a missing interpreter is a
+/// failure, never a skip.
+pub fn python() -> Option<PathBuf> {
+    let found = std::env::var_os("PRAXIS_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| Some(workspace_root().join("target").join("venv").join("bin").join("python")))
+        .filter(|p| p.exists());
+    if found.is_none() {
+        let message = "no Python validators: run `bash .ci/pyenv` (it creates target/venv), then run the test again";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{message}");
+        }
+        eprintln!("skipped: {message}");
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,25 +581,4 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), CFixture::ALL.len());
     }
-}
-
-/// The Python interpreter of the validators' virtualenv (`.ci/pyenv` makes it
-/// from `.ci/requirements.txt`): `PRAXIS_PYTHON`, else `target/venv/bin/python`.
-///
-/// Returns `None` when there is none, after printing that the test was
-/// skipped and how to run it. Under CI (`CI=true`) a missing interpreter is a
-/// failure, never a skip.
-pub fn python() -> Option<PathBuf> {
-    let found = std::env::var_os("PRAXIS_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| Some(workspace_root().join("target").join("venv").join("bin").join("python")))
-        .filter(|p| p.exists());
-    if found.is_none() {
-        let message = "no Python validators: run `bash .ci/pyenv` (it creates target/venv), then run the test again";
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{message}");
-        }
-        eprintln!("skipped: {message}");
-    }
-    found
 }

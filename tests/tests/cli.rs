@@ -412,7 +412,7 @@ fn plugins_list_shows_first_party_plugins_from_shared_libraries() {
     for id in ["fibromyalgia", "arthritis", "combined-therapy"] {
         let r = list.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("{id} in {list}"));
         assert_eq!(r["status"], "loaded", "{r}");
-        assert_eq!(r["abi"], "1.0");
+        assert_eq!(r["abi"], "1.1");
         assert!(r["path"].as_str().unwrap().ends_with(std::env::consts::DLL_SUFFIX));
         assert_eq!(r["sha256"].as_str().map(str::len), Some(64));
     }

@@ -216,7 +216,7 @@ fn each_broken_library_is_refused_with_a_message_that_says_what_is_wrong() {
     check(CFixture::NullTable, "`praxis_plugin_v1` returned a null table");
     check(CFixture::WrongMagic, "wrong magic number 0x0123456789abcdef (expected 0x4c50534958415250)");
     check(CFixture::AbiMajor2, "plugin speaks ABI major 2, this host speaks 1: rebuild the plugin");
-    check(CFixture::AbiMinor99, "plugin needs ABI 1.99 but this host knows only up to 1.0: upgrade Praxis");
+    check(CFixture::AbiMinor99, "plugin needs ABI 1.99 but this host knows only up to 1.1: upgrade Praxis");
     check(CFixture::ManifestNotJson, "bad manifest: plugin returned malformed output: expected value at line 1");
     check(CFixture::ManifestInvalid, "bad manifest: plugin returned malformed output: plugin id `Not A Valid Id` must");
     check(CFixture::ManifestFails, "bad manifest: plugin failed (status 1): the fixture cannot describe itself");
@@ -301,7 +301,7 @@ expected: {expected}"
         );
     };
     check("c-fixture-null-free-buffer", "the table's required function `free_buffer` is NULL");
-    check("fibromyalgia", "refused: plugin needs ABI 1.99 but this host knows only up to 1.0");
+    check("fibromyalgia", "refused: plugin needs ABI 1.99 but this host knows only up to 1.1");
     check(
         "low-back",
         "configuration error: praxis.toml, line 9: `plugins.low-back.settings.bogus_key`: unknown setting `bogus_key`",
@@ -648,7 +648,7 @@ fn every_first_party_plugin_loads_and_answers_through_the_real_abi() {
         let (registry, report) = load_with(&path, Origin::ExecutableFolder, &BTreeSet::new());
         assert_loaded(&report);
         assert_eq!(report.id.as_deref(), Some(id));
-        assert_eq!(report.abi.as_deref(), Some("1.0"));
+        assert_eq!(report.abi.as_deref(), Some("1.1"));
         assert_eq!(report.sdk_version.as_deref(), abi::SDK_VERSION_C.to_str().ok());
         assert_eq!(report.kinds, [kind.as_str()]);
         let plugin = registry.get(id).unwrap();
@@ -743,8 +743,8 @@ fn the_c_plugin_loads_and_returns_guidance() {
     let a = init();
     let (registry, report) = load_trusted(&a.c_plugin);
     assert_loaded(&report);
-    assert_eq!(report.abi.as_deref(), Some("1.0"));
-    assert_eq!(report.sdk_version.as_deref(), Some("0.1.0"));
+    assert_eq!(report.abi.as_deref(), Some("1.1"));
+    assert_eq!(report.sdk_version.as_deref(), Some("0.2.0"));
     assert_eq!(report.conditions, [snomed::NECK_PAIN]);
     let plugin = registry.get("neck-care-c").unwrap();
     assert_eq!(plugin.manifest().name, "Neck care (C example)");
@@ -758,7 +758,7 @@ fn the_c_plugin_loads_and_returns_guidance() {
     let card = &guidance.cards[0];
     assert_eq!(card.indicator, Indicator::Info);
     assert_eq!(card.source.plugin.as_deref(), Some("neck-care-c"));
-    assert_eq!(card.source.version.as_deref(), Some("0.1.0"));
+    assert_eq!(card.source.version.as_deref(), Some("0.2.0"));
     assert!(card.detail.contains("trigger point therapy and Swedish massage"), "{}", card.detail);
     assert!(card.detail.contains("status active") && card.detail.contains(AS_OF), "{}", card.detail);
     let recommendation = guidance.recommendation.as_ref().unwrap();

@@ -1046,7 +1046,7 @@ fn limit_memory(command: &mut std::process::Command, bytes: u64) {
     // no lock), on a value computed before the fork.
     unsafe {
         command.pre_exec(move || {
-            rustix::process::setrlimit(rustix::process::Resource::As, limit.clone()).map_err(std::io::Error::from)
+            rustix::process::setrlimit(rustix::process::Resource::As, limit).map_err(std::io::Error::from)
         });
     }
 }
