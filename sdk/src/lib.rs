@@ -79,7 +79,7 @@
 //!   newer minor than it knows.
 //! - **Major version** (a new symbol `praxis_plugin_v2`, the host keeping v1
 //!   working): renaming or removing a field, changing a field's type or
-//!   meaning, adding a level to a closed enum ([`Pressure`], [`Indicator`]),
+//!   meaning, adding a level to a closed enum ([`Pressure`], [`Indicator`], [`Adjunct`]),
 //!   reordering or removing table fields.
 //! - **Unknown data** is tolerated, never fatal: unknown JSON fields are
 //!   ignored on both sides; an unknown enum value becomes the `Unknown`/`Other`

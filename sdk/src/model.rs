@@ -287,10 +287,10 @@ impl AdverseEvent {
 
 /// Heat or cold applied as part of a visit (rules R4, C2).
 ///
-/// Open since ABI 1.1: a value this SDK does not know (such as a newer
-/// host's `heat_after`) reads as [`Adjunct::Unknown`] instead of failing the
-/// whole request. (Plugins built with SDK 0.1.0, ABI 1.0, refuse such a
-/// request; a host keeps to the 1.0 values when it talks to them.)
+/// A **closed** enum, like [`Pressure`] and `Indicator`: its values are part
+/// of ABI 1 and a new one (such as `heat_after`) needs a new ABI major. A
+/// host never sends a value outside this list to a v1 plugin, and the store
+/// refuses one on import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Adjunct {
@@ -298,9 +298,6 @@ pub enum Adjunct {
     HeatBefore,
     /// Cold after the massage.
     ColdAfter,
-    /// A value this SDK does not know.
-    #[serde(other)]
-    Unknown,
 }
 
 /// One past session, as the plugin sees it.

@@ -155,6 +155,39 @@ fn main() {
         group.finish();
     }
     c.final_summary();
+    // The machine is shared: also measure the two clinic evaluations
+    // interleaved (A, B, A, B...), so that load drifting during the run
+    // weighs on both alike, and report the ratio of their medians.
+    let clients = clinic(CLIENTS);
+    let mut worlds: Vec<ClinicWorld> = [&in_process, &isolated]
+        .iter()
+        .map(|r| {
+            let mut w = ClinicWorld::new((*r).clone(), HostRules::default(), as_of);
+            w.hydrate(clients.clone());
+            w.evaluate();
+            w
+        })
+        .collect();
+    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..7 {
+        for (i, world) in worlds.iter_mut().enumerate() {
+            world.set_as_of(as_of.add_days(1 + round % 2));
+            let started = std::time::Instant::now();
+            black_box(world.evaluate());
+            times[i].push(started.elapsed().as_secs_f64());
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (a, b) = (median(&mut times[1]), median(&mut times[0]));
+    eprintln!(
+        "interleaved clinic_10000: isolated {:.0} ms, in process {:.0} ms, ratio {:.2}×",
+        a * 1e3,
+        b * 1e3,
+        a / b
+    );
     for (isolated, baseline) in
         [("one_call_isolated", "one_call_in_process"), ("clinic_10000_isolated", "clinic_10000_in_process")]
     {

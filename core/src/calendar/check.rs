@@ -148,7 +148,6 @@ impl fmt::Display for Violation {
         let step = match a.adjunct {
             Some(Adjunct::HeatBefore) => " (heat step)",
             Some(Adjunct::ColdAfter) => " (cold step)",
-            Some(Adjunct::Unknown) => " (unknown adjunct)",
             None => "",
         };
         write!(
@@ -793,7 +792,6 @@ fn describe(a: &Appointment) -> String {
     match a.adjunct {
         Some(Adjunct::HeatBefore) => format!("heat at {}", a.start.time),
         Some(Adjunct::ColdAfter) => format!("cold at {}", a.start.time),
-        Some(Adjunct::Unknown) => format!("an unknown adjunct at {}", a.start.time),
         None => format!("{} at {}", a.discipline, a.start.time),
     }
 }

@@ -444,7 +444,6 @@ pub fn run(loc: &Locations, cmd: &ScheduleCommand) -> Result<()> {
                         match x.adjunct {
                             Some(praxis_sdk::Adjunct::HeatBefore) => "heat (before massage)".to_owned(),
                             Some(praxis_sdk::Adjunct::ColdAfter) => "cold (after massage)".to_owned(),
-                            Some(praxis_sdk::Adjunct::Unknown) => "other adjunct".to_owned(),
                             None => x.discipline.to_string(),
                         },
                         x.practitioner.clone(),

@@ -10,7 +10,6 @@ fn adjunct(a: &Adjunct) -> &'static str {
     match a {
         Adjunct::HeatBefore => "heat",
         Adjunct::ColdAfter => "cold",
-        Adjunct::Unknown => "other adjunct",
     }
 }
 

@@ -851,13 +851,10 @@ impl<'a> Planner<'a> {
                 let len = |a: Adjunct| match a {
                     Adjunct::HeatBefore => self.s.heat_minutes,
                     Adjunct::ColdAfter => self.s.cold_minutes,
-                    Adjunct::Unknown => 0,
                 };
-                // An adjunct this SDK does not know cannot be planned: skipped.
-                let known = |a: &&Adjunct| **a != Adjunct::Unknown;
-                seg.extend(m.before.iter().filter(known).map(|&a| (Some(a), len(a))));
+                seg.extend(m.before.iter().map(|&a| (Some(a), len(a))));
                 seg.push((None, m.minutes.max as u16));
-                seg.extend(m.after.iter().filter(known).map(|&a| (Some(a), len(a))));
+                seg.extend(m.after.iter().map(|&a| (Some(a), len(a))));
                 (&Discipline::Massage, seg)
             }
             What::Other(d) => {
