@@ -758,7 +758,7 @@ fn the_c_plugin_loads_and_returns_guidance() {
     let card = &guidance.cards[0];
     assert_eq!(card.indicator, Indicator::Info);
     assert_eq!(card.source.plugin.as_deref(), Some("neck-care-c"));
-    assert_eq!(card.source.version.as_deref(), Some("0.2.0"));
+    assert_eq!(card.source.version.as_deref(), Some("0.1.0"));
     assert!(card.detail.contains("trigger point therapy and Swedish massage"), "{}", card.detail);
     assert!(card.detail.contains("status active") && card.detail.contains(AS_OF), "{}", card.detail);
     let recommendation = guidance.recommendation.as_ref().unwrap();

@@ -50,7 +50,7 @@ pub fn inspect(file: &Path, trusted: &BTreeSet<String>) -> Result<NamedFile, Not
             .map_err(|e| NotAFile(format!("cannot resolve {}: no current folder: {e}", file.display())))?
             .join(file)
     };
-    let path = absolute.canonicalize().map_err(|e| NotAFile(format!("{}: {e}", absolute.display())))?;
+    let path = absolute.canonicalize().map_err(|e| NotAFile(format!("{} is not a file ({e})", absolute.display())))?;
     if !path.is_file() {
         return Err(NotAFile(format!("{} is not a file", path.display())));
     }
