@@ -220,6 +220,10 @@ pub struct PluginConfig {
     /// Its settings; the plugin's manifest lists the keys and defaults.
     #[serde(default)]
     pub settings: toml::Table,
+    /// `process` or `in-process` (default: `process` for plugin folders,
+    /// `in-process` for first-party plugins beside the executable).
+    #[serde(default)]
+    pub isolation: Option<crate::plugin_host::Isolation>,
 }
 
 fn yes() -> bool {
@@ -236,6 +240,18 @@ pub struct PluginsSection {
     /// `praxis` executable are trusted without one).
     #[serde(default)]
     pub trusted: Vec<String>,
+    /// The largest answer, in bytes, the host accepts from one plugin call
+    /// (default 4 MiB, `plugin_host::DEFAULT_MAX_ANSWER_BYTES`); a longer
+    /// answer becomes a warning card.
+    #[serde(default)]
+    pub max_answer_bytes: Option<usize>,
+    /// The time limit of one call to an isolated plugin, in milliseconds
+    /// (default 2000); past it the plugin's process is stopped.
+    #[serde(default)]
+    pub call_timeout_ms: Option<u64>,
+    /// The memory limit of an isolated plugin's process, in MiB (default 1024).
+    #[serde(default)]
+    pub memory_limit_mib: Option<u64>,
     /// One table per plugin id.
     #[serde(flatten)]
     pub modules: BTreeMap<String, PluginConfig>,
@@ -572,6 +588,24 @@ impl PracticeConfig {
                 ));
             }
         }
+        if file.plugins.max_answer_bytes.is_some_and(|n| n < 1024) {
+            return Err(invalid(
+                "plugins.max_answer_bytes".into(),
+                "must be at least 1024 bytes (the default is 4194304, 4 MiB)".into(),
+            ));
+        }
+        if file.plugins.call_timeout_ms.is_some_and(|n| n < 10) {
+            return Err(invalid(
+                "plugins.call_timeout_ms".into(),
+                "must be at least 10 milliseconds (the default is 2000)".into(),
+            ));
+        }
+        if file.plugins.memory_limit_mib.is_some_and(|n| n < 64) {
+            return Err(invalid(
+                "plugins.memory_limit_mib".into(),
+                "must be at least 64 MiB (the default is 1024)".into(),
+            ));
+        }
         for (i, sha) in file.plugins.trusted.iter().enumerate() {
             if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
                 return Err(invalid(
@@ -702,6 +736,42 @@ impl PluginPolicy for PracticeConfig {
             .map(|m| m.settings.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect())
             .unwrap_or_default()
     }
+
+    fn setting_location(&self, id: &str, key: &str) -> String {
+        let key_path = format!("plugins.{id}.settings.{key}");
+        let line = std::fs::read_to_string(&self.path).ok().and_then(|text| line_of(&text, &key_path));
+        match line {
+            Some(line) => format!("{}, line {line}: `{key_path}`", self.path.display()),
+            None => format!("{}: `{key_path}`", self.path.display()),
+        }
+    }
+
+    fn configured(&self) -> Vec<String> {
+        self.file.plugins.modules.keys().cloned().collect()
+    }
+
+    fn max_answer_bytes(&self) -> usize {
+        self.file.plugins.max_answer_bytes.unwrap_or(crate::plugin_host::DEFAULT_MAX_ANSWER_BYTES)
+    }
+
+    fn isolation(&self, id: &str, origin: crate::plugin_host::Origin) -> crate::plugin_host::Isolation {
+        self.file
+            .plugins
+            .modules
+            .get(id)
+            .and_then(|m| m.isolation)
+            .unwrap_or_else(|| crate::plugin_host::Isolation::default_for(origin))
+    }
+
+    fn limits(&self) -> crate::plugin_host::sandbox::Limits {
+        let defaults = crate::plugin_host::sandbox::Limits::default();
+        let p = &self.file.plugins;
+        crate::plugin_host::sandbox::Limits {
+            call_timeout: p.call_timeout_ms.map_or(defaults.call_timeout, std::time::Duration::from_millis),
+            memory_bytes: p.memory_limit_mib.map_or(defaults.memory_bytes, |m| m.saturating_mul(1 << 20)),
+            max_answer_bytes: self.max_answer_bytes(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -771,6 +841,12 @@ mod tests {
             Some("no practitioner `nobody`"),
         );
         check("[plugins]\ntrusted = [\"abc\"]\n", Some("is not a SHA-256 digest"));
+        check("[plugins]\nmax_answer_bytes = 10\n", Some("`plugins.max_answer_bytes`: must be at least 1024 bytes"));
+        check("[plugins]\nmax_answer_bytes = 1048576\n", None);
+        check("[plugins]\ncall_timeout_ms = 0\n", Some("`plugins.call_timeout_ms`: must be at least 10"));
+        check("[plugins]\nmemory_limit_mib = 1\n", Some("`plugins.memory_limit_mib`: must be at least 64 MiB"));
+        check("[plugins.x]\nisolation = \"in-process\"\n", None);
+        check("[plugins.x]\nisolation = \"thread\"\n", Some("unknown variant `thread`"));
         check("[plugins.fibromyalgia]\nenabled = false\n[plugins.fibromyalgia.settings]\nweekly = 3\n", None);
         check("[plugins.fibromyalgia]\nenable = false\n", Some("unknown field `enable`"));
         check("[insurance.acme]\npayer = \"Acme\"\nsession_limit = 0\n", Some("session_limit"));

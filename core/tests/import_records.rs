@@ -70,6 +70,7 @@ fn appointment(id: &str, start: &str, status: AppointmentStatus) -> Appointment 
         visit: None,
         adjunct: None,
         class: None,
+        status_reason: None,
     }
 }
 

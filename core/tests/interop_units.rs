@@ -106,6 +106,7 @@ fn appointment(client: &str, start: &str, minutes: u16, visit: Option<&str>) -> 
         visit: visit.map(str::to_owned),
         adjunct: None,
         class: None,
+        status_reason: None,
     }
 }
 
@@ -357,6 +358,7 @@ fn references_resolve_and_pain_scores_are_told_apart() {
         pain_before: Some(6),
         pain_after: Some(4),
         follow_up_pain: Some(3),
+        follow_up_at: None,
         adverse_event: Default::default(),
         adjuncts: vec![],
         notes: String::new(),

@@ -84,7 +84,7 @@ jwks_file = "ehr.jwks"
         ..ClientChanges::default()
     };
     let client = service.add_client(&changes, &local).unwrap().id;
-    let mut token = |login: &str, role: Role| {
+    let token = |login: &str, role: Role| {
         let user = NewUser {
             login: login.into(),
             name: login.into(),
@@ -130,13 +130,15 @@ impl App {
     }
 }
 
+/// (method, uri, authorization, body, status)
+type Case<'a> = (&'static str, String, Option<&'a str>, Option<Value>, u16);
+
 #[tokio::test]
 async fn problems_are_rfc9457_documents() {
     let ehr = Ehr::new();
     let a = app(&ehr);
     let owner = format!("Bearer {}", a.owner);
-    // (method, uri, auth, body, status)
-    let cases: Vec<(&str, String, Option<&str>, Option<Value>, u16)> = vec![
+    let cases: Vec<Case> = vec![
         ("GET", "/api/v1/clients".into(), None, None, 401),
         ("GET", "/api/v1/clients/nope".into(), Some(&owner), None, 404),
         ("GET", "/api/v1/nowhere".into(), Some(&owner), None, 404),

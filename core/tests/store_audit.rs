@@ -50,6 +50,7 @@ fn practice() -> tempfile::TempDir {
         pain_before: Some(7),
         pain_after: Some(5),
         follow_up_pain: None,
+        follow_up_at: None,
         adverse_event: AdverseEvent::None,
         adjuncts: vec![],
         notes: String::new(),

@@ -99,11 +99,11 @@ extern "C" {
 
 /* The ABI version this header describes. */
 #define PRAXIS_ABI_MAJOR 1
-#define PRAXIS_ABI_MINOR 0
+#define PRAXIS_ABI_MINOR 1
 
 /* The praxis-sdk release this header ships with; a C plugin may put it in
  * its table's `sdk_version`. */
-#define PRAXIS_SDK_VERSION "0.1.0"
+#define PRAXIS_SDK_VERSION "0.2.0"
 
 /* The name of the symbol every ABI v1 plugin exports. */
 #define PRAXIS_SYMBOL_V1 "praxis_plugin_v1"
@@ -166,15 +166,20 @@ typedef void (*PraxisFreeFn)(PraxisBuffer buffer);
 typedef void (*PraxisSetLoggerFn)(PraxisLogFn log, void *ctx, uint32_t max_level);
 
 /* The table `praxis_plugin_v1` returns. Rust: `praxis_sdk::abi::PluginTableV1`.
- * Frozen for ABI major 1: minor versions only append fields. */
+ * Frozen for ABI major 1: minor versions only append fields.
+ *
+ * The host checks the whole table before it calls anything: a NULL
+ * `manifest` or `free_buffer`, or a NULL `evaluate` in a plugin whose
+ * manifest declares kind "protocol" (`schedule` for "scheduler"), is refused
+ * with a message naming the field. */
 typedef struct PraxisPluginTableV1 {
     uint64_t magic;              /* PRAXIS_MAGIC */
     uint16_t abi_major;          /* PRAXIS_ABI_MAJOR */
     uint16_t abi_minor;          /* at most the host's PRAXIS_ABI_MINOR */
     const char *sdk_version;     /* NUL-terminated, static; may be NULL */
     PraxisManifestFn manifest;   /* required */
-    PraxisCallFn evaluate;       /* protocol entry; NULL if not a protocol */
-    PraxisCallFn schedule;       /* scheduler entry; NULL if not a scheduler */
+    PraxisCallFn evaluate;       /* protocol entry; NULL only if not a protocol */
+    PraxisCallFn schedule;       /* scheduler entry; NULL only if not a scheduler */
     PraxisFreeFn free_buffer;    /* required */
     PraxisSetLoggerFn set_logger; /* may be NULL */
 } PraxisPluginTableV1;

@@ -19,9 +19,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+#[cfg(feature = "host")]
 use crate::guidance::Guidance;
 use crate::manifest::Manifest;
-use crate::schedule::{ScheduleProposal, ScheduleRequest};
+#[cfg(feature = "host")]
+use crate::schedule::ScheduleProposal;
+use crate::schedule::ScheduleRequest;
 use crate::{PluginError, Protocol, ProtocolInput, Scheduler};
 
 /// `PRAXISPL` as a little-endian `u64`: the first field of every table.
@@ -29,7 +32,7 @@ pub const MAGIC: u64 = u64::from_le_bytes(*b"PRAXISPL");
 /// The ABI major version this SDK speaks. A change here is a new symbol.
 pub const ABI_MAJOR: u16 = 1;
 /// The ABI minor version: what this SDK added within major 1.
-pub const ABI_MINOR: u16 = 0;
+pub const ABI_MINOR: u16 = 1;
 /// The name of the symbol every v1 plugin exports.
 pub const SYMBOL_V1: &[u8] = b"praxis_plugin_v1";
 /// The SDK's version, NUL-terminated, as tables carry it.
@@ -106,6 +109,10 @@ pub type SetLoggerFn = unsafe extern "C" fn(log: Option<LogFn>, ctx: *mut c_void
 /// The table `praxis_plugin_v1` returns. Layout is frozen for ABI major 1:
 /// minor versions may only append fields, and the host reads appended fields
 /// only when the plugin's `abi_minor` says they exist.
+// `non_exhaustive`: outside this crate only [`PluginTableV1::new`] (unsafe)
+// makes a table, so a `&'static PluginTableV1` reached by safe code always
+// came from code that promised its pointers are valid.
+#[non_exhaustive]
 #[repr(C)]
 #[derive(Debug)]
 pub struct PluginTableV1 {
@@ -117,16 +124,53 @@ pub struct PluginTableV1 {
     pub abi_minor: u16,
     /// The SDK version the plugin was built with, NUL-terminated.
     pub sdk_version: *const c_char,
-    /// Writes the manifest (JSON [`Manifest`]).
-    pub manifest: ManifestFn,
+    /// Writes the manifest (JSON [`Manifest`]). Required: a table with a null
+    /// `manifest` is refused before anything is called. (An `Option` so that
+    /// a null pointer from a C plugin is a value the host can check, never
+    /// undefined behaviour.)
+    pub manifest: Option<ManifestFn>,
     /// Protocol entry: JSON [`ProtocolInput`] in, JSON [`Guidance`] out. Null if not a protocol.
     pub evaluate: Option<CallFn>,
     /// Scheduler entry: JSON [`ScheduleRequest`] in, JSON [`ScheduleProposal`] out. Null if not a scheduler.
     pub schedule: Option<CallFn>,
-    /// Releases buffers written by the functions above.
-    pub free_buffer: FreeFn,
+    /// Releases buffers written by the functions above. Required: a table
+    /// with a null `free_buffer` is refused before anything is called.
+    pub free_buffer: Option<FreeFn>,
     /// Registers the host's log callback. May be null.
     pub set_logger: Option<SetLoggerFn>,
+}
+
+impl PluginTableV1 {
+    /// A table (what [`export_plugin!`](crate::export_plugin) writes).
+    ///
+    /// # Safety
+    /// `sdk_version` must be null or point to a NUL-terminated string that
+    /// lives for the process, and each function must follow the ABI v1
+    /// contract documented on its type.
+    #[allow(clippy::too_many_arguments)]
+    pub const unsafe fn new(
+        magic: u64,
+        abi_major: u16,
+        abi_minor: u16,
+        sdk_version: *const c_char,
+        manifest: Option<ManifestFn>,
+        evaluate: Option<CallFn>,
+        schedule: Option<CallFn>,
+        free_buffer: Option<FreeFn>,
+        set_logger: Option<SetLoggerFn>,
+    ) -> PluginTableV1 {
+        PluginTableV1 {
+            magic,
+            abi_major,
+            abi_minor,
+            sdk_version,
+            manifest,
+            evaluate,
+            schedule,
+            free_buffer,
+            set_logger,
+        }
+    }
 }
 
 // SAFETY: the table is immutable static data: plain integers, a pointer to a
@@ -201,12 +245,17 @@ fn plugin_err(e: PluginError) -> (i32, String) {
 }
 
 #[doc(hidden)]
-pub fn __manifest(out: *mut PraxisBuffer, manifest: impl FnOnce() -> Manifest) -> i32 {
+/// # Safety
+/// `out` must be null or point to a writable `PraxisBuffer` for the call.
+pub unsafe fn __manifest(out: *mut PraxisBuffer, manifest: impl FnOnce() -> Manifest) -> i32 {
     guarded(out, || encode(&manifest()))
 }
 
 #[doc(hidden)]
-pub fn __evaluate<P: Protocol>(plugin: &P, input: *const u8, len: usize, out: *mut PraxisBuffer) -> i32 {
+/// # Safety
+/// `input` must be null or point to `len` readable bytes for the call; `out`
+/// must be null or point to a writable `PraxisBuffer` for the call.
+pub unsafe fn __evaluate<P: Protocol>(plugin: &P, input: *const u8, len: usize, out: *mut PraxisBuffer) -> i32 {
     guarded(out, || {
         let request: ProtocolInput = decode(input_slice(input, len))?;
         encode(&plugin.evaluate(&request).map_err(plugin_err)?)
@@ -214,7 +263,9 @@ pub fn __evaluate<P: Protocol>(plugin: &P, input: *const u8, len: usize, out: *m
 }
 
 #[doc(hidden)]
-pub fn __schedule<S: Scheduler>(plugin: &S, input: *const u8, len: usize, out: *mut PraxisBuffer) -> i32 {
+/// # Safety
+/// As [`__evaluate`].
+pub unsafe fn __schedule<S: Scheduler>(plugin: &S, input: *const u8, len: usize, out: *mut PraxisBuffer) -> i32 {
     guarded(out, || {
         let request: ScheduleRequest = decode(input_slice(input, len))?;
         encode(&plugin.schedule(&request).map_err(plugin_err)?)
@@ -344,7 +395,8 @@ macro_rules! export_plugin {
             len: usize,
             out: *mut $crate::abi::PraxisBuffer,
         ) -> i32 {
-            $crate::abi::__evaluate(__praxis_instance(), input, len, out)
+            // SAFETY: the host passes `len` readable bytes at `input` and a writable `out`, per ABI v1.
+            unsafe { $crate::abi::__evaluate(__praxis_instance(), input, len, out) }
         }
     };
     (scheduler = $ty:ty) => {
@@ -355,7 +407,8 @@ macro_rules! export_plugin {
             len: usize,
             out: *mut $crate::abi::PraxisBuffer,
         ) -> i32 {
-            $crate::abi::__schedule(__praxis_instance(), input, len, out)
+            // SAFETY: the host passes `len` readable bytes at `input` and a writable `out`, per ABI v1.
+            unsafe { $crate::abi::__schedule(__praxis_instance(), input, len, out) }
         }
     };
     (@table $ty:ty, $evaluate:expr, $schedule:expr) => {
@@ -366,7 +419,8 @@ macro_rules! export_plugin {
         }
         #[doc(hidden)]
         unsafe extern "C" fn __praxis_manifest(out: *mut $crate::abi::PraxisBuffer) -> i32 {
-            $crate::abi::__manifest(out, || $crate::Plugin::manifest(__praxis_instance()))
+            // SAFETY: the host passes a writable `out`, per ABI v1.
+            unsafe { $crate::abi::__manifest(out, || $crate::Plugin::manifest(__praxis_instance())) }
         }
         #[doc(hidden)]
         unsafe extern "C" fn __praxis_free(buffer: $crate::abi::PraxisBuffer) {
@@ -382,16 +436,20 @@ macro_rules! export_plugin {
             $crate::abi::__set_logger(log, ctx, max_level)
         }
         #[doc(hidden)]
-        static __PRAXIS_TABLE: $crate::abi::PluginTableV1 = $crate::abi::PluginTableV1 {
-            magic: $crate::abi::MAGIC,
-            abi_major: $crate::abi::ABI_MAJOR,
-            abi_minor: $crate::abi::ABI_MINOR,
-            sdk_version: $crate::abi::SDK_VERSION_C.as_ptr(),
-            manifest: __praxis_manifest,
-            evaluate: $evaluate,
-            schedule: $schedule,
-            free_buffer: __praxis_free,
-            set_logger: Some(__praxis_set_logger),
+        // SAFETY: a static NUL-terminated version string and functions
+        // generated above, each following the ABI v1 contract.
+        static __PRAXIS_TABLE: $crate::abi::PluginTableV1 = unsafe {
+            $crate::abi::PluginTableV1::new(
+                $crate::abi::MAGIC,
+                $crate::abi::ABI_MAJOR,
+                $crate::abi::ABI_MINOR,
+                $crate::abi::SDK_VERSION_C.as_ptr(),
+                ::core::option::Option::Some(__praxis_manifest),
+                $evaluate,
+                $schedule,
+                ::core::option::Option::Some(__praxis_free),
+                ::core::option::Option::Some(__praxis_set_logger),
+            )
         };
         /// This plugin's ABI table, for calling it through the real ABI in tests.
         pub fn praxis_plugin_table() -> &'static $crate::abi::PluginTableV1 {
@@ -409,254 +467,359 @@ macro_rules! export_plugin {
 // Host side: the one safe wrapper around a table.
 // ---------------------------------------------------------------------------
 
-/// Why a table was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TableError {
-    /// The symbol returned a null pointer.
-    Null,
-    /// The first field is not [`MAGIC`].
-    BadMagic(u64),
-    /// The ABI major differs from this host's.
-    MajorMismatch {
-        /// The plugin's.
-        plugin: u16,
-        /// This host's.
-        host: u16,
-    },
-    /// The plugin needs a newer minor than this host knows.
-    MinorTooNew {
-        /// The plugin's.
-        plugin: u16,
-        /// This host's.
-        host: u16,
-    },
-}
+#[cfg(feature = "host")]
+pub use host::*;
 
-impl fmt::Display for TableError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TableError::Null => write!(f, "`praxis_plugin_v1` returned a null table"),
-            TableError::BadMagic(m) => write!(
-                f,
-                "wrong magic number {m:#018x} (expected {MAGIC:#018x}): not a Praxis plugin table, or a corrupt build"
-            ),
-            TableError::MajorMismatch { plugin, host } => write!(
-                f,
-                "plugin speaks ABI major {plugin}, this host speaks {host}: rebuild the plugin against a praxis-sdk of ABI major {host}"
-            ),
-            TableError::MinorTooNew { plugin, host } => write!(
-                f,
-                "plugin needs ABI 1.{plugin} but this host knows only up to 1.{host}: upgrade Praxis, or build the plugin against an older praxis-sdk"
-            ),
-        }
+/// The caller's side (feature `host`).
+#[cfg(feature = "host")]
+mod host {
+    use super::*;
+
+    /// Why a table was refused.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum TableError {
+        /// The symbol returned a null pointer.
+        Null,
+        /// The first field is not [`MAGIC`].
+        BadMagic(u64),
+        /// The ABI major differs from this host's.
+        MajorMismatch {
+            /// The plugin's.
+            plugin: u16,
+            /// This host's.
+            host: u16,
+        },
+        /// A required function pointer of the table is null.
+        NullEntry(&'static str),
+        /// The plugin needs a newer minor than this host knows.
+        MinorTooNew {
+            /// The plugin's.
+            plugin: u16,
+            /// This host's.
+            host: u16,
+        },
     }
-}
 
-impl std::error::Error for TableError {}
-
-/// Why a call through the ABI failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CallError {
-    /// The plugin returned an error status with this message.
-    Plugin {
-        /// The status code.
-        status: i32,
-        /// The plugin's message.
-        message: String,
-    },
-    /// The plugin does not implement this entry point.
-    Unsupported(&'static str),
-    /// The request could not be encoded.
-    Encode(String),
-    /// The plugin's answer is not valid for the expected type.
-    Malformed(String),
-}
-
-impl fmt::Display for CallError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CallError::Plugin { status: STATUS_PANIC, message } => write!(f, "{message}"),
-            CallError::Plugin { status: STATUS_BAD_INPUT, message } => {
-                write!(f, "plugin could not read the host's request: {message}")
+    impl fmt::Display for TableError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                TableError::Null => write!(f, "`praxis_plugin_v1` returned a null table"),
+                TableError::BadMagic(m) => write!(
+                    f,
+                    "wrong magic number {m:#018x} (expected {MAGIC:#018x}): not a Praxis plugin table, or a corrupt build"
+                ),
+                TableError::MajorMismatch { plugin, host } => write!(
+                    f,
+                    "plugin speaks ABI major {plugin}, this host speaks {host}: rebuild the plugin against a praxis-sdk of ABI major {host}"
+                ),
+                TableError::NullEntry(field) => write!(
+                    f,
+                    "the table's required function `{field}` is NULL: not a usable Praxis plugin (fill in `{field}`; see praxis_plugin.h)"
+                ),
+                TableError::MinorTooNew { plugin, host } => write!(
+                    f,
+                    "plugin needs ABI 1.{plugin} but this host knows only up to 1.{host}: upgrade Praxis, or build the plugin against an older praxis-sdk"
+                ),
             }
-            CallError::Plugin { status, message } => write!(f, "plugin failed (status {status}): {message}"),
-            CallError::Unsupported(what) => write!(f, "plugin does not implement `{what}`"),
-            CallError::Encode(e) => write!(f, "could not encode the request: {e}"),
-            CallError::Malformed(e) => write!(f, "plugin returned malformed output: {e}"),
         }
     }
-}
 
-impl std::error::Error for CallError {}
+    impl std::error::Error for TableError {}
 
-/// A checked, callable plugin table.
-#[derive(Debug, Clone, Copy)]
-pub struct PluginHandle {
-    table: &'static PluginTableV1,
-}
-
-/// The kind of log callback context the host hands a plugin: its id, leaked once.
-fn log_to_tracing(ctx: *mut c_void, level: u32, target: &[u8], message: &[u8]) {
-    let plugin = if ctx.is_null() {
-        "?"
-    } else {
-        // SAFETY: the host registers a pointer to a leaked `String` (see
-        // `PluginHandle::install_logger`), which lives for the process.
-        unsafe { (*(ctx as *const String)).as_str() }
-    };
-    let target = String::from_utf8_lossy(target);
-    let message = String::from_utf8_lossy(message);
-    match level {
-        LOG_ERROR => tracing::error!(target: "praxis::plugin", plugin, plugin_target = %target, "{message}"),
-        LOG_WARN => tracing::warn!(target: "praxis::plugin", plugin, plugin_target = %target, "{message}"),
-        LOG_INFO => tracing::info!(target: "praxis::plugin", plugin, plugin_target = %target, "{message}"),
-        LOG_DEBUG => tracing::debug!(target: "praxis::plugin", plugin, plugin_target = %target, "{message}"),
-        _ => tracing::trace!(target: "praxis::plugin", plugin, plugin_target = %target, "{message}"),
+    /// Why a call through the ABI failed.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum CallError {
+        /// The plugin returned an error status with this message.
+        Plugin {
+            /// The status code.
+            status: i32,
+            /// The plugin's message.
+            message: String,
+        },
+        /// The plugin does not implement this entry point.
+        Unsupported(&'static str),
+        /// The request could not be encoded.
+        Encode(String),
+        /// The plugin's answer is not valid for the expected type.
+        Malformed(String),
+        /// The plugin's answer is longer than the host accepts.
+        TooLarge {
+            /// The entry point.
+            entry: &'static str,
+            /// The answer's length in bytes.
+            len: usize,
+            /// The limit.
+            max: usize,
+        },
     }
-}
 
-unsafe extern "C" fn host_log_callback(
-    ctx: *mut c_void,
-    level: u32,
-    target: *const u8,
-    target_len: usize,
-    message: *const u8,
-    message_len: usize,
-) {
-    let _ = catch_unwind(|| {
-        let target = input_slice(target, target_len);
-        let message = input_slice(message, message_len);
-        log_to_tracing(ctx, level, target, message);
-    });
-}
-
-impl PluginHandle {
-    /// Checks a table a plugin returned: not null, magic, ABI major and minor.
-    ///
-    /// # Safety
-    /// `table` must be null or point to a `PluginTableV1`-shaped value that
-    /// stays valid and unchanged for the rest of the process (the host never
-    /// unloads a plugin library), whose function pointers follow the ABI v1
-    /// contract.
-    pub unsafe fn from_raw(table: *const PluginTableV1) -> Result<PluginHandle, TableError> {
-        if table.is_null() {
-            return Err(TableError::Null);
+    impl fmt::Display for CallError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                CallError::Plugin { status: STATUS_PANIC, message } => write!(f, "{message}"),
+                CallError::Plugin { status: STATUS_BAD_INPUT, message } => {
+                    write!(f, "plugin could not read the host's request: {message}")
+                }
+                CallError::Plugin { status, message } => write!(f, "plugin failed (status {status}): {message}"),
+                CallError::Unsupported(what) => write!(f, "plugin does not implement `{what}`"),
+                CallError::Encode(e) => write!(f, "could not encode the request: {e}"),
+                CallError::Malformed(e) => write!(f, "plugin returned malformed output: {e}"),
+                CallError::TooLarge { entry, len, max } => write!(
+                    f,
+                    "the plugin's `{entry}` answer is {len} bytes, over the practice's limit of {max} bytes \
+                 (`[plugins] max_answer_bytes` in praxis.toml); the answer was dropped unread"
+                ),
+            }
         }
-        // Read the fixed header first: a table from a different major may be
-        // shorter than ours, so nothing past the versions is read before they
-        // are checked.
-        // SAFETY: non-null, and the caller guarantees it points to a table
-        // whose first three fields have the v1 header layout.
-        let (magic, major, minor) = unsafe { ((*table).magic, (*table).abi_major, (*table).abi_minor) };
-        if magic != MAGIC {
-            return Err(TableError::BadMagic(magic));
-        }
-        if major != ABI_MAJOR {
-            return Err(TableError::MajorMismatch { plugin: major, host: ABI_MAJOR });
-        }
-        if minor > ABI_MINOR {
-            return Err(TableError::MinorTooNew { plugin: minor, host: ABI_MINOR });
-        }
-        // SAFETY: checked to be a v1 table of a minor this host knows; valid for 'static per the contract.
-        Ok(PluginHandle { table: unsafe { &*table } })
     }
 
-    /// The handle of a table compiled into this program (such as a plugin's
-    /// `praxis_plugin_table()`), for calling it through the ABI in tests.
-    pub fn from_static(table: &'static PluginTableV1) -> Result<PluginHandle, TableError> {
-        // SAFETY: a `&'static` reference is non-null and valid for the process.
-        unsafe { PluginHandle::from_raw(table) }
+    impl std::error::Error for CallError {}
+
+    /// A checked, callable plugin table: its required function pointers were
+    /// read once, as `Option`s, and found non-null.
+    #[derive(Debug, Clone, Copy)]
+    pub struct PluginHandle {
+        table: &'static PluginTableV1,
+        manifest: ManifestFn,
+        free_buffer: FreeFn,
     }
 
-    /// The ABI minor the plugin was built for.
-    pub fn abi_minor(&self) -> u16 {
-        self.table.abi_minor
-    }
-
-    /// The SDK version the plugin says it was built with.
-    pub fn sdk_version(&self) -> String {
-        if self.table.sdk_version.is_null() {
-            return "unknown".to_owned();
-        }
-        // SAFETY: a v1 table's `sdk_version` is null or a static NUL-terminated string.
-        unsafe { CStr::from_ptr(self.table.sdk_version) }.to_string_lossy().into_owned()
-    }
-
-    /// Routes the plugin's log records to this process's `tracing`
-    /// subscriber, tagged with `plugin_id`. Call once per loaded library, and
-    /// never for a table compiled into this program (it shares our `tracing`).
-    pub fn install_logger(&self, plugin_id: &str, max_level: tracing::Level) {
-        let Some(set_logger) = self.table.set_logger else { return };
-        let ctx = Box::into_raw(Box::new(plugin_id.to_owned())) as *mut c_void;
-        // SAFETY: `host_log_callback` is a valid `LogFn` for the process's
-        // lifetime and `ctx` is a leaked `String` that is never freed.
-        unsafe { set_logger(Some(host_log_callback), ctx, level_number(&max_level)) };
-    }
-
-    fn take(&self, entry: &'static str, status: i32, out: PraxisBuffer) -> Result<Vec<u8>, CallError> {
-        let bytes = input_slice(out.ptr, out.len).to_vec();
-        // SAFETY: `out` was written by this table's functions and is released once, here.
-        unsafe { (self.table.free_buffer)(out) };
-        if status == STATUS_OK {
-            Ok(bytes)
-        } else if status == STATUS_UNSUPPORTED {
-            Err(CallError::Unsupported(entry))
+    /// The kind of log callback context the host hands a plugin: its id, leaked once.
+    fn log_to_tracing(ctx: *mut c_void, level: u32, target: &[u8], message: &[u8]) {
+        let plugin = if ctx.is_null() {
+            "?"
         } else {
-            Err(CallError::Plugin { status, message: String::from_utf8_lossy(&bytes).into_owned() })
+            // SAFETY: the host registers a pointer to a leaked `String` (see
+            // `PluginHandle::install_logger`), which lives for the process.
+            unsafe { (*(ctx as *const String)).as_str() }
+        };
+        let target = String::from_utf8_lossy(target);
+        let message = String::from_utf8_lossy(message);
+        match level {
+            LOG_ERROR => tracing::error!(target: "praxis::plugin", plugin, plugin_target = %target, "{message}"),
+            LOG_WARN => tracing::warn!(target: "praxis::plugin", plugin, plugin_target = %target, "{message}"),
+            LOG_INFO => tracing::info!(target: "praxis::plugin", plugin, plugin_target = %target, "{message}"),
+            LOG_DEBUG => tracing::debug!(target: "praxis::plugin", plugin, plugin_target = %target, "{message}"),
+            _ => tracing::trace!(target: "praxis::plugin", plugin, plugin_target = %target, "{message}"),
         }
     }
 
-    /// Calls an entry point with raw request bytes; returns the raw answer.
-    pub fn call_raw(&self, entry: Entry, input: &[u8]) -> Result<Vec<u8>, CallError> {
-        let (name, f) = match entry {
-            Entry::Evaluate => ("evaluate", self.table.evaluate.ok_or(CallError::Unsupported("evaluate"))?),
-            Entry::Schedule => ("schedule", self.table.schedule.ok_or(CallError::Unsupported("schedule"))?),
-        };
-        let mut out = PraxisBuffer::EMPTY;
-        // SAFETY: per the v1 contract `f` reads `input.len()` bytes at
-        // `input.as_ptr()` during the call and writes one buffer to `out`.
-        let status = unsafe { f(input.as_ptr(), input.len(), &mut out) };
-        self.take(name, status, out)
+    unsafe extern "C" fn host_log_callback(
+        ctx: *mut c_void,
+        level: u32,
+        target: *const u8,
+        target_len: usize,
+        message: *const u8,
+        message_len: usize,
+    ) {
+        let _ = catch_unwind(|| {
+            let target = input_slice(target, target_len);
+            let message = input_slice(message, message_len);
+            log_to_tracing(ctx, level, target, message);
+        });
     }
 
-    /// The plugin's manifest, decoded and checked.
-    pub fn manifest(&self) -> Result<Manifest, CallError> {
-        let mut out = PraxisBuffer::EMPTY;
-        // SAFETY: per the v1 contract `manifest` writes one buffer to `out`.
-        let status = unsafe { (self.table.manifest)(&mut out) };
-        let bytes = self.take("manifest", status, out)?;
-        let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| CallError::Malformed(e.to_string()))?;
-        manifest.validate().map_err(CallError::Malformed)?;
-        Ok(manifest)
+    impl PluginHandle {
+        /// Checks a table a plugin returned: not null, magic, ABI major and minor.
+        ///
+        /// # Safety
+        /// `table` must be null or point to a `PluginTableV1`-shaped value that
+        /// stays valid and unchanged for the rest of the process (the host never
+        /// unloads a plugin library), whose function pointers follow the ABI v1
+        /// contract.
+        pub unsafe fn from_raw(table: *const PluginTableV1) -> Result<PluginHandle, TableError> {
+            if table.is_null() {
+                return Err(TableError::Null);
+            }
+            // Read the fixed header first: a table from a different major may be
+            // shorter than ours, so nothing past the versions is read before they
+            // are checked.
+            // SAFETY: non-null, and the caller guarantees it points to a table
+            // whose first three fields have the v1 header layout.
+            let (magic, major, minor) = unsafe { ((*table).magic, (*table).abi_major, (*table).abi_minor) };
+            if magic != MAGIC {
+                return Err(TableError::BadMagic(magic));
+            }
+            if major != ABI_MAJOR {
+                return Err(TableError::MajorMismatch { plugin: major, host: ABI_MAJOR });
+            }
+            if minor > ABI_MINOR {
+                return Err(TableError::MinorTooNew { plugin: minor, host: ABI_MINOR });
+            }
+            // SAFETY: checked to be a v1 table of a minor this host knows; valid for 'static per the contract.
+            let table: &'static PluginTableV1 = unsafe { &*table };
+            // The function pointers are `Option`s, so a NULL from C is `None`
+            // here, read and checked before anything is called.
+            let manifest = table.manifest.ok_or(TableError::NullEntry("manifest"))?;
+            let free_buffer = table.free_buffer.ok_or(TableError::NullEntry("free_buffer"))?;
+            Ok(PluginHandle { table, manifest, free_buffer })
+        }
+
+        /// For diagnostics only: the manifest of a table that
+        /// [`from_raw`](Self::from_raw) refused because its `free_buffer` is
+        /// NULL, so that the host can name the plugin it refuses. The manifest's
+        /// buffer cannot be handed back and is leaked (once per refused file).
+        /// `None` if the header is not a v1 table this host knows, `manifest` is
+        /// NULL, or the answer is not a valid manifest.
+        ///
+        /// # Safety
+        /// As [`from_raw`](Self::from_raw).
+        pub unsafe fn peek_manifest(table: *const PluginTableV1) -> Option<Manifest> {
+            if table.is_null() {
+                return None;
+            }
+            // SAFETY: non-null; the caller guarantees the v1 header layout.
+            let (magic, major, minor) = unsafe { ((*table).magic, (*table).abi_major, (*table).abi_minor) };
+            if magic != MAGIC || major != ABI_MAJOR || minor > ABI_MINOR {
+                return None;
+            }
+            // SAFETY: a v1 table of a minor this host knows, valid per the contract.
+            let table: &PluginTableV1 = unsafe { &*table };
+            let manifest = table.manifest?;
+            let mut out = PraxisBuffer::EMPTY;
+            // SAFETY: per the v1 contract `manifest` writes one buffer to `out`.
+            let status = unsafe { manifest(&mut out) };
+            let bytes = input_slice(out.ptr, out.len).to_vec();
+            if let Some(free) = table.free_buffer {
+                // SAFETY: written by this table's `manifest`, released once, here.
+                unsafe { free(out) };
+            }
+            if status != STATUS_OK {
+                return None;
+            }
+            let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
+            manifest.validate().ok()?;
+            Some(manifest)
+        }
+
+        /// The handle of a table compiled into this program (such as a plugin's
+        /// `praxis_plugin_table()`), for calling it through the ABI in tests.
+        pub fn from_static(table: &'static PluginTableV1) -> Result<PluginHandle, TableError> {
+            // SAFETY: a `&'static` reference is non-null and valid for the process.
+            unsafe { PluginHandle::from_raw(table) }
+        }
+
+        /// The ABI minor the plugin was built for.
+        pub fn abi_minor(&self) -> u16 {
+            self.table.abi_minor
+        }
+
+        /// The SDK version the plugin says it was built with.
+        pub fn sdk_version(&self) -> String {
+            if self.table.sdk_version.is_null() {
+                return "unknown".to_owned();
+            }
+            // SAFETY: a v1 table's `sdk_version` is null or a static NUL-terminated string.
+            unsafe { CStr::from_ptr(self.table.sdk_version) }.to_string_lossy().into_owned()
+        }
+
+        /// Routes the plugin's log records to this process's `tracing`
+        /// subscriber, tagged with `plugin_id`. Call once per loaded library, and
+        /// never for a table compiled into this program (it shares our `tracing`).
+        pub fn install_logger(&self, plugin_id: &str, max_level: tracing::Level) {
+            let Some(set_logger) = self.table.set_logger else { return };
+            let ctx = Box::into_raw(Box::new(plugin_id.to_owned())) as *mut c_void;
+            // SAFETY: `host_log_callback` is a valid `LogFn` for the process's
+            // lifetime and `ctx` is a leaked `String` that is never freed.
+            unsafe { set_logger(Some(host_log_callback), ctx, level_number(&max_level)) };
+        }
+
+        fn take(&self, entry: &'static str, status: i32, out: PraxisBuffer) -> Result<Vec<u8>, CallError> {
+            self.take_limited(entry, status, out, usize::MAX)
+        }
+
+        fn take_limited(
+            &self,
+            entry: &'static str,
+            status: i32,
+            out: PraxisBuffer,
+            max: usize,
+        ) -> Result<Vec<u8>, CallError> {
+            if out.len > max {
+                let len = out.len;
+                // SAFETY: `out` was written by this table's functions and is released once, here.
+                unsafe { (self.free_buffer)(out) };
+                return Err(CallError::TooLarge { entry, len, max });
+            }
+            let bytes = input_slice(out.ptr, out.len).to_vec();
+            // SAFETY: `out` was written by this table's functions and is released once, here.
+            unsafe { (self.free_buffer)(out) };
+            if status == STATUS_OK {
+                Ok(bytes)
+            } else if status == STATUS_UNSUPPORTED {
+                Err(CallError::Unsupported(entry))
+            } else {
+                Err(CallError::Plugin { status, message: String::from_utf8_lossy(&bytes).into_owned() })
+            }
+        }
+
+        /// Whether the table has this entry point (a protocol must have
+        /// `evaluate`, a scheduler `schedule`).
+        pub fn has_entry(&self, entry: Entry) -> bool {
+            match entry {
+                Entry::Evaluate => self.table.evaluate.is_some(),
+                Entry::Schedule => self.table.schedule.is_some(),
+            }
+        }
+
+        /// Calls an entry point with raw request bytes; returns the raw answer.
+        pub fn call_raw(&self, entry: Entry, input: &[u8]) -> Result<Vec<u8>, CallError> {
+            self.call_limited(entry, input, usize::MAX)
+        }
+
+        /// As [`call_raw`](Self::call_raw), refusing (without copying it) an
+        /// answer longer than `max` bytes.
+        pub fn call_limited(&self, entry: Entry, input: &[u8], max: usize) -> Result<Vec<u8>, CallError> {
+            let (name, f) = match entry {
+                Entry::Evaluate => ("evaluate", self.table.evaluate.ok_or(CallError::Unsupported("evaluate"))?),
+                Entry::Schedule => ("schedule", self.table.schedule.ok_or(CallError::Unsupported("schedule"))?),
+            };
+            let mut out = PraxisBuffer::EMPTY;
+            // SAFETY: per the v1 contract `f` reads `input.len()` bytes at
+            // `input.as_ptr()` during the call and writes one buffer to `out`.
+            let status = unsafe { f(input.as_ptr(), input.len(), &mut out) };
+            self.take_limited(name, status, out, max)
+        }
+
+        /// The plugin's manifest, decoded and checked.
+        pub fn manifest(&self) -> Result<Manifest, CallError> {
+            let mut out = PraxisBuffer::EMPTY;
+            // SAFETY: per the v1 contract `manifest` writes one buffer to `out`.
+            let status = unsafe { (self.manifest)(&mut out) };
+            let bytes = self.take("manifest", status, out)?;
+            let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| CallError::Malformed(e.to_string()))?;
+            manifest.validate().map_err(CallError::Malformed)?;
+            Ok(manifest)
+        }
+
+        /// Evaluates a client through the protocol entry point. The guidance is
+        /// decoded but not yet validated: see [`Guidance::validate`].
+        pub fn evaluate(&self, input: &ProtocolInput) -> Result<Guidance, CallError> {
+            let request = serde_json::to_vec(input).map_err(|e| CallError::Encode(e.to_string()))?;
+            self.evaluate_encoded(&request)
+        }
+
+        /// As [`evaluate`](Self::evaluate), with the request already encoded (so
+        /// a host can encode a client once for several plugins).
+        pub fn evaluate_encoded(&self, request: &[u8]) -> Result<Guidance, CallError> {
+            let bytes = self.call_raw(Entry::Evaluate, request)?;
+            serde_json::from_slice(&bytes).map_err(|e| CallError::Malformed(e.to_string()))
+        }
+
+        /// Asks the scheduler entry point for a proposal.
+        pub fn schedule(&self, request: &ScheduleRequest) -> Result<ScheduleProposal, CallError> {
+            let request = serde_json::to_vec(request).map_err(|e| CallError::Encode(e.to_string()))?;
+            let bytes = self.call_raw(Entry::Schedule, &request)?;
+            serde_json::from_slice(&bytes).map_err(|e| CallError::Malformed(e.to_string()))
+        }
     }
 
-    /// Evaluates a client through the protocol entry point. The guidance is
-    /// decoded but not yet validated: see [`Guidance::validate`].
-    pub fn evaluate(&self, input: &ProtocolInput) -> Result<Guidance, CallError> {
-        let request = serde_json::to_vec(input).map_err(|e| CallError::Encode(e.to_string()))?;
-        self.evaluate_encoded(&request)
+    /// An entry point of the table.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Entry {
+        /// `evaluate`.
+        Evaluate,
+        /// `schedule`.
+        Schedule,
     }
-
-    /// As [`evaluate`](Self::evaluate), with the request already encoded (so
-    /// a host can encode a client once for several plugins).
-    pub fn evaluate_encoded(&self, request: &[u8]) -> Result<Guidance, CallError> {
-        let bytes = self.call_raw(Entry::Evaluate, request)?;
-        serde_json::from_slice(&bytes).map_err(|e| CallError::Malformed(e.to_string()))
-    }
-
-    /// Asks the scheduler entry point for a proposal.
-    pub fn schedule(&self, request: &ScheduleRequest) -> Result<ScheduleProposal, CallError> {
-        let request = serde_json::to_vec(request).map_err(|e| CallError::Encode(e.to_string()))?;
-        let bytes = self.call_raw(Entry::Schedule, &request)?;
-        serde_json::from_slice(&bytes).map_err(|e| CallError::Malformed(e.to_string()))
-    }
-}
-
-/// An entry point of the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entry {
-    /// `evaluate`.
-    Evaluate,
-    /// `schedule`.
-    Schedule,
 }

@@ -48,10 +48,12 @@
 //! // In a real plugin crate (crate-type = ["cdylib", "rlib"]):
 //! // praxis_sdk::export_plugin!(protocol = NeckCare);
 //!
-//! // Test it with the harness:
+//! // Test it with the harness (feature `testing`, in your dev-dependencies):
+//! # #[cfg(feature = "testing")] {
 //! let client = ClientBuilder::new("c1").condition(snomed::NECK_PAIN, ConditionStatus::Active).build();
 //! let guidance = praxis_sdk::testing::run_static(&NeckCare, &client, "2026-11-21", &Default::default());
 //! assert!(guidance.has_rule("S3"));
+//! # }
 //! ```
 //!
 //! ## The boundary (ABI v1)
@@ -77,7 +79,7 @@
 //!   newer minor than it knows.
 //! - **Major version** (a new symbol `praxis_plugin_v2`, the host keeping v1
 //!   working): renaming or removing a field, changing a field's type or
-//!   meaning, adding a level to a closed enum ([`Pressure`], [`Indicator`]),
+//!   meaning, adding a level to a closed enum ([`Pressure`], [`Indicator`], [`Adjunct`]),
 //!   reordering or removing table fields.
 //! - **Unknown data** is tolerated, never fatal: unknown JSON fields are
 //!   ignored on both sides; an unknown enum value becomes the `Unknown`/`Other`
@@ -91,6 +93,7 @@ pub mod guidance;
 pub mod manifest;
 pub mod model;
 pub mod schedule;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
 
@@ -113,6 +116,7 @@ pub use time::{Date, DateRange, DateTime, TimeOfDay, Weekday, WeeklyWindow};
 
 /// Everything a plugin needs in one `use`.
 pub mod prelude {
+    #[cfg(feature = "testing")]
     pub use crate::testing::ClientBuilder;
     pub use crate::{
         Adjunct, AdverseEvent, Card, ClientSnapshot, Condition, ConditionSpec, ConditionStatus, Date, Discipline,
@@ -208,5 +212,6 @@ const _: () = {
     assert_send_sync::<Guidance>();
     assert_send_sync::<ScheduleRequest>();
     assert_send_sync::<ScheduleProposal>();
+    #[cfg(feature = "host")]
     assert_send_sync::<abi::PluginHandle>();
 };

@@ -286,6 +286,11 @@ impl AdverseEvent {
 }
 
 /// Heat or cold applied as part of a visit (rules R4, C2).
+///
+/// A **closed** enum, like [`Pressure`] and `Indicator`: its values are part
+/// of ABI 1 and a new one (such as `heat_after`) needs a new ABI major. A
+/// host never sends a value outside this list to a v1 plugin, and the store
+/// refuses one on import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Adjunct {

@@ -235,11 +235,29 @@ pub enum CFixture {
     EvaluateBadIndicator,
     /// A good plugin whose load-time constructor writes `<its path>.opened`.
     Marker,
+    /// The table's required `free_buffer` is NULL.
+    NullFreeBuffer,
+    /// The table's required `manifest` is NULL.
+    NullManifest,
+    /// The manifest declares a protocol; the table's `evaluate` is NULL.
+    NoEvaluate,
+    /// Loads; `evaluate` writes through a null pointer (SIGSEGV).
+    Segfault,
+    /// Loads; `evaluate` calls `abort()`.
+    Abort,
+    /// Loads; `evaluate` calls `exit(0)`.
+    Exit,
+    /// Loads; `evaluate` never returns.
+    Loop,
+    /// Loads; `evaluate` prints to stdout (and flushes), then answers one card.
+    Stdout,
+    /// Loads; `evaluate` answers 8 MiB: `{"cards":[]}` padded with spaces (valid JSON).
+    Huge,
 }
 
 impl CFixture {
     /// Every fixture.
-    pub const ALL: [CFixture; 13] = [
+    pub const ALL: [CFixture; 22] = [
         CFixture::NotALibrary,
         CFixture::NoSymbol,
         CFixture::NullTable,
@@ -253,6 +271,15 @@ impl CFixture {
         CFixture::EvaluateNotUtf8,
         CFixture::EvaluateBadIndicator,
         CFixture::Marker,
+        CFixture::NullFreeBuffer,
+        CFixture::NullManifest,
+        CFixture::NoEvaluate,
+        CFixture::Segfault,
+        CFixture::Abort,
+        CFixture::Exit,
+        CFixture::Loop,
+        CFixture::Stdout,
+        CFixture::Huge,
     ];
 
     /// A short name, such as `wrong-magic`.
@@ -271,6 +298,15 @@ impl CFixture {
             CFixture::EvaluateNotUtf8 => "evaluate-not-utf8",
             CFixture::EvaluateBadIndicator => "evaluate-bad-indicator",
             CFixture::Marker => "marker",
+            CFixture::NullFreeBuffer => "null-free-buffer",
+            CFixture::NullManifest => "null-manifest",
+            CFixture::NoEvaluate => "no-evaluate",
+            CFixture::Segfault => "segfault",
+            CFixture::Abort => "abort",
+            CFixture::Exit => "exit",
+            CFixture::Loop => "loop",
+            CFixture::Stdout => "stdout",
+            CFixture::Huge => "huge",
         }
     }
 
@@ -299,6 +335,15 @@ impl CFixture {
             CFixture::EvaluateNotUtf8 => "FIXTURE_EVALUATE_NOT_UTF8",
             CFixture::EvaluateBadIndicator => "FIXTURE_EVALUATE_BAD_INDICATOR",
             CFixture::Marker => "FIXTURE_MARKER",
+            CFixture::NullFreeBuffer => "FIXTURE_NULL_FREE_BUFFER",
+            CFixture::NullManifest => "FIXTURE_NULL_MANIFEST",
+            CFixture::NoEvaluate => "FIXTURE_NO_EVALUATE",
+            CFixture::Segfault => "FIXTURE_SEGFAULT",
+            CFixture::Abort => "FIXTURE_ABORT",
+            CFixture::Exit => "FIXTURE_EXIT",
+            CFixture::Loop => "FIXTURE_LOOP",
+            CFixture::Stdout => "FIXTURE_STDOUT",
+            CFixture::Huge => "FIXTURE_HUGE",
         })
     }
 }

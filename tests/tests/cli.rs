@@ -458,7 +458,7 @@ fn plugins_list_shows_first_party_plugins_from_shared_libraries() {
     for id in ["fibromyalgia", "arthritis", "combined-therapy"] {
         let r = list.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("{id} in {list}"));
         assert_eq!(r["status"], "loaded", "{r}");
-        assert_eq!(r["abi"], "1.0");
+        assert_eq!(r["abi"], "1.1");
         assert!(r["path"].as_str().unwrap().ends_with(std::env::consts::DLL_SUFFIX));
         assert_eq!(r["sha256"].as_str().map(str::len), Some(64));
     }
@@ -525,6 +525,31 @@ fn schedule_plan_from_a_day_and_an_appointments_life() {
     ];
     for (args, message) in bad {
         let out = p.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "praxis {args:?} should exit 2:\n{stderr}");
+        assert!(stderr.contains(message), "praxis {args:?}: `{stderr}` should mention `{message}`");
+    }
+    let later = start.add_minutes(60).to_string();
+    let moved = p.json(&["schedule", "move", &a, "--to", &later, "--json"]);
+    assert_eq!(moved[0]["start"], later.as_str());
+    let cancelled = p.json(&["schedule", "cancel", &b, "--reason", "client away", "--json"]);
+    assert_eq!(
+        (cancelled[0]["status"].as_str(), cancelled[0]["status_reason"].as_str()),
+        (Some("cancelled"), Some("client away"))
+    );
+    let shown = p.json(&["schedule", "show", "--from", &from, "--days", "14", "--json"]);
+    let status: Vec<(&str, &str)> = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["start"].as_str().unwrap(), x["status"].as_str().unwrap()))
+        .collect();
+    assert!(status.contains(&(later.as_str(), "booked")) && status.iter().any(|s| s.1 == "cancelled"), "{status:?}");
+    // The cancelled session's demand is planned again.
+    let replan = p.json(&["schedule", "plan", "--from", &from, "--weeks", "2", "--json"]);
+    assert_eq!(replan["appointments"].as_array().unwrap().len(), 1, "{replan}");
+}
+
 /// Issue 10 through the binary: private files whatever the umask, exports
 /// that say they hold health data, `audit verify` and `store check`, and bad
 /// input that was once accepted (exit 2, store unchanged).
@@ -645,25 +670,6 @@ fn health_data_stays_private_and_bad_input_once_accepted_is_refused() {
         assert_eq!(out.status.code(), Some(2), "praxis {args:?} should exit 2:\n{stderr}");
         assert!(stderr.contains(message), "praxis {args:?}: `{stderr}` should mention `{message}`");
     }
-    let later = start.add_minutes(60).to_string();
-    let moved = p.json(&["schedule", "move", &a, "--to", &later, "--json"]);
-    assert_eq!(moved[0]["start"], later.as_str());
-    let cancelled = p.json(&["schedule", "cancel", &b, "--reason", "client away", "--json"]);
-    assert_eq!(
-        (cancelled[0]["status"].as_str(), cancelled[0]["status_reason"].as_str()),
-        (Some("cancelled"), Some("client away"))
-    );
-    let shown = p.json(&["schedule", "show", "--from", &from, "--days", "14", "--json"]);
-    let status: Vec<(&str, &str)> = shown
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| (x["start"].as_str().unwrap(), x["status"].as_str().unwrap()))
-        .collect();
-    assert!(status.contains(&(later.as_str(), "booked")) && status.iter().any(|s| s.1 == "cancelled"), "{status:?}");
-    // The cancelled session's demand is planned again.
-    let replan = p.json(&["schedule", "plan", "--from", &from, "--weeks", "2", "--json"]);
-    assert_eq!(replan["appointments"].as_array().unwrap().len(), 1, "{replan}");
     assert_eq!(target.records(), before, "bad input left the store as it was");
 
     // A data_dir that does not exist is refused, and not created.
@@ -680,6 +686,8 @@ fn health_data_stays_private_and_bad_input_once_accepted_is_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
     assert!(!std::path::Path::new("/nonexistent/praxis-dir").exists());
+}
+
 /// The audit actor: `--as`, else `$USER`, else the OS account name; an empty
 /// `--as` is refused. Logs carry no colour codes when stderr is not a terminal.
 #[test]

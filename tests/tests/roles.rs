@@ -163,6 +163,9 @@ impl Clinic {
 const O: u16 = 0;
 const X: u16 = 403;
 
+/// (method, path, body, success status, [owner, therapist, front-desk, auditor])
+type Row = (&'static str, String, Option<Value>, u16, [u16; 4]);
+
 #[test]
 #[allow(clippy::type_complexity)]
 fn the_role_table_through_the_api() {
@@ -170,8 +173,7 @@ fn the_role_table_through_the_api() {
     let tokens: Vec<String> = ["olive", "tara", "fran", "audrey"].iter().map(|u| c.token(u)).collect();
     let id = &c.client;
     let sid = &c.session;
-    // (method, path, body, success status, [owner, therapist, front-desk, auditor])
-    let table: Vec<(&str, String, Option<Value>, u16, [u16; 4])> = vec![
+    let table: Vec<Row> = vec![
         ("GET", "/api/v1/me".into(), None, 200, [O, O, O, O]),
         ("GET", "/api/v1/clients".into(), None, 200, [O, O, O, X]),
         ("GET", format!("/api/v1/clients/{id}"), None, 200, [O, O, O, X]),

@@ -48,14 +48,16 @@ pub fn run(loc: &Locations, cmd: &AuditCommand) -> Result<()> {
     if *json {
         print_json(&check)?;
     } else if check.ok() {
-        println!(
+        outln!(
             "audit log verified: {} entries, {} records match their last audited state\nhead: {} (keep it elsewhere: a log rewritten as a whole changes it)",
-            check.entries, check.records, check.head
+            check.entries,
+            check.records,
+            check.head
         );
     } else {
-        println!("the audit log does NOT verify ({} entries, {} records):", check.entries, check.records);
+        outln!("the audit log does NOT verify ({} entries, {} records):", check.entries, check.records);
         for p in &check.problems {
-            println!("  {p}");
+            outln!("  {p}");
         }
     }
     match check.problems.first() {
@@ -93,6 +95,6 @@ fn show(loc: &Locations, filter: AuditFilter, json: bool) -> Result<()> {
             ]
         })
         .collect();
-    print!("{}", table(&["SEQ", "AT", "WHO", "ACTION", "RECORD", "ID", "WHAT"], &rows));
+    out!("{}", table(&["SEQ", "AT", "WHO", "ACTION", "RECORD", "ID", "WHAT"], &rows));
     Ok(())
 }

@@ -31,7 +31,7 @@ pub fn export(loc: &Locations, args: &ExportArgs) -> Result<()> {
             super::write_atomic(path, json.as_bytes())?;
             eprintln!("exported {} records to {}", export.len(), path.display());
         }
-        None => println!("{json}"),
+        None => outln!("{json}"),
     }
     Ok(())
 }
@@ -69,7 +69,7 @@ pub fn import(loc: &Locations, args: &ImportArgs) -> Result<()> {
     if args.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "imported {} clients, {} intakes, {} sessions, {} appointments, {} overrides, {} practitioners, {} rooms, {} audit entries ({} batches, each flushed)",
         report.clients,
         report.intakes,
@@ -85,9 +85,9 @@ pub fn import(loc: &Locations, args: &ImportArgs) -> Result<()> {
 }
 
 pub fn schema() -> Result<()> {
-    print!("{EXPORT_SCHEMA}");
+    out!("{EXPORT_SCHEMA}");
     if !EXPORT_SCHEMA.ends_with('\n') {
-        println!();
+        outln!();
     }
     Ok(())
 }

@@ -334,11 +334,11 @@ pub fn demo(loc: &Locations, _args: &DemoArgs) -> Result<()> {
     eprintln!("      plugins: {}", loaded.join(", "));
     let guidance = super::guidance::all_guidance(&practice, today)?;
     let mut shown: BTreeSet<String> = BTreeSet::new();
-    println!("\n== Guidance for {} clients, {today} ==\n", clients.len());
+    outln!("\n== Guidance for {} clients, {today} ==\n", clients.len());
     for g in &guidance {
         let name = clients.iter().find(|c| c.id == g.client).map_or("?", |c| c.name.as_str());
-        print!("{}", g.render_page(name));
-        println!();
+        out!("{}", g.render_page(name));
+        outln!();
         shown.extend(g.cards.iter().map(|c| c.rule.clone()));
     }
 
@@ -365,43 +365,43 @@ pub fn demo(loc: &Locations, _args: &DemoArgs) -> Result<()> {
 
     step(5, total, "planning and booking the next 8 weeks");
     let plan = super::schedule::plan_and_book_for_demo(&practice, today, &guidance)?;
-    println!("{}", plan.summary);
+    outln!("{}", plan.summary);
     shown.extend(plan.rules_shown.iter().cloned());
 
     step(6, total, "outcomes report");
-    println!("\n== Outcomes ==\n");
+    outln!("\n== Outcomes ==\n");
     super::guidance::print_report(&super::guidance::outcomes_report(&practice, None, today, 8)?);
     let chart = dir.join("pain-lena-fischer.svg");
     let lena = super::guidance::outcomes_report(&practice, Some("Lena Fischer"), today, 8)?;
     super::write_atomic(&chart, praxis_core::outcomes::pain_chart_svg(&lena.clients[0]).as_bytes())?;
 
     let missing: Vec<&str> = ALL_RULES.iter().copied().filter(|r| !shown.contains(*r)).collect();
-    println!("\n== Rule coverage ==");
-    println!("shown: {}", ALL_RULES.iter().copied().filter(|r| shown.contains(*r)).collect::<Vec<_>>().join(" "));
+    outln!("\n== Rule coverage ==");
+    outln!("shown: {}", ALL_RULES.iter().copied().filter(|r| shown.contains(*r)).collect::<Vec<_>>().join(" "));
     if missing.is_empty() {
-        println!("every rule id of GUIDANCE-RULES.md showed at least once");
+        outln!("every rule id of GUIDANCE-RULES.md showed at least once");
     } else {
-        println!("NOT shown: {}", missing.join(" "));
+        outln!("NOT shown: {}", missing.join(" "));
     }
     let d = dir.display();
-    println!("\n== Your demo practice ==");
-    println!("data and configuration: {d}");
-    println!("pain chart (SVG):       {}", chart.display());
-    println!("go on with, for example:");
-    println!("  praxis --data {d} client list");
-    println!("  praxis --data {d} guidance \"John Miller\"");
-    println!("  praxis --data {d} schedule show --days 7");
-    println!("  praxis --data {d} report outcomes --client \"Lena Fischer\"");
-    println!("(with cargo: cargo run --release -- --data {d} client list)");
-    println!("\nserve it to the whole team (the command line keeps working beside it):");
-    println!("  praxis --data {d} user add owner --name \"Clinic Owner\" --role owner   # asks for a password");
-    println!("  praxis --data {d} serve                       # http://{}/", praxis_core::server::DEFAULT_LISTEN);
-    println!(
+    outln!("\n== Your demo practice ==");
+    outln!("data and configuration: {d}");
+    outln!("pain chart (SVG):       {}", chart.display());
+    outln!("go on with, for example:");
+    outln!("  praxis --data {d} client list");
+    outln!("  praxis --data {d} guidance \"John Miller\"");
+    outln!("  praxis --data {d} schedule show --days 7");
+    outln!("  praxis --data {d} report outcomes --client \"Lena Fischer\"");
+    outln!("(with cargo: cargo run --release -- --data {d} client list)");
+    outln!("\nserve it to the whole team (the command line keeps working beside it):");
+    outln!("  praxis --data {d} user add owner --name \"Clinic Owner\" --role owner   # asks for a password");
+    outln!("  praxis --data {d} serve                       # http://{}/", praxis_core::server::DEFAULT_LISTEN);
+    outln!(
         "then open the workspace at http://{}/ and log in (add staff with `user add LOGIN --role therapist --practitioner ana` or `--role front-desk`)",
         praxis_core::server::DEFAULT_LISTEN
     );
-    println!("  praxis --data {d} token create front-desk     # prints an API token, once");
-    println!("  curl -H \"Authorization: Bearer TOKEN\" http://{}/api/v1/clients", praxis_core::server::DEFAULT_LISTEN);
+    outln!("  praxis --data {d} token create front-desk     # prints an API token, once");
+    outln!("  curl -H \"Authorization: Bearer TOKEN\" http://{}/api/v1/clients", praxis_core::server::DEFAULT_LISTEN);
     if !missing.is_empty() {
         return Err(anyhow::anyhow!("the demo did not show rule(s) {}", missing.join(", ")));
     }

@@ -187,7 +187,7 @@ pub fn generate(loc: &Locations, args: &GenerateArgs) -> Result<()> {
                 path.display()
             );
         }
-        None => println!("{json}"),
+        None => outln!("{json}"),
     }
     Ok(())
 }

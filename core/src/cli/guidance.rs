@@ -56,9 +56,9 @@ pub fn guidance(loc: &Locations, args: &GuidanceArgs) -> Result<()> {
     };
     for (i, g) in list.iter().enumerate() {
         if i > 0 {
-            println!("{}", "-".repeat(72));
+            outln!("{}", "-".repeat(72));
         }
-        print!("{}", g.render_page(names.get(&g.client).map_or(&g.client, |n| n)));
+        out!("{}", g.render_page(names.get(&g.client).map_or(&g.client, |n| n)));
     }
     Ok(())
 }
@@ -91,8 +91,8 @@ pub fn override_card(loc: &Locations, args: &OverrideArgs) -> Result<()> {
         print_json(&ov)
     } else {
         let name = backend.client_name(&ov.client);
-        println!("saved override {} of [{}] \"{}\" for {name}: {}", ov.id, ov.rule, ov.card_summary, ov.reason);
-        println!("It lets the next booking for this client through that card; it is in the audit log.");
+        outln!("saved override {} of [{}] \"{}\" for {name}: {}", ov.id, ov.rule, ov.card_summary, ov.reason);
+        outln!("It lets the next booking for this client through that card; it is in the audit log.");
         Ok(())
     }
 }
@@ -139,7 +139,7 @@ pub fn outcomes_report(
 
 /// Prints the report as text.
 pub fn print_report(report: &outcomes::OutcomesReport) {
-    print!(
+    out!(
         "{}",
         report.render_text(|code| super::practice::known_condition_name(code).map_or(code.to_owned(), str::to_owned))
     );
@@ -154,7 +154,7 @@ pub fn report(loc: &Locations, cmd: &ReportCommand) -> Result<()> {
         let svg = outcomes::pain_chart_svg(&report.clients[0]);
         super::write_atomic(path, svg.as_bytes())?;
         if !args.json {
-            println!("wrote the pain chart of {} to {}", report.clients[0].name, path.display());
+            outln!("wrote the pain chart of {} to {}", report.clients[0].name, path.display());
         }
     }
     if args.json {

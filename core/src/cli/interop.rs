@@ -40,7 +40,7 @@ pub fn export_fhir(loc: &Locations, out: Option<&Path>) -> Result<()> {
             let parts: Vec<String> = counts.iter().map(|(t, n)| format!("{n} {t}")).collect();
             eprintln!("exported {total} FHIR R4 resources to {}: {}", path.display(), parts.join(", "));
         }
-        None => println!("{json}"),
+        None => outln!("{json}"),
     }
     Ok(())
 }
@@ -74,12 +74,12 @@ pub fn import_fhir(loc: &Locations, file: &PathBuf, json: bool) -> Result<()> {
     if json {
         return print_json(&report);
     }
-    println!("imported {} patients with {} conditions", report.patients, report.conditions);
+    outln!("imported {} patients with {} conditions", report.patients, report.conditions);
     for (t, n) in &report.skipped {
-        println!("skipped {n} {t} (not imported by Praxis)");
+        outln!("skipped {n} {t} (not imported by Praxis)");
     }
     for line in &report.not_mapped {
-        println!("not mapped: {line}");
+        outln!("not mapped: {line}");
     }
     Ok(())
 }
@@ -101,7 +101,7 @@ pub fn print_ics(practice: &Practice, list: &[Appointment], practitioner: Option
         audit: &audit,
         client_names: practice.config.file.calendar.client_names,
     };
-    print!("{}", feed(&input));
+    out!("{}", feed(&input));
     Ok(())
 }
 
@@ -148,7 +148,7 @@ fn confirmation(loc: &Locations, appointment: &str, out: Option<&Path>) -> Resul
     let text = praxis_core::interop::ics::confirmation(appointment, name, &input).map_err(interop_error)?;
     match out {
         Some(path) => super::write_atomic(path, text.as_bytes())?,
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     Ok(())
 }
@@ -176,7 +176,7 @@ fn feed_token(loc: &Locations, cmd: &FeedTokenCommand) -> Result<()> {
                 return bad(format!("no practitioner `{practitioner}` in {}", config.path.display()));
             }
             let token = tokens.create(practitioner).map_err(interop_error)?;
-            println!("{token}");
+            outln!("{token}");
             eprintln!(
                 "feed URL: /calendar/practitioner/{practitioner}.ics?token={token} (shown once; only its SHA-256 is kept)"
             );

@@ -1,4 +1,18 @@
 //! The command line: argument parsing, the practice context, and dispatch.
+//!
+//! Output goes through `out!` / `outln!`, never `print!`: they write to the
+//! host's own stdout (`plugin_host::stdout`), which no plugin can reach.
+
+/// `print!` to the host's own stdout.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_out(format_args!($($arg)*)) };
+}
+
+/// `println!` to the host's own stdout.
+macro_rules! outln {
+    () => { $crate::cli::write_out(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::cli::write_out(format_args!("{}\n", format_args!($($arg)*))) };
+}
 
 mod audit;
 mod data;
@@ -6,6 +20,7 @@ mod demo;
 mod generate;
 mod guidance;
 mod interop;
+mod plugin_host;
 mod plugins;
 mod practice;
 mod schedule;
@@ -36,6 +51,18 @@ impl std::fmt::Display for BadInput {
 }
 
 impl std::error::Error for BadInput {}
+
+/// Writes to the host's own stdout; like `print!`, panics if stdout is gone.
+pub fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    if let Err(e) = praxis_core::plugin_host::stdout::host_stdout().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            // The reader went away (`praxis ... | head`): stop quietly.
+            std::process::exit(0);
+        }
+        panic!("failed printing to stdout: {e}");
+    }
+}
 
 /// Returns a bad-input error.
 pub fn bad<T>(message: impl Into<String>) -> Result<T> {
@@ -115,6 +142,9 @@ pub enum Command {
     /// Configuration: reload praxis.toml in a running server.
     #[command(subcommand)]
     Config(serve::ConfigCommand),
+    /// The child process of an isolated plugin (used by the host itself).
+    #[command(hide = true)]
+    PluginHost(plugin_host::PluginHostArgs),
 }
 
 /// Where the practice lives, resolved from the global flags.
@@ -318,6 +348,11 @@ pub fn run() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    // Before any plugin is loaded: fd 1 becomes stderr, the host keeps a
+    // private copy of its stdout (see `plugin_host::stdout`).
+    if let Err(e) = praxis_core::plugin_host::stdout::take_stdout() {
+        tracing::warn!("could not keep stdout from plugins: {e}");
+    }
     match dispatch(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -356,12 +391,13 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::User(cmd) => serve::user(&loc, cmd),
         Command::Audit(cmd) => audit::run(&loc, cmd),
         Command::Store(cmd) => store::run(&loc, cmd),
+        Command::PluginHost(args) => plugin_host::run(args),
     }
 }
 
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value).context("encoding JSON")?);
+    outln!("{}", serde_json::to_string_pretty(value).context("encoding JSON")?);
     Ok(())
 }
 

@@ -5,11 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
-use praxis_core::plugin_host::{
-    Candidate, DefaultPolicy, Origin, PluginPolicy, PluginRegistry, PluginReport, PluginSearch, sha256_file,
-};
-use praxis_sdk::testing::{ClientBuilder, massage};
-use praxis_sdk::{ConditionStatus, Date, PluginKind, Pressure};
+use praxis_core::plugin_host::{DefaultPolicy, PluginPolicy, PluginRegistry, PluginReport, PluginSearch, verify};
+use praxis_sdk::Date;
 
 use super::{Locations, bad, print_json, table};
 
@@ -56,15 +53,15 @@ fn list(loc: &Locations, json: bool) -> Result<()> {
         return print_json(&reports);
     }
     if reports.is_empty() {
-        println!(
+        outln!(
             "No plugin files found (looked next to the executable, in the practice's plugin folders and in PRAXIS_PLUGIN_PATH)."
         );
         return Ok(());
     }
     let rows: Vec<Vec<String>> = reports.iter().map(row).collect();
-    print!("{}", table(&["ID", "NAME", "VERSION", "KINDS", "ABI", "STATUS", "SHA-256", "FILE"], &rows));
+    out!("{}", table(&["ID", "NAME", "VERSION", "KINDS", "ABI", "STATUS", "SHA-256", "FILE"], &rows));
     for r in reports.iter().filter(|r| r.reason.is_some()) {
-        println!("\n{}: refused: {}", r.path, r.reason.as_deref().unwrap_or_default());
+        outln!("\n{}: {}: {}", r.path, r.status, r.reason.as_deref().unwrap_or_default());
     }
     Ok(())
 }
@@ -82,118 +79,93 @@ fn row(r: &PluginReport) -> Vec<String> {
     ]
 }
 
-/// A synthetic client with every condition the plugin handles, for a smoke call.
-fn sample_client(codes: &[String], today: Date) -> praxis_sdk::ClientSnapshot {
-    let mut b = ClientBuilder::new("verify-sample").intake(&today.add_days(-60).to_string());
-    for code in codes {
-        b = b.condition(code, ConditionStatus::Active);
-    }
-    for back in [42, 28, 14] {
-        b = b.session(massage(&today.add_days(-back).to_string()).minutes(30).pressure(Pressure::Light).pain(6, 4));
-    }
-    b.build()
-}
-
 fn verify(loc: &Locations, file: &std::path::Path, json: bool) -> Result<()> {
-    if !file.is_file() {
-        return bad(format!("{} is not a file", file.display()));
-    }
     let config = if loc.config_path.exists() { Some(loc.load_config()?) } else { None };
     let trusted = config.as_ref().map(|c| c.trusted()).unwrap_or_default();
-    let sha = sha256_file(file).with_context(|| format!("reading {}", file.display()))?;
-    let is_trusted = trusted.contains(&sha);
-    let mut registry = PluginRegistry::default();
-    // `verify` names the file explicitly: the user asks for it to be opened,
-    // so the trust list decides only whether the practice would load it.
-    let mut allow = trusted.clone();
-    allow.insert(sha.clone());
-    let policy: &dyn PluginPolicy = match &config {
-        Some(c) => c,
-        None => &DefaultPolicy,
+    let named = match verify::inspect(file, &trusted) {
+        Ok(named) => named,
+        Err(e) => return bad(e.to_string()),
     };
-    let report =
-        registry.load_file(&Candidate { path: file.to_path_buf(), origin: Origin::Direct }, &allow, policy).clone();
-    let mut smoke = None;
-    if let Some(plugin) = registry.all().first() {
-        let today = config.as_ref().map_or_else(|| Date::from_days(20_000), |c| c.today());
-        if plugin.manifest().is(PluginKind::Protocol) {
-            let codes: Vec<String> = plugin.manifest().conditions.iter().map(|c| c.code.clone()).collect();
-            smoke = Some(match plugin.evaluate(today, &sample_client(&codes, today)) {
-                Ok(g) => Ok(format!(
-                    "answered a sample client with {} card(s); the guidance passed validation",
-                    g.cards.len()
-                )),
-                Err(e) => Err(e.to_string()),
-            });
-        }
-    }
-    if json {
-        let value = serde_json::json!({
-            "report": report,
-            "trusted": is_trusted,
-            "smoke_test": smoke.as_ref().map(|r| match r { Ok(m) => serde_json::json!({"ok": true, "message": m}), Err(m) => serde_json::json!({"ok": false, "message": m}) }),
-        });
-        print_json(&value)?;
-    } else {
-        println!("file:      {}", report.path);
-        println!("sha-256:   {sha}");
-        match &report.reason {
-            Some(reason) => println!("verdict:   REFUSED: {reason}"),
-            None => {
-                println!("verdict:   accepted");
-                println!(
-                    "plugin:    {} {} ({})",
-                    report.id.as_deref().unwrap_or("?"),
-                    report.version.as_deref().unwrap_or("?"),
-                    report.name.as_deref().unwrap_or("?")
-                );
-                println!("kinds:     {}", report.kinds.join(", "));
-                println!(
-                    "abi:       {} (sdk {})",
-                    report.abi.as_deref().unwrap_or("?"),
-                    report.sdk_version.as_deref().unwrap_or("?")
-                );
-                println!(
-                    "handles:   {}",
-                    if report.conditions.is_empty() { "-".to_owned() } else { report.conditions.join(", ") }
-                );
-            }
-        }
-        if let Some(s) = &smoke {
-            match s {
-                Ok(m) => println!("smoke:     {m}"),
-                Err(m) => println!("smoke:     FAILED: {m}"),
-            }
-        }
+    // Say whether the file is trusted before any of its code runs.
+    if !json {
+        outln!("file:      {}", named.path.display());
+        outln!("sha-256:   {}", named.sha256);
         if config.is_some() {
-            println!(
+            outln!(
                 "trusted:   {}",
-                if is_trusted {
+                if named.trusted {
                     "yes, in this practice's trust list".to_owned()
                 } else {
                     "no: run `praxis plugins trust FILE` to let this practice load it from a plugin folder".to_owned()
                 }
             );
+        } else {
+            outln!("trusted:   no practice config here; nothing is trusted but the executable's folder");
         }
     }
-    if let Some(reason) = report.reason {
-        return bad(format!("plugin refused: {reason}"));
+    let policy: &dyn PluginPolicy = match &config {
+        Some(c) => c,
+        None => &DefaultPolicy,
+    };
+    let today = config.as_ref().map_or_else(|| Date::from_days(20_000), |c| c.today());
+    let verification = verify::verify(&named, policy, today);
+    let report = &verification.report;
+    if json {
+        let value = serde_json::json!({
+            "report": report,
+            "trusted": named.trusted,
+            "smoke_test": verification.smoke.as_ref().map(|r| match r { Ok(m) => serde_json::json!({"ok": true, "message": m}), Err(m) => serde_json::json!({"ok": false, "message": m}) }),
+        });
+        print_json(&value)?;
+    } else {
+        match &report.reason {
+            Some(reason) => outln!("verdict:   REFUSED: {reason}"),
+            None => {
+                outln!("verdict:   accepted");
+                outln!(
+                    "plugin:    {} {} ({})",
+                    report.id.as_deref().unwrap_or("?"),
+                    report.version.as_deref().unwrap_or("?"),
+                    report.name.as_deref().unwrap_or("?")
+                );
+                outln!("kinds:     {}", report.kinds.join(", "));
+                outln!(
+                    "abi:       {} (sdk {})",
+                    report.abi.as_deref().unwrap_or("?"),
+                    report.sdk_version.as_deref().unwrap_or("?")
+                );
+                outln!(
+                    "handles:   {}",
+                    if report.conditions.is_empty() { "-".to_owned() } else { report.conditions.join(", ") }
+                );
+            }
+        }
+        match &verification.smoke {
+            Some(Ok(m)) => outln!("smoke:     {m}"),
+            Some(Err(m)) => outln!("smoke:     FAILED: {m}"),
+            None => {}
+        }
     }
-    if let Some(Err(m)) = smoke {
-        return bad(format!("plugin loads but its answer was refused: {m}"));
+    match verification.refusal() {
+        Some(refusal) => bad(refusal),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn trust(loc: &Locations, file: &std::path::Path) -> Result<()> {
     let config = loc.load_config()?;
-    if !file.is_file() {
-        return bad(format!("{} is not a file", file.display()));
-    }
-    let sha = sha256_file(file).with_context(|| format!("reading {}", file.display()))?;
-    if config.trusted().contains(&sha) {
-        println!("{} is already trusted ({sha})", file.display());
+    let named = match verify::inspect(file, &config.trusted()) {
+        Ok(named) => named,
+        Err(e) => return bad(e.to_string()),
+    };
+    let (file, sha) = (named.path.as_path(), named.sha256.clone());
+    if named.trusted {
+        outln!("{} is already trusted ({sha})", file.display());
         return Ok(());
+    }
+    // The same verification as `plugins verify`: never trust what it refuses.
+    if let Some(refusal) = verify::verify(&named, &config, config.today()).refusal() {
+        return bad(format!("not trusted: {}: {refusal}", file.display()));
     }
     let text = std::fs::read_to_string(&config.path).with_context(|| format!("reading {}", config.path.display()))?;
     let mut doc: toml_edit::DocumentMut = text.parse().with_context(|| format!("parsing {}", config.path.display()))?;
@@ -203,6 +175,6 @@ fn trust(loc: &Locations, file: &std::path::Path) -> Result<()> {
     let array = trusted.as_array_mut().context("`plugins.trusted` in the config is not a list")?;
     array.push(sha.clone());
     super::write_atomic(&config.path, doc.to_string().as_bytes())?;
-    println!("trusted {} ({sha}) in {}", file.display(), config.path.display());
+    outln!("trusted {} ({sha}) in {}", file.display(), config.path.display());
     Ok(())
 }

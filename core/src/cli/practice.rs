@@ -67,11 +67,11 @@ pub fn init(loc: &Locations, args: &InitArgs) -> Result<()> {
     super::write_atomic(&config_path, text.as_bytes())?;
     // The configuration's practitioners and rooms are in the store from the start.
     let practice = Practice::open(loc)?;
-    println!("Created practice \"{}\"", practice.config.file.practice.name);
-    println!("  configuration: {}", config_path.display());
-    println!("  data:          {}", practice.config.data_dir.display());
-    println!("  plugins:       {}", data.join("plugins").display());
-    println!(
+    outln!("Created practice \"{}\"", practice.config.file.practice.name);
+    outln!("  configuration: {}", config_path.display());
+    outln!("  data:          {}", practice.config.data_dir.display());
+    outln!("  plugins:       {}", data.join("plugins").display());
+    outln!(
         "Next: edit the configuration (hours, practitioners, rooms), then `praxis --data {} client add --name ...`",
         data.display()
     );
@@ -207,7 +207,7 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
             if json || args.json {
                 print_json(&client)?;
             } else {
-                println!("saved client {} ({})", client.name, client.id);
+                outln!("saved client {} ({})", client.name, client.id);
             }
         }
         ClientCommand::List { json: list_json } => {
@@ -226,7 +226,7 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
                     ]
                 })
                 .collect();
-            print!("{}", table(&["ID", "NAME", "CONDITIONS", "INSURANCE"], &rows));
+            out!("{}", table(&["ID", "NAME", "CONDITIONS", "INSURANCE"], &rows));
         }
         ClientCommand::Show { client, json: show_json } => {
             let Response::Record(record) = backend.call(Request::ShowClient { client: client.clone() })? else {
@@ -237,7 +237,7 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
                     &serde_json::json!({"client": record.client, "intake": record.intake, "sessions": record.sessions}),
                 );
             }
-            print!("{}", render_client(&record.client, record.intake.as_ref(), &record.sessions));
+            out!("{}", render_client(&record.client, record.intake.as_ref(), &record.sessions));
         }
         ClientCommand::Update { client, args, remove_condition, resolve_red_flag, remove_therapy } => {
             let changes = ClientChanges {
@@ -253,7 +253,7 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
             if json || args.json {
                 print_json(&client)?;
             } else {
-                println!("saved client {} ({})", client.name, client.id);
+                outln!("saved client {} ({})", client.name, client.id);
             }
         }
     }
@@ -409,7 +409,7 @@ pub fn intake(loc: &Locations, args: &IntakeArgs) -> Result<()> {
         print_json(&intake)
     } else {
         let name = backend.client_name(&intake.client);
-        println!("saved intake for {name} ({})", intake.id);
+        outln!("saved intake for {name} ({})", intake.id);
         Ok(())
     }
 }
@@ -526,7 +526,7 @@ pub fn session(loc: &Locations, cmd: &SessionCommand) -> Result<()> {
                 print_json(&session)?;
             } else {
                 let name = backend.client_name(&session.client);
-                println!("saved session {} for {name} on {}", session.id, session.start);
+                outln!("saved session {} for {name} on {}", session.id, session.start);
             }
         }
         SessionCommand::FollowUp { session, pain, at, json } => {
@@ -538,7 +538,7 @@ pub fn session(loc: &Locations, cmd: &SessionCommand) -> Result<()> {
             if *json {
                 print_json(&saved)?;
             } else {
-                println!("saved follow-up pain {pain} on session {}", saved.id);
+                outln!("saved follow-up pain {pain} on session {}", saved.id);
             }
             if let Some(note) = note {
                 eprintln!("note: this follow-up was {note} ([B] FAQ: relief continues to improve over 24-48 hours)");

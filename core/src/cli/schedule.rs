@@ -294,8 +294,8 @@ pub fn run(loc: &Locations, cmd: &ScheduleCommand) -> Result<()> {
         if json {
             return print_json(&list);
         }
-        print!("{}", render_appointments(&backend_names(&backend)?, &list));
-        println!("{what} {} appointment(s)", list.len());
+        out!("{}", render_appointments(&backend_names(&backend)?, &list));
+        outln!("{what} {} appointment(s)", list.len());
         Ok(())
     };
     match cmd {
@@ -309,15 +309,15 @@ pub fn run(loc: &Locations, cmd: &ScheduleCommand) -> Result<()> {
             if *json {
                 return print_json(&outcome.plan);
             }
-            print!("{}", summarize(&outcome.plan, &backend_names(&backend)?));
-            println!("saved as the current proposal; book it with `praxis schedule book`");
+            out!("{}", summarize(&outcome.plan, &backend_names(&backend)?));
+            outln!("saved as the current proposal; book it with `praxis schedule book`");
         }
         ScheduleCommand::Book { json } => {
             let Response::Appointments(booked) = backend.call(Request::BookSchedule)? else { return unexpected() };
             if *json {
                 return print_json(&booked);
             }
-            println!("booked {} appointments (one transaction, flushed to disk)", booked.len());
+            outln!("booked {} appointments (one transaction, flushed to disk)", booked.len());
         }
         ScheduleCommand::Show { from, days, practitioner, json, .. } => {
             let request = Request::ShowSchedule { from: *from, days: *days, practitioner: practitioner.clone() };
@@ -327,9 +327,9 @@ pub fn run(loc: &Locations, cmd: &ScheduleCommand) -> Result<()> {
             }
             if list.is_empty() {
                 let from = from.map_or_else(|| "today".to_owned(), |d| d.to_string());
-                println!("No appointments from {from} for {days} days.");
+                outln!("No appointments from {from} for {days} days.");
             } else {
-                print!("{}", render_appointments(&backend_names(&backend)?, &list));
+                out!("{}", render_appointments(&backend_names(&backend)?, &list));
             }
         }
         ScheduleCommand::Cancel { id, reason, json } => {

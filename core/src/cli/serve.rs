@@ -87,12 +87,12 @@ pub fn serve(loc: &Locations, args: &ServeArgs) -> Result<()> {
         tokio::spawn(socket::serve(unix, service.clone()));
         tokio::spawn(reload_on_sighup(service.clone()));
         let scheme = if tls { "https" } else { "http" };
-        println!("Serving \"{name}\" ({clients} clients) on {scheme}://{}/", args.listen);
-        println!(
+        outln!("Serving \"{name}\" ({clients} clients) on {scheme}://{}/", args.listen);
+        outln!(
             "  API:     {scheme}://{}/api/v1/ (OpenAPI: /api/v1/openapi.json; log in, or `praxis token create NAME --user LOGIN`)",
             args.listen
         );
-        println!("  command line beside it: {}", socket_path.display());
+        outln!("  command line beside it: {}", socket_path.display());
         let _ = std::io::stdout().flush();
         let app = server::router(service.clone(), tls);
         match tls_config {
@@ -190,7 +190,7 @@ pub fn token(loc: &Locations, cmd: &TokenCommand) -> Result<()> {
             if *json {
                 return print_json(&new);
             }
-            println!("{}", new.secret);
+            outln!("{}", new.secret);
             eprintln!(
                 "token `{}` ({}) made: send it as `Authorization: Bearer TOKEN`; it is shown only now",
                 new.token.name, new.token.id
@@ -214,13 +214,13 @@ pub fn token(loc: &Locations, cmd: &TokenCommand) -> Result<()> {
                     ]
                 })
                 .collect();
-            print!("{}", table(&["ID", "NAME", "USER", "CREATED", "BY", "REVOKED"], &rows));
+            out!("{}", table(&["ID", "NAME", "USER", "CREATED", "BY", "REVOKED"], &rows));
         }
         TokenCommand::Revoke { token } => {
             let Response::Revoked(t) = backend.call(Request::RevokeToken { token: token.clone() })? else {
                 return unexpected();
             };
-            println!("revoked token `{}` ({})", t.name, t.id);
+            outln!("revoked token `{}` ({})", t.name, t.id);
         }
     }
     Ok(())
@@ -236,11 +236,11 @@ pub fn config(loc: &Locations, cmd: &ConfigCommand) -> Result<()> {
     let ConfigCommand::Reload = cmd;
     let backend = Backend::connect(loc)?;
     if let Backend::Local { .. } = backend {
-        println!("no server runs on this practice: nothing to reload (every command reads praxis.toml as it starts)");
+        outln!("no server runs on this practice: nothing to reload (every command reads praxis.toml as it starts)");
         return Ok(());
     }
     let Response::Reloaded(r) = backend.call(Request::ReloadConfig)? else { return unexpected() };
-    println!(
+    outln!(
         "reloaded: {} plugin(s) with new settings{}, {} client(s) to re-evaluate",
         r.plugins.len(),
         if r.rules { ", new host rules" } else { "" },
@@ -319,7 +319,7 @@ pub fn user(loc: &Locations, cmd: &UserCommand) -> Result<()> {
             let Response::User(u) = backend.call(Request::AddUser { user: Box::new(user) })? else {
                 return unexpected();
             };
-            println!("added {} ({}, {})", u.login, u.name, u.role);
+            outln!("added {} ({}, {})", u.login, u.name, u.role);
         }
         UserCommand::List { json } => {
             let Response::Users(users) = backend.call(Request::ListUsers)? else { return unexpected() };
@@ -342,20 +342,20 @@ pub fn user(loc: &Locations, cmd: &UserCommand) -> Result<()> {
                     ]
                 })
                 .collect();
-            print!("{}", table(&["LOGIN", "NAME", "ROLE", "PRACTITIONER", "STATE"], &rows));
+            out!("{}", table(&["LOGIN", "NAME", "ROLE", "PRACTITIONER", "STATE"], &rows));
         }
         UserCommand::Disable { login } => {
             let Response::User(u) = backend.call(Request::DisableUser { login: login.clone() })? else {
                 return unexpected();
             };
-            println!("disabled {}: its tokens and sessions no longer work", u.login);
+            outln!("disabled {}: its tokens and sessions no longer work", u.login);
         }
         UserCommand::Passwd { login, password_stdin } => {
             let password = read_password(*password_stdin)?;
             let Response::User(u) = backend.call(Request::SetPassword { login: login.clone(), password })? else {
                 return unexpected();
             };
-            println!("new password for {}; its web sessions were ended", u.login);
+            outln!("new password for {}; its web sessions were ended", u.login);
         }
     }
     Ok(())

@@ -31,24 +31,24 @@ pub fn run(loc: &Locations, cmd: &StoreCommand) -> Result<()> {
             if *json {
                 print_json(&check)?;
             } else {
-                println!("store: {}", dir.display());
+                outln!("store: {}", dir.display());
                 for s in &check.unfinished_snapshots {
-                    println!("  unfinished snapshot {s}: opening sets it aside (kept in recovered/)");
+                    outln!("  unfinished snapshot {s}: opening sets it aside (kept in recovered/)");
                 }
                 match (&check.error, &check.audit) {
                     (Some(e), _) => {
-                        println!("  does not open: {e}\n  run `praxis store repair` (it copies the store first)")
+                        outln!("  does not open: {e}\n  run `praxis store repair` (it copies the store first)")
                     }
                     (None, Some(a)) if a.ok() => {
-                        println!("  opens; {} records; audit log verified ({} entries)", check.records, a.entries)
+                        outln!("  opens; {} records; audit log verified ({} entries)", check.records, a.entries)
                     }
                     (None, Some(a)) => {
-                        println!("  opens; {} records; the audit log does NOT verify:", check.records);
+                        outln!("  opens; {} records; the audit log does NOT verify:", check.records);
                         for p in &a.problems {
-                            println!("    {p}");
+                            outln!("    {p}");
                         }
                     }
-                    (None, None) => println!("  opens"),
+                    (None, None) => outln!("  opens"),
                 }
             }
             let bad = check.error.is_some() || check.audit.as_ref().is_some_and(|a| !a.ok());
@@ -63,14 +63,14 @@ pub fn run(loc: &Locations, cmd: &StoreCommand) -> Result<()> {
                 return print_json(&report);
             }
             for a in &report.actions {
-                println!("{a}");
+                outln!("{a}");
             }
             if report.audit.ok() {
-                println!("the store opens; audit log verified ({} entries)", report.audit.entries);
+                outln!("the store opens; audit log verified ({} entries)", report.audit.entries);
             } else {
-                println!("the store opens, but its audit log does not verify: {}", report.audit.problems[0]);
+                outln!("the store opens, but its audit log does not verify: {}", report.audit.problems[0]);
             }
-            println!("the original is kept in {}", report.backup.display());
+            outln!("the original is kept in {}", report.backup.display());
             Ok(())
         }
     }

@@ -65,7 +65,16 @@ impl PracticeService {
         let input =
             scheduling::plan_input(&self.store, &config, self.plugins(), &guidance, today, start, options.weeks * 7)?;
         let request = with_request.then(|| input.request.clone());
-        let plan = scheduling::plan_from_input(&config, self.plugins(), input)?;
+        let mut plan = scheduling::plan_from_input(&config, self.plugins(), input)?;
+        if !super::allowed(actor.role(), Operation::ReadGuidance) {
+            // The reasons name clinical findings (an injury, a flare): the
+            // front desk sees only that the client needs an override.
+            for b in &mut plan.blocked {
+                b.reason =
+                    "booking is blocked: it needs an override or a hold to lift (see the client's booking status)"
+                        .into();
+            }
+        }
         let text =
             serde_json::to_vec_pretty(&plan).map_err(|e| ServiceError::Failed(format!("encoding the plan: {e}")))?;
         write_private(&self.proposal_path(), &text)?;

@@ -106,23 +106,32 @@ pub fn evaluate_client_with_overrides(
     merge_with_overrides(&client.id, as_of, last_massage(&view, as_of).map(|s| s.date), advice, overrides)
 }
 
-/// The ids of the enabled protocol plugins that handle one of the client's conditions, in registry order.
+/// The ids of the enabled protocol plugins that handle one of the client's conditions, in registry order,
+/// then those of the modules that should handle one but are not working (each becomes a warning card).
 fn route(registry: &PluginRegistry, client: &ClientSnapshot) -> Vec<String> {
+    let handles = |code: &dyn Fn(&str) -> bool| client.conditions.iter().any(|c| code(&c.code));
     registry
         .protocols()
-        .filter(|p| client.conditions.iter().any(|c| p.manifest().handles(&c.code)))
+        .filter(|p| handles(&|c| p.manifest().handles(c)))
         .map(|p| p.id().to_owned())
+        .chain(registry.unavailable().iter().filter(|u| handles(&|c| u.handles(c))).map(|u| u.id.clone()))
         .collect()
 }
 
 fn ask_plugins(registry: &PluginRegistry, routing: &[String], as_of: Date, client: &ClientSnapshot) -> Vec<Advice> {
     routing
         .iter()
-        .filter_map(|id| registry.get(id))
-        .map(|plugin| Advice {
-            source: plugin.id().to_owned(),
-            label: plugin.manifest().name.clone(),
-            outcome: plugin.evaluate(as_of, client),
+        .filter_map(|id| match registry.get(id) {
+            Some(plugin) => Some(Advice {
+                source: plugin.id().to_owned(),
+                label: plugin.manifest().name.clone(),
+                outcome: plugin.evaluate(as_of, client),
+            }),
+            None => registry.unavailable_module(id).map(|u| Advice {
+                source: u.id.clone(),
+                label: u.id.clone(),
+                outcome: Err(u.failure()),
+            }),
         })
         .collect()
 }

@@ -1,0 +1,48 @@
+//! The SDK builds on its own, copied out of the host's repository: no
+//! `workspace = true` inheritance, nothing outside `sdk/` needed.
+
+use std::process::Command;
+
+#[test]
+fn the_sdk_builds_copied_out_of_the_repository() {
+    let root = praxis_tests::workspace_root();
+    let copy = tempfile::tempdir().unwrap();
+    let sdk = copy.path().join("praxis-sdk");
+    copy_dir(&root.join("sdk"), &sdk);
+    let manifest = std::fs::read_to_string(sdk.join("Cargo.toml")).unwrap();
+    let settings: Vec<&str> = manifest.lines().filter(|l| !l.trim_start().starts_with('#')).collect();
+    assert!(!settings.iter().any(|l| l.contains("workspace")), "{manifest}");
+    assert!(!settings.iter().any(|l| l.starts_with("repository")), "there is no public repository URL");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    for features in ["", "testing"] {
+        let mut command = Command::new(&cargo);
+        command
+            .current_dir(&sdk)
+            .args(["build", "--offline", "--target-dir"])
+            .arg(praxis_tests::e2e_target_dir().join("sdk-alone"))
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_MANIFEST_DIR");
+        if !features.is_empty() {
+            command.args(["--features", features]);
+        }
+        let out = command.output().unwrap();
+        assert!(
+            out.status.success(),
+            "the copied SDK does not build (features: {features:?}):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
