@@ -630,7 +630,7 @@ fn health_data_stays_private_and_bad_input_once_accepted_is_refused() {
         (&["import", "/dev/zero"], "larger than the import limit"),
         (&["client", "add", "--name", "Ana\nSilva"], "one line of text"),
         (&["client", "add", "--name", "Old", "--dob", "1800-01-01"], "a date from 1900 on"),
-        (&["--as", "", "client", "add", "--name", "Nobody"], "actor"),
+        (&["--as", "", "client", "add", "--name", "Nobody"], "--as (or PRAXIS_USER) is empty"),
     ];
     for (args, message) in cases {
         let out = target.run(args);

@@ -52,8 +52,11 @@ fn the_api_keeps_its_openapi_contract() {
         .spawn()
         .expect("start praxis serve");
     let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let mut out = BufReader::new(server.stdout.take().unwrap());
+    out.read_line(&mut first).unwrap();
     assert!(first.starts_with("Serving"), "{first}");
+    // Keep reading what the server prints, so that it never writes to a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     let token = praxis(&data, &["token", "create", "schemathesis", "--user", "olive"]).trim().to_owned();
 
     let mut run = Command::new(&schemathesis)

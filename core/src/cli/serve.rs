@@ -87,12 +87,15 @@ pub fn serve(loc: &Locations, args: &ServeArgs) -> Result<()> {
         tokio::spawn(socket::serve(unix, service.clone()));
         tokio::spawn(reload_on_sighup(service.clone()));
         let scheme = if tls { "https" } else { "http" };
-        outln!("Serving \"{name}\" ({clients} clients) on {scheme}://{}/", args.listen);
-        outln!(
-            "  API:     {scheme}://{}/api/v1/ (OpenAPI: /api/v1/openapi.json; log in, or `praxis token create NAME --user LOGIN`)",
-            args.listen
+        let banner = format!(
+            "Serving \"{name}\" ({clients} clients) on {scheme}://{listen}/\n  workspace: {scheme}://{listen}/ (log in as a staff account: `praxis user add`)\n  API:       {scheme}://{listen}/api/v1/ (OpenAPI: /api/v1/openapi.json; `praxis token create NAME --user LOGIN`)\n  command line beside it: {}\n",
+            socket_path.display(),
+            listen = args.listen
         );
-        outln!("  command line beside it: {}", socket_path.display());
+        // A server keeps serving when whoever started it stops reading its
+        // output, so this write's failure is ignored (no `outln!`, which
+        // ends the process on a closed pipe).
+        let _ = std::io::Write::write_all(&mut praxis_core::plugin_host::stdout::host_stdout(), banner.as_bytes());
         let _ = std::io::stdout().flush();
         let app = server::router(service.clone(), tls);
         match tls_config {
