@@ -170,18 +170,12 @@ fn practice(seed: u64, clients: usize, days: u32, booked: usize) -> Practice {
     // A generated class can straddle what the calendar counts as one opening
     // window (seen with merged adjacent windows); such a practice is not a
     // valid input, so it is planned without its classes rather than skipped.
-    let calendar = match Calendar::new(
-        "Europe/London",
-        opening.clone(),
-        practitioners.clone(),
-        rooms.clone(),
-        classes,
-        rules.clone(),
-    ) {
-        Ok(c) => c,
-        Err(_) => Calendar::new("Europe/London", opening, practitioners, rooms, Vec::new(), rules)
-            .unwrap_or_else(|e| panic!("generated calendar refused: {e}")),
-    };
+    let calendar =
+        match Calendar::new("Europe/London", opening.clone(), practitioners.clone(), rooms.clone(), classes, rules) {
+            Ok(c) => c,
+            Err(_) => Calendar::new("Europe/London", opening, practitioners, rooms, Vec::new(), rules)
+                .unwrap_or_else(|e| panic!("generated calendar refused: {e}")),
+        };
 
     let others = [
         Discipline::Yoga,
