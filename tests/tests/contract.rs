@@ -73,6 +73,8 @@ fn the_api_keeps_its_openapi_contract() {
         .args(["--exclude-path", "/api/v1/import", "--exclude-path", "/api/v1/config/reload"])
         // Failed logins are answered slowly on purpose; their table is in tests/roles.rs.
         .args(["--exclude-path", "/api/v1/login"])
+        // Its example database goes to the test's temporary folder, not the repository.
+        .current_dir(dir.path())
         .env("NO_COLOR", "1")
         .env("SCHEMATHESIS_HOOKS", "")
         .stdout(Stdio::piped())
