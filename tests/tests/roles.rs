@@ -8,7 +8,7 @@ use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use praxis_tests::artifacts;
 use serde_json::{Value, json};
@@ -103,12 +103,18 @@ fn clinic(extra_config: &str) -> Clinic {
     .unwrap();
     let id = client["id"].as_str().unwrap().to_owned();
     praxis(&data, &["intake", &id, "--pain-pattern", "aching shoulders"], None);
+    // Two days ago (in UTC, so before today in any practice time zone): a
+    // follow-up taken now comes after the session, whatever the clock says.
+    let utc_days = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() / 86_400;
+    let two_days_ago = praxis_sdk::Date::from_days(i32::try_from(utc_days).unwrap() - 2).to_string();
     let session: Value = serde_json::from_str(&praxis(
         &data,
         &[
             "session",
             "record",
             &id,
+            "--date",
+            &two_days_ago,
             "--practitioner",
             "ana",
             "--minutes",

@@ -449,9 +449,10 @@ pub struct RecordArgs {
     /// Day of the session (default today).
     #[arg(long)]
     pub date: Option<Date>,
-    /// Start time, HH:MM.
-    #[arg(long, default_value = "09:00")]
-    pub time: TimeOfDay,
+    /// Start time, HH:MM (default: a session given neither day nor time
+    /// ended just now; one given only a day started at 09:00).
+    #[arg(long)]
+    pub time: Option<TimeOfDay>,
     /// Length in minutes.
     #[arg(long)]
     pub minutes: u16,
@@ -503,7 +504,7 @@ pub fn session(loc: &Locations, cmd: &SessionCommand) -> Result<()> {
                 practitioner: a.practitioner.clone(),
                 discipline: a.discipline.clone(),
                 date: a.date,
-                time: Some(a.time),
+                time: a.time,
                 minutes: a.minutes,
                 pressure: a.pressure,
                 techniques: a.technique.clone(),

@@ -240,7 +240,8 @@ pub struct SessionInput {
     /// Day of the session (default today).
     #[schema(value_type = Option<String>, format = Date)]
     pub date: Option<Date>,
-    /// Start time, HH:MM (default 09:00).
+    /// Start time, HH:MM. Default: a session given neither day nor time
+    /// ended just now; one given only a day started at 09:00.
     #[schema(value_type = Option<String>, example = "09:00")]
     pub time: Option<TimeOfDay>,
     /// Length in minutes.
@@ -801,7 +802,7 @@ impl PracticeService {
             client: client.id.clone(),
             practitioner: input.practitioner.clone(),
             discipline: Discipline::parse(&input.discipline),
-            start: DateTime::new(input.date.unwrap_or(today), input.time.unwrap_or_else(nine)),
+            start: self.session_start(input),
             minutes: input.minutes,
             pressure: input.pressure,
             techniques: input.techniques.clone(),
@@ -818,6 +819,22 @@ impl PracticeService {
         self.store.record_session(&session, today, actor.name())?;
         self.touched(&client.id)?;
         Ok(session)
+    }
+
+    /// Where a recorded session starts: the day and time given; with
+    /// neither, it ended just now (so a follow-up taken now comes after it),
+    /// or, in the first minutes after midnight, it started at midnight (a
+    /// session never spans two days); with only a day, 09:00.
+    fn session_start(&self, input: &SessionInput) -> DateTime {
+        match (input.date, input.time) {
+            (date, Some(time)) => DateTime::new(date.unwrap_or_else(|| self.today()), time),
+            (Some(date), None) => DateTime::new(date, nine()),
+            (None, None) => {
+                let now = self.now();
+                let start = now.add_minutes(-i64::from(input.minutes));
+                if start.date == now.date { start } else { DateTime::new(now.date, TimeOfDay::MIDNIGHT) }
+            }
+        }
     }
 
     /// A client's sessions, oldest first.
