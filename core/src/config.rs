@@ -344,6 +344,15 @@ pub struct StoreSection {
     /// before it gives up, naming that process (project default 1.5 s; 0 to 600).
     #[serde(default = "default_lock_wait")]
     pub lock_wait_seconds: f64,
+    /// The largest export `praxis import` (and `POST /api/v1/import`) reads,
+    /// in MiB (project default 1024, enough for a 50,000-client practice;
+    /// 1 to 16384). Larger input is refused before it fills memory.
+    #[serde(default = "default_max_import_mib")]
+    pub max_import_mib: u64,
+}
+
+fn default_max_import_mib() -> u64 {
+    crate::store::DEFAULT_MAX_IMPORT_BYTES / (1024 * 1024)
 }
 
 fn default_lock_wait() -> f64 {
@@ -352,7 +361,7 @@ fn default_lock_wait() -> f64 {
 
 impl Default for StoreSection {
     fn default() -> Self {
-        StoreSection { lock_wait_seconds: default_lock_wait() }
+        StoreSection { lock_wait_seconds: default_lock_wait(), max_import_mib: default_max_import_mib() }
     }
 }
 
@@ -446,6 +455,11 @@ impl PracticeConfig {
         Ok(config)
     }
 
+    /// The largest import read, in bytes (`[store] max_import_mib`).
+    pub fn max_import_bytes(&self) -> u64 {
+        self.file.store.max_import_mib * 1024 * 1024
+    }
+
     /// How the store is opened (`[store]`).
     pub fn store_options(&self) -> crate::store::StoreOptions {
         crate::store::StoreOptions {
@@ -482,6 +496,10 @@ impl PracticeConfig {
         let wait = file.store.lock_wait_seconds;
         if !(0.0..=600.0).contains(&wait) {
             return Err(invalid("store.lock_wait_seconds".into(), format!("{wait} is outside 0-600: give seconds")));
+        }
+        let mib = file.store.max_import_mib;
+        if !(1..=16_384).contains(&mib) {
+            return Err(invalid("store.max_import_mib".into(), format!("{mib} is outside 1-16384: give MiB")));
         }
         let opening_hours = parse_week(&file.hours, "hours").map_err(|(k, m)| invalid(k, m))?;
 
@@ -807,6 +825,9 @@ mod tests {
         check("[store]\nlock_wait_seconds = 5\n", None);
         check("[store]\nlock_wait_seconds = -1\n", Some("`store.lock_wait_seconds`: -1 is outside 0-600"));
         check("[store]\nlock_wait = 5\n", Some("unknown field `lock_wait`"));
+        check("[store]\nmax_import_mib = 4096\n", None);
+        check("[store]\nmax_import_mib = 0\n", Some("`store.max_import_mib`: 0 is outside 1-16384: give MiB"));
+        check("[store]\nmax_import_mib = \"1G\"\n", Some("max_import_mib"));
         check("[hours]\nmonday = \"8-6\"\n", Some("is not a time span"));
         check("colour = \"blue\"\n", Some("unknown field `colour`"));
         check("[practice2]\n", Some("unknown field `practice2`"));

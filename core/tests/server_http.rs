@@ -67,6 +67,8 @@ name = "HTTP Clinic"
 id = "ana"
 name = "Ana"
 disciplines = ["massage"]
+[store]
+max_import_mib = 1
 [cds_hooks]
 service_url = "http://praxis.test/cds-services"
 [[cds_hooks.ehr]]
@@ -169,6 +171,10 @@ async fn problems_are_rfc9457_documents() {
         ),
         ("GET", "/api/v1/appointments?days=0".into(), Some(&owner), None, 422),
         ("GET", "/api/v1/appointments?from=2026-13-01".into(), Some(&owner), None, 400),
+        // Over `[store] max_import_mib` (1 here), and over the 2 MB of other bodies.
+        ("POST", "/api/v1/import".into(), Some(&owner), Some(json!({"pad": "x".repeat(1_100_000)})), 413),
+        ("POST", "/api/v1/import".into(), Some(&owner), Some(json!({"pad": "x".repeat(900_000)})), 422),
+        ("POST", "/api/v1/clients".into(), Some(&owner), Some(json!({"name": "x".repeat(2_100_000)})), 413),
     ];
     for (method, uri, auth, body, want) in cases {
         let (status, content_type, problem) = a.send(method, &uri, auth, body).await;

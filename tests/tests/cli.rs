@@ -622,12 +622,17 @@ fn health_data_stays_private_and_bad_input_once_accepted_is_refused() {
     let target = Practice::new();
     target.ok(&["init", "--template", "clinic"]);
     target.ok(&["client", "list"]); // brings the configured practitioners and rooms into the store
+    // A small import limit, so the endless input is cut after 1 MiB.
+    let target_config = target.data().join("praxis.toml");
+    let mut text = std::fs::read_to_string(&target_config).unwrap();
+    text.push_str("\n[store]\nmax_import_mib = 1\n");
+    std::fs::write(&target_config, text).unwrap();
     let before = target.records();
     let cases: &[(&[&str], &str)] = &[
         (&["import", at_3am.to_str().unwrap()], "refused by the practice's calendar"),
         (&["import", on_sunday.to_str().unwrap()], "refused by the practice's calendar"),
         (&["import", duplicate.to_str().unwrap()], "appears twice"),
-        (&["import", "/dev/zero"], "larger than the import limit"),
+        (&["import", "/dev/zero"], "larger than the import limit of 1 MiB"),
         (&["client", "add", "--name", "Ana\nSilva"], "one line of text"),
         (&["client", "add", "--name", "Old", "--dob", "1800-01-01"], "a date from 1900 on"),
         (&["--as", "", "client", "add", "--name", "Nobody"], "--as (or PRAXIS_USER) is empty"),

@@ -52,7 +52,7 @@ pub fn import(loc: &Locations, args: &ImportArgs) -> Result<()> {
     if args.format == super::interop::Format::Fhir {
         return super::interop::import_fhir(loc, &args.file, args.json);
     }
-    let limit = praxis_core::store::DEFAULT_MAX_IMPORT_BYTES;
+    let limit = loc.load_config()?.max_import_bytes();
     let export = if args.file.as_os_str() == "-" {
         PracticeExport::from_reader(std::io::stdin().lock(), limit)
     } else {

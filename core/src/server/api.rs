@@ -23,8 +23,10 @@ use super::{ApiError, AppState, Problem, blocking};
 use crate::service::{Actor, ClientChanges, IntakeInput, OverrideInput, SessionInput};
 use crate::store::PracticeExport;
 
-/// The API's routes (state still to be given).
-pub fn routes() -> Router<AppState> {
+/// The API's routes (state still to be given); `import_limit` bounds the
+/// body of `POST /api/v1/import` (`[store] max_import_mib`; other bodies keep
+/// axum's 2 MB).
+pub fn routes(import_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/openapi.json", get(openapi))
@@ -47,7 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/appointments/{id}/no-show", post(no_show))
         .route("/api/v1/reports/outcomes", get(outcomes))
         .route("/api/v1/export", get(export))
-        .route("/api/v1/import", post(import))
+        .route("/api/v1/import", post(import).layer(axum::extract::DefaultBodyLimit::max(import_limit)))
         .route("/api/v1/plugins", get(plugins))
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/config/reload", post(reload_config))
@@ -187,8 +189,16 @@ fn json_problem(rejection: JsonRejection) -> ApiError {
     let status = match &rejection {
         JsonRejection::JsonDataError(_) => StatusCode::UNPROCESSABLE_ENTITY,
         JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
         _ => StatusCode::BAD_REQUEST,
     };
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            status,
+            "the body is larger than the server accepts: for an import, raise `[store] max_import_mib` in praxis.toml"
+                .to_owned(),
+        );
+    }
     ApiError::new(status, format!("{}: send a JSON body as the API document describes", rejection.body_text()))
 }
 
@@ -638,6 +648,7 @@ async fn export(State(state): State<AppState>, who: Authenticated) -> ApiResult<
 #[utoipa::path(post, path = "/api/v1/import", request_body(content = serde_json::Value, description = "An export document (see `praxis schema`)"), responses(
     (status = 200, description = "What was imported", body = serde_json::Value),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Larger than `[store] max_import_mib`", body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),

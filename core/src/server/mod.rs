@@ -63,7 +63,8 @@ const _: () = {
 
 /// The whole HTTP application of `praxis serve`.
 pub fn router(service: Arc<PracticeService>, tls: bool) -> axum::Router {
-    api::routes().merge(interop::routes()).merge(web::routes()).with_state(AppState { service, tls })
+    let import_limit = usize::try_from(service.config().max_import_bytes()).unwrap_or(usize::MAX);
+    api::routes(import_limit).merge(interop::routes()).merge(web::routes()).with_state(AppState { service, tls })
 }
 
 /// An RFC 9457 problem document.

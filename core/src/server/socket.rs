@@ -18,9 +18,9 @@ use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
 use crate::service::protocol::{Envelope, Reply, Request, Response};
 use crate::service::{Actor, PracticeService, ServiceError};
 
-/// The largest request line the server reads (an import carries a whole
-/// practice): 512 MiB.
-pub const MAX_REQUEST: u64 = 512 * 1024 * 1024;
+/// What a request line may carry beyond the largest import (`[store]
+/// max_import_mib`, which bounds the line as a whole): 16 MiB.
+pub const REQUEST_SLACK: u64 = 16 * 1024 * 1024;
 
 /// Where the socket of the practice whose data folder is `data_dir` lives.
 pub fn socket_path(data_dir: &Path) -> PathBuf {
@@ -78,11 +78,15 @@ pub async fn serve(listener: tokio::net::UnixListener, service: Arc<PracticeServ
 
 async fn handle(stream: tokio::net::UnixStream, service: Arc<PracticeService>) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
-    let mut reader = tokio::io::BufReader::new(read.take(MAX_REQUEST + 1));
+    let max = service.config().max_import_bytes() + REQUEST_SLACK;
+    let mut reader = tokio::io::BufReader::new(read.take(max + 1));
     let mut line = Vec::new();
     reader.read_until(b'\n', &mut line).await?;
-    let reply = if line.len() as u64 > MAX_REQUEST {
-        Reply::from(&ServiceError::BadInput(format!("the request is larger than {MAX_REQUEST} bytes")))
+    let reply = if line.len() as u64 > max {
+        Reply::from(&ServiceError::BadInput(format!(
+            "the request is larger than {} MiB: raise `[store] max_import_mib` in praxis.toml for a larger import",
+            max / (1024 * 1024)
+        )))
     } else {
         match serde_json::from_slice::<Envelope>(&line) {
             Err(e) => Reply::from(&ServiceError::BadInput(format!("the server could not read the request: {e}"))),

@@ -190,7 +190,7 @@ impl PracticeExport {
             .map_err(|e| top(format!("cannot be read: {e}")))?;
         if bytes.len() as u64 > max_bytes {
             return Err(top(format!(
-                "it is larger than the import limit of {} MiB: is it a Praxis export? (split it, or raise the limit)",
+                "it is larger than the import limit of {} MiB: is it a Praxis export? (split it, or raise `[store] max_import_mib` in praxis.toml)",
                 max_bytes / (1024 * 1024)
             )));
         }

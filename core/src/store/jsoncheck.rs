@@ -4,8 +4,9 @@
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 /// The largest export [`PracticeExport::from_reader`](super::PracticeExport::from_reader)
-/// reads by default (project default 64 MiB).
-pub const DEFAULT_MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
+/// reads by default (project default 1 GiB: a 50,000-client export is about
+/// 500 MiB; `[store] max_import_mib` sets it).
+pub const DEFAULT_MAX_IMPORT_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// Fails on the first object that has a key twice, naming its path
 /// (`clients[3].name`).
