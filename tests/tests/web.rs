@@ -171,8 +171,36 @@ fn pages_keep_the_role_rules_and_refuse_forms_without_the_token() {
         let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
         page[at..at + 64].to_owned()
     };
-    let fran_csrf = csrf_of(&fran);
+    let (fran_csrf, tara_csrf) = (csrf_of(&fran), csrf_of(&tara));
+    // A booked appointment of this week, from the calendar's links.
+    let (_, _, week) = http(d.addr, "GET", "/calendar", &fran, "");
+    let at = week.find("href=\"/appointments/").expect("the calendar links its appointments") + 20;
+    let appt = week[at..].split('"').next().unwrap().to_owned();
     let cases: Vec<Case> = vec![
+        ("fran", "GET", format!("/appointments/{appt}"), String::new(), 200, NOTE),
+        ("tara", "GET", format!("/appointments/{appt}"), String::new(), 200, "Cancel the appointment"),
+        ("fran", "GET", "/appointments/no-such-id".into(), String::new(), 404, ""),
+        ("fran", "POST", format!("/appointments/{appt}/cancel"), "reason=ill".into(), 403, ""),
+        ("fran", "POST", format!("/appointments/{appt}/cancel"), format!("csrf={fran_csrf}&reason=+"), 422, ""),
+        (
+            "fran",
+            "POST",
+            format!("/appointments/{appt}/move"),
+            format!("csrf={fran_csrf}&date=2026-02-30&time=10:00"),
+            422,
+            "",
+        ),
+        (
+            "fran",
+            "POST",
+            format!("/appointments/{appt}/move"),
+            format!("csrf={fran_csrf}&date=2026-12-27&time=03:00&practitioner=&room="),
+            422,
+            "",
+        ),
+        ("tara", "POST", format!("/appointments/{appt}/cancel"), format!("csrf={tara_csrf}&reason=ill"), 403, ""),
+        ("fran", "POST", format!("/appointments/{appt}/cancel"), format!("csrf={fran_csrf}&reason=ill"), 303, ""),
+        ("fran", "POST", format!("/appointments/{appt}/cancel"), format!("csrf={fran_csrf}&reason=again"), 422, ""),
         ("nobody", "GET", "/today".into(), String::new(), 303, ""),
         ("nobody", "GET", "/".into(), String::new(), 303, ""),
         ("fran", "GET", format!("/clients/{id}"), String::new(), 200, NOTE),

@@ -182,6 +182,20 @@ try {
     const booked = Number(new URL(page.url()).searchParams.get('booked'));
     check('booking the proposal books appointments', booked > 0, `${booked}`);
     check('the calendar shows the week of the first booking', (await page.locator('.calendar .entry').count()) > 0);
+    // One appointment from the calendar: a move the calendar rules refuse is
+    // explained next to the form; a cancellation keeps its reason.
+    await Promise.all([page.waitForURL(/\/appointments\//), page.locator('.calendar .entry a').first().click()]);
+    check('an appointment opens from the calendar', (await page.locator('#status').innerText()).startsWith('booked'));
+    await shoot(page, 'front-desk-appointment');
+    await page.getByLabel('New start time').fill('03:00');
+    await page.getByRole('button', { name: 'Move', exact: true }).click();
+    await page.waitForLoadState();
+    const moveErr = page.locator('#m-err');
+    check('a move outside opening hours is refused next to the form, naming the rule', (await moveErr.count()) === 1 && (await moveErr.innerText()).includes('(C3)'));
+    await page.getByLabel('Reason').fill('The client phoned in ill (browser test).');
+    await Promise.all([page.waitForURL(/done=cancelled/), page.getByRole('button', { name: 'Cancel the appointment' }).click()]);
+    check('the cancellation is saved with its reason', (await page.locator('#status').innerText()).includes('cancelled: The client phoned in ill'));
+    check('a cancelled appointment offers no more changes', (await page.locator('form[action$="/move"]').count()) === 0);
     await page.goto(url + wendy);
     check('the new client\'s page lists her booked yoga', (await page.locator('li', { hasText: /yoga/ }).count()) > 0);
     // A chart URL typed by hand: the front-desk view, never a session note.

@@ -123,6 +123,26 @@ impl PracticeService {
         Ok(scheduling::show(&self.store, &self.config(), from, days, practitioner)?)
     }
 
+    /// One appointment and the others of its visit (heat, massage, cold:
+    /// rule R4), in time order; `NotFound` for an unknown id.
+    pub fn appointment_visit(&self, id: &str, actor: &Actor) -> Result<(Appointment, Vec<Appointment>)> {
+        actor.require(Operation::ReadSchedule)?;
+        let Some(appointment) = self.store.get_appointment(id)? else {
+            return Err(ServiceError::NotFound(format!("no appointment `{}`: check the id", super::excerpt(id))));
+        };
+        let mut visit: Vec<Appointment> = match &appointment.visit {
+            None => vec![appointment.clone()],
+            Some(v) => self
+                .store
+                .appointments_for_client(&appointment.client)?
+                .into_iter()
+                .filter(|a| a.visit.as_ref() == Some(v))
+                .collect(),
+        };
+        visit.sort_by_key(|a| a.start);
+        Ok((appointment, visit))
+    }
+
     /// Cancels a booked appointment with its visit; its demand re-opens.
     pub fn cancel_appointment(&self, id: &str, reason: &str, actor: &Actor) -> Result<Vec<Appointment>> {
         actor.require(Operation::EditSchedule)?;

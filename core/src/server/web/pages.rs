@@ -1079,7 +1079,15 @@ pub(super) async fn follow_up(
 struct CalendarRow {
     label: String,
     booked: String,
-    days: Vec<Vec<String>>,
+    days: Vec<Vec<CalendarEntry>>,
+}
+
+/// One entry of a calendar cell, linking to its appointment (a class is
+/// one entry for all its places, without a link).
+#[derive(Clone)]
+struct CalendarEntry {
+    text: String,
+    href: Option<String>,
 }
 
 #[derive(Template)]
@@ -1157,7 +1165,8 @@ pub(super) async fn calendar(
                 continue;
             }
             minutes[i] += u32::from(a.minutes);
-            rows[i].days[day].push(format!("{} {} class ({} min)", a.start.time, a.discipline, a.minutes));
+            let text = format!("{} {} class ({} min)", a.start.time, a.discipline, a.minutes);
+            rows[i].days[day].push(CalendarEntry { text, href: None });
             continue;
         }
         minutes[i] += u32::from(a.minutes);
@@ -1167,7 +1176,8 @@ pub(super) async fn calendar(
             _ => "",
         };
         let name = names.get(&a.client).cloned().unwrap_or_default();
-        rows[i].days[day].push(format!("{} {name}: {}{step}", a.start.time, a.discipline));
+        let text = format!("{} {name}: {}{step}", a.start.time, a.discipline);
+        rows[i].days[day].push(CalendarEntry { text, href: Some(format!("/appointments/{}", a.id)) });
     }
     for (row, m) in rows.iter_mut().zip(minutes) {
         row.booked = format!("{}h{:02}", m / 60, m % 60);
@@ -1609,4 +1619,246 @@ pub(super) async fn book(State(state): State<AppState>, staff: Staff, Form(form)
     let booked = blocking(&state, move |s| s.book_schedule(&actor)).await?;
     let week = booked.iter().map(|a| a.start.date).min().unwrap_or_else(|| state.service.today());
     Ok(see_other(&format!("/calendar?week={week}&booked={}", booked.len())))
+}
+
+// ----- one appointment: move, cancel, no-show -----
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct AppointmentForm {
+    csrf: String,
+    date: String,
+    time: String,
+    practitioner: String,
+    room: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "appointment.html")]
+struct AppointmentPage {
+    frame: Frame,
+    id: String,
+    client_name: String,
+    discipline: String,
+    when: String,
+    minutes: u16,
+    practitioner: String,
+    room: String,
+    status: String,
+    reason: Option<String>,
+    booked: bool,
+    started: bool,
+    can_edit: bool,
+    visit: Vec<String>,
+    week: String,
+    practitioners: Vec<(String, String)>,
+    rooms: Vec<(String, String)>,
+    form: AppointmentForm,
+    errors: BTreeMap<&'static str, String>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+impl AppointmentPage {
+    fn err(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct AppointmentQuery {
+    done: String,
+}
+
+pub(super) async fn appointment(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Query(q): Query<AppointmentQuery>,
+) -> PageResult {
+    let notice = match q.done.as_str() {
+        "moved" => Some("Moved.".to_owned()),
+        "cancelled" => Some("Cancelled. Its care need is planned again at the next plan.".to_owned()),
+        "no-show" => Some("Recorded as a no-show.".to_owned()),
+        _ => None,
+    };
+    appointment_page(&state, &staff, id, None, BTreeMap::new(), notice).await
+}
+
+async fn appointment_page(
+    state: &AppState,
+    staff: &Staff,
+    id: String,
+    form: Option<AppointmentForm>,
+    errors: BTreeMap<&'static str, String>,
+    notice: Option<String>,
+) -> PageResult {
+    let actor = staff.actor.clone();
+    let (appointment, visit, client_name) = blocking(state, move |s| {
+        let (appointment, visit) = s.appointment_visit(&id, &actor)?;
+        let name =
+            s.client_by_id(&appointment.client, &actor).map(|c| c.name).unwrap_or_else(|_| appointment.client.clone());
+        Ok((appointment, visit, name))
+    })
+    .await?;
+    let config = state.service.config();
+    let name_of = |list: &[(String, String)], id: &str| {
+        list.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone()).unwrap_or_else(|| id.to_owned())
+    };
+    let practitioners: Vec<(String, String)> = config
+        .practitioners
+        .iter()
+        .map(|p| (p.id.clone(), if p.name.is_empty() { p.id.clone() } else { p.name.clone() }))
+        .collect();
+    let rooms: Vec<(String, String)> = config
+        .rooms
+        .iter()
+        .map(|r| (r.id.clone(), if r.name.is_empty() { r.id.clone() } else { r.name.clone() }))
+        .collect();
+    let step = |a: &crate::store::Appointment| match a.adjunct {
+        Some(praxis_sdk::Adjunct::HeatBefore) => " (heat before)",
+        Some(praxis_sdk::Adjunct::ColdAfter) => " (cold after)",
+        _ => "",
+    };
+    let visit_lines = visit
+        .iter()
+        .map(|a| {
+            format!("{} {} {} min{}, {}", a.start.time, a.discipline, a.minutes, step(a), name_of(&rooms, &a.room))
+        })
+        .collect();
+    let form = form.unwrap_or_else(|| AppointmentForm {
+        date: appointment.start.date.to_string(),
+        time: appointment.start.time.to_string(),
+        practitioner: appointment.practitioner.clone(),
+        room: appointment.room.clone(),
+        ..AppointmentForm::default()
+    });
+    render(&AppointmentPage {
+        frame: frame(state, staff, "Appointment", "/calendar"),
+        id: appointment.id.clone(),
+        client_name,
+        discipline: format!("{}{}", appointment.discipline, step(&appointment)),
+        when: format!("{} {}", long_date(appointment.start.date), appointment.start.time),
+        minutes: appointment.minutes,
+        practitioner: name_of(&practitioners, &appointment.practitioner),
+        room: name_of(&rooms, &appointment.room),
+        status: appointment.status.to_string(),
+        reason: appointment.status_reason.clone(),
+        booked: appointment.status == crate::store::AppointmentStatus::Booked,
+        started: appointment.start.date <= config.today(),
+        can_edit: allowed(staff.actor.role(), Operation::EditSchedule),
+        visit: visit_lines,
+        week: appointment.start.date.week_start().to_string(),
+        practitioners,
+        rooms,
+        form,
+        errors,
+        notice,
+        error: None,
+    })
+}
+
+/// Runs one change of an appointment; a refusal the person can correct is
+/// shown on the appointment's page next to `field`.
+async fn change_appointment(
+    state: AppState,
+    staff: Staff,
+    id: String,
+    form: AppointmentForm,
+    field: &'static str,
+    done: &'static str,
+    change: impl FnOnce(
+        &crate::service::PracticeService,
+        &str,
+        &crate::service::Actor,
+    ) -> Result<(), crate::service::ServiceError>
+    + Send
+    + 'static,
+) -> PageResult {
+    let actor = staff.actor.clone();
+    let target = id.clone();
+    match blocking(&state, move |s| change(s, &target, &actor)).await {
+        Ok(()) => Ok(see_other(&format!("/appointments/{id}?done={done}"))),
+        Err(e)
+            if matches!(
+                e.status(),
+                StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT | StatusCode::BAD_REQUEST
+            ) =>
+        {
+            let errors = BTreeMap::from([(field, e.detail.clone())]);
+            let mut page = appointment_page(&state, &staff, id, Some(form), errors, None).await?;
+            *page.status_mut() = e.status();
+            Ok(page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn move_appointment(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(form): Form<AppointmentForm>,
+) -> PageResult {
+    staff.check_csrf(&form.csrf)?;
+    let mut errors = BTreeMap::new();
+    let date = form
+        .date
+        .trim()
+        .parse::<Date>()
+        .map_err(|_| errors.insert("date", "Give the day as YYYY-MM-DD.".to_owned()))
+        .ok();
+    let time = form
+        .time
+        .trim()
+        .parse::<TimeOfDay>()
+        .map_err(|_| errors.insert("time", "Give the start time as HH:MM.".to_owned()))
+        .ok();
+    let (Some(date), Some(time)) = (date, time) else {
+        let mut page = appointment_page(&state, &staff, id, Some(form), errors, None).await?;
+        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(page);
+    };
+    let to = crate::scheduling::MoveTo {
+        start: praxis_sdk::DateTime::new(date, time),
+        practitioner: Some(form.practitioner.trim().to_owned()).filter(|p| !p.is_empty()),
+        room: Some(form.room.trim().to_owned()).filter(|r| !r.is_empty()),
+    };
+    change_appointment(state, staff, id, form, "move", "moved", move |s, id, actor| {
+        s.move_appointment(id, &to, actor).map(|_| ())
+    })
+    .await
+}
+
+pub(super) async fn cancel_appointment(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(form): Form<AppointmentForm>,
+) -> PageResult {
+    staff.check_csrf(&form.csrf)?;
+    let reason = form.reason.trim().to_owned();
+    if reason.is_empty() {
+        let errors = BTreeMap::from([("reason", "Say why the appointment is cancelled.".to_owned())]);
+        let mut page = appointment_page(&state, &staff, id, Some(form), errors, None).await?;
+        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(page);
+    }
+    change_appointment(state, staff, id, form, "reason", "cancelled", move |s, id, actor| {
+        s.cancel_appointment(id, &reason, actor).map(|_| ())
+    })
+    .await
+}
+
+pub(super) async fn no_show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(form): Form<AppointmentForm>,
+) -> PageResult {
+    staff.check_csrf(&form.csrf)?;
+    change_appointment(state, staff, id, form, "no_show", "no-show", |s, id, actor| s.no_show(id, actor).map(|_| ()))
+        .await
 }
