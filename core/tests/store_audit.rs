@@ -6,7 +6,7 @@
 
 use praxis_core::store::{
     AuditAction, AuditEntry, Client, Override, PracticeExport, Practitioner, Room, SLED_SEGMENT_SIZE, Session, Store,
-    StoreError,
+    StoreError, StoreOptions,
 };
 use praxis_sdk::{AdverseEvent, Date, DateTime, Discipline, RoomKind};
 
@@ -290,4 +290,70 @@ fn tamper_a_store() {
         audit.insert(k, serde_json::to_vec(&e).unwrap()).unwrap();
     }
     db.flush().unwrap();
+}
+
+/// A store too large for the full check on every open (here: any store):
+/// opening checks the chain from the last full check's checkpoint to the
+/// head, and runs the full check again after `full_audit_check_every`
+/// entries. `tamper` edits the store after a checkpoint at client c-2's
+/// entry and two later entries (clients c-3, c-4); `warns` is what opening
+/// with `every` then says.
+#[track_caller]
+fn check_large(every: u64, tamper: impl FnOnce(&sled::Db), warns: Option<&str>) {
+    let options = StoreOptions { full_audit_check_below: 0, full_audit_check_every: every, ..StoreOptions::default() };
+    let dir = practice();
+    {
+        // No checkpoint yet: a full check, which leaves one.
+        let store = Store::open_with(dir.path(), options.clone()).unwrap();
+        assert!(store.warnings().is_empty(), "{:?}", store.warnings());
+        store.put_client_as_of(&Client::new("c-3", "Cy"), today(), ACTOR).unwrap();
+        store.put_client_as_of(&Client::new("c-4", "Di"), today(), ACTOR).unwrap();
+    }
+    {
+        let db = raw_sled(dir.path());
+        tamper(&db);
+        db.flush().unwrap();
+    }
+    let store = Store::open_with(dir.path(), options).expect("a tampered store still opens");
+    let warning = store.warnings().iter().find(|w| w.contains("audit log")).cloned();
+    match (warns, warning) {
+        (Some(words), Some(w)) => assert!(w.contains(words) && w.contains("praxis audit verify"), "{w}"),
+        (None, None) => {}
+        (want, got) => panic!("opening warned {got:?}, expected a warning with {want:?}"),
+    }
+    // The full check finds every kind of tampering, whatever opening did.
+    assert!(!store.verify_audit().unwrap().ok(), "the full check finds the tampering");
+}
+
+#[test]
+fn a_large_store_checks_the_chain_since_its_last_full_check_on_open() {
+    let rewrite = |db: &sled::Db, key: &str| {
+        let (k, mut e) = entry_of(db, |e| e.key == key);
+        e.actor = "someone-else".into();
+        db.open_tree("audit").unwrap().insert(k, serde_json::to_vec(&e).unwrap()).unwrap();
+    };
+    // An entry after the checkpoint rewritten; the checkpoint's own entry rewritten.
+    check_large(1000, |db| rewrite(db, "c-3"), Some("does not follow entry"));
+    check_large(1000, |db| rewrite(db, "c-2"), Some("was changed after it was verified"));
+    // The last entry deleted.
+    check_large(
+        1000,
+        |db| {
+            let audit = db.open_tree("audit").unwrap();
+            audit.remove(audit.last().unwrap().unwrap().0).unwrap();
+        },
+        Some("is not the head the store recorded"),
+    );
+    // A record changed behind the log's back: only the full check reads the
+    // records, so opening says nothing until it runs again ...
+    let change_session = |db: &sled::Db| {
+        let sessions = db.open_tree("sessions").unwrap();
+        let (k, v) = sessions.iter().next().unwrap().unwrap();
+        let mut s: serde_json::Value = serde_json::from_slice(&v).unwrap();
+        s["pain_after"] = 0.into();
+        sessions.insert(k, serde_json::to_vec(&s).unwrap()).unwrap();
+    };
+    check_large(1000, change_session, None);
+    // ... which it does once `full_audit_check_every` entries follow the checkpoint.
+    check_large(2, change_session, Some("session `s-1` in the store is not the one this entry recorded"));
 }

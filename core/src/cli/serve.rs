@@ -60,6 +60,7 @@ pub fn serve(loc: &Locations, args: &ServeArgs) -> Result<()> {
     let clients =
         service.all_guidance(None, &Actor::new("praxis serve").map_err(service_error)?).map_err(service_error)?.len();
     tracing::info!(clients, elapsed_ms = started.elapsed().as_millis() as u64, "practice loaded");
+    service.check_audit_in_background();
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     let tls_config = match (&args.tls_cert, &args.tls_key) {

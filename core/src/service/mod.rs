@@ -420,6 +420,40 @@ impl PracticeService {
         &self.store
     }
 
+    /// Runs the full audit check (every record against its last audited
+    /// state) on a thread of its own, logging what it finds; when the log
+    /// verifies it leaves the checkpoint that keeps later opens cheap (see
+    /// `store/checkpoint.rs`). `praxis serve` starts it once it serves.
+    pub fn check_audit_in_background(self: &Arc<Self>) {
+        let service = Arc::clone(self);
+        let spawned = std::thread::Builder::new().name("praxis-audit-check".into()).spawn(move || {
+            let started = std::time::Instant::now();
+            // Writes while the check reads can look like a record changed
+            // behind the log's back; what a second check confirms is real.
+            let check = match service.store.verify_audit_and_checkpoint() {
+                Ok(c) if !c.ok() => service.store.verify_audit_and_checkpoint(),
+                other => other,
+            };
+            match check {
+                Ok(check) if check.ok() => tracing::info!(
+                    entries = check.entries,
+                    records = check.records,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "audit log verified"
+                ),
+                Ok(check) => tracing::warn!(
+                    problems = check.problems.len(),
+                    first = %check.problems[0],
+                    "the audit log does not verify: run `praxis audit verify`"
+                ),
+                Err(e) => tracing::warn!(error = %e, "the audit check could not run"),
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "the audit check could not start");
+        }
+    }
+
     /// What the person should know about the store just opened: a data
     /// folder that others can read, a recovery done on open, an audit chain
     /// that no longer verifies.

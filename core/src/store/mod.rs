@@ -33,6 +33,7 @@
 mod appointments;
 mod cds_feedback;
 mod chain;
+mod checkpoint;
 mod error;
 mod export;
 mod follow_up;
@@ -101,6 +102,14 @@ pub struct StoreOptions {
     /// The longest a flush may take before the write fails with
     /// [`StoreError::Stuck`] (project default 10 s).
     pub flush_timeout: std::time::Duration,
+    /// Opening runs the full audit check (every record against its last
+    /// audited state) while the store is at most this large on disk
+    /// (project default 32 MiB, about 1,000 clients); above it, opening
+    /// checks the chain since the last full check (see `checkpoint.rs`).
+    pub full_audit_check_below: u64,
+    /// Opening runs the full audit check when this many entries were written
+    /// since the last one (project default 1000).
+    pub full_audit_check_every: u64,
 }
 
 /// The project default of [`StoreOptions::lock_wait`].
@@ -114,6 +123,8 @@ impl Default for StoreOptions {
             lock_wait: DEFAULT_LOCK_WAIT,
             min_free_bytes: 256 * 1024,
             flush_timeout: std::time::Duration::from_secs(10),
+            full_audit_check_below: 32 * 1024 * 1024,
+            full_audit_check_every: 1000,
         }
     }
 }
@@ -415,7 +426,7 @@ impl Store {
                 recovered.join("; ")
             ));
         }
-        let check = store.verify_audit()?;
+        let check = store.verify_audit_on_open()?;
         if let Some(first) = check.problems.first() {
             let w = format!(
                 "the audit log of {} does not verify: {first} ({} problems in all; run `praxis audit verify`)",
