@@ -37,6 +37,7 @@ mod checkpoint;
 mod error;
 mod export;
 mod follow_up;
+mod group_commit;
 mod jsoncheck;
 mod keys;
 mod migrate;
@@ -154,6 +155,8 @@ pub struct Store {
     /// Set when sled itself met a full disk (or a flush got stuck): its
     /// handles are then left undropped, so the process can still exit.
     poisoned: std::sync::atomic::AtomicBool,
+    /// Concurrent writers share flushes (`group_commit.rs`).
+    flushes: group_commit::FlushGate,
 }
 
 impl Drop for Store {
@@ -412,6 +415,7 @@ impl Store {
             warnings,
             stuck: std::sync::atomic::AtomicBool::new(false),
             poisoned: std::sync::atomic::AtomicBool::new(false),
+            flushes: group_commit::FlushGate::default(),
         };
         migrate::run(&store, found)?;
         store.recover_import()?;
@@ -485,9 +489,18 @@ impl Store {
         e
     }
 
-    /// Flushes everything written so far to disk, waiting at most
-    /// `flush_timeout` (see the `space` module).
+    /// Makes everything written so far durable, sharing the flush with
+    /// concurrent writers (`group_commit.rs`), waiting at most
+    /// `flush_timeout`.
     fn flush(&self) -> Result<(), StoreError> {
+        let waited = self.options.flush_timeout;
+        // Waiting covers the flush running now and the next one.
+        self.flushes.flush(waited * 2, || self.flush_now(), || StoreError::Stuck { path: self.path.clone(), waited })
+    }
+
+    /// One flush of everything written so far to disk, waiting at most
+    /// `flush_timeout` (see the `space` module).
+    fn flush_now(&self) -> Result<(), StoreError> {
         use std::sync::atomic::Ordering;
         let waited = self.options.flush_timeout;
         if self.stuck.load(Ordering::SeqCst) {
