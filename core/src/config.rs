@@ -344,6 +344,11 @@ pub struct StoreSection {
     /// before it gives up, naming that process (project default 1.5 s; 0 to 600).
     #[serde(default = "default_lock_wait")]
     pub lock_wait_seconds: f64,
+    /// A PostgreSQL database for the store (`postgres://...`), for a clinic
+    /// group whose servers share one; without it, the sled store in the
+    /// data folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 fn default_lock_wait() -> f64 {
@@ -352,7 +357,7 @@ fn default_lock_wait() -> f64 {
 
 impl Default for StoreSection {
     fn default() -> Self {
-        StoreSection { lock_wait_seconds: default_lock_wait() }
+        StoreSection { lock_wait_seconds: default_lock_wait(), url: None }
     }
 }
 
@@ -482,6 +487,18 @@ impl PracticeConfig {
         let wait = file.store.lock_wait_seconds;
         if !(0.0..=600.0).contains(&wait) {
             return Err(invalid("store.lock_wait_seconds".into(), format!("{wait} is outside 0-600: give seconds")));
+        }
+        if let Some(url) = &file.store.url
+            && !crate::store::is_postgres_url(url)
+        {
+            return Err(invalid(
+                "store.url".into(),
+                format!(
+                    "`{}` is not a PostgreSQL URL: give postgres://user@host/database (or remove the key for the \
+                     store in the data folder)",
+                    crate::service::excerpt(url)
+                ),
+            ));
         }
         let opening_hours = parse_week(&file.hours, "hours").map_err(|(k, m)| invalid(k, m))?;
 
@@ -654,6 +671,14 @@ impl PracticeConfig {
         self.file.plugins.trusted.iter().cloned().collect()
     }
 
+    /// Where the store is: `[store] url`, or the folder in the data folder.
+    pub fn store_location(&self) -> crate::store::StoreLocation {
+        match &self.file.store.url {
+            Some(url) => crate::store::StoreLocation::Postgres(url.clone()),
+            None => crate::store::StoreLocation::Folder(self.store_dir()),
+        }
+    }
+
     /// The store's folder inside the data folder.
     pub fn store_dir(&self) -> PathBuf {
         self.data_dir.join("store")
@@ -807,6 +832,12 @@ mod tests {
         check("[store]\nlock_wait_seconds = 5\n", None);
         check("[store]\nlock_wait_seconds = -1\n", Some("`store.lock_wait_seconds`: -1 is outside 0-600"));
         check("[store]\nlock_wait = 5\n", Some("unknown field `lock_wait`"));
+        check("[store]\nurl = \"postgres://praxis@db/clinic\"\n", None);
+        check(
+            "[store]\nurl = \"mysql://db/clinic\"\n",
+            Some("`store.url`: `mysql://db/clinic` is not a PostgreSQL URL"),
+        );
+        check("[store]\nurl = 5\n", Some("invalid type"));
         check("[hours]\nmonday = \"8-6\"\n", Some("is not a time span"));
         check("colour = \"blue\"\n", Some("unknown field `colour`"));
         check("[practice2]\n", Some("unknown field `practice2`"));
