@@ -220,3 +220,50 @@ fn a_bad_url_is_a_clear_error() {
     assert!(message.contains("cannot connect") && message.contains("[store] url"), "{message}");
     assert!(!message.contains("secret"), "the password is never shown: {message}");
 }
+
+#[test]
+fn a_copy_to_postgres_and_back_exports_the_same_practice() {
+    let Some(pg_place) = place() else { return };
+    let (_sled_place, sled) = {
+        let place = backends::Place::new(&backends::Backend::Sled);
+        let store = place.open().unwrap();
+        (place, store)
+    };
+    practice(&sled);
+    let nine = at("2026-12-01T09:00");
+    sled.book(&[appointment("a-1", "c-1", "p-1", nine, 60), appointment("a-2", "c-2", "p-2", nine, 45)], ACTOR)
+        .unwrap();
+    let user = praxis_core::store::User {
+        login: "anna".into(),
+        name: "Anna".into(),
+        role: praxis_core::store::Role::Therapist,
+        practitioner: Some("p-1".into()),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        disabled: false,
+        failed_logins: 0,
+        locked_until: None,
+        created: "2026-11-21T09:00:00Z".into(),
+    };
+    sled.put_user(&user, "created", ACTOR).unwrap();
+    let exported = sled.export().unwrap();
+
+    let pg = pg_place.open().unwrap();
+    let report = sled.copy_to(&pg).unwrap();
+    assert_eq!((report.records, report.credentials), (10, 1), "{report:?}");
+    assert_eq!(pg.export().unwrap(), exported, "the same practice, audit log and head included");
+    assert_eq!(pg.get_user("anna").unwrap(), Some(user.clone()), "accounts move too");
+    assert!(pg.verify_audit().unwrap().ok());
+    // The copy's slots are booked: the database refuses a double booking in it.
+    let err = pg.book(&[appointment("a-3", "c-3", "p-1", nine, 30)], ACTOR).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    // A second copy into a store that holds a practice is refused, and changes nothing.
+    let again = sled.copy_to(&pg).unwrap_err();
+    assert!(again.to_string().contains("is not empty"), "{again}");
+
+    let back_place = backends::Place::new(&backends::Backend::Sled);
+    let back = back_place.open().unwrap();
+    pg.copy_to(&back).unwrap();
+    assert_eq!(back.export().unwrap(), exported, "a round trip gives an identical export");
+    assert_eq!(back.get_user("anna").unwrap(), Some(user));
+    assert_eq!(back.verify_audit().unwrap().head, sled.verify_audit().unwrap().head);
+}

@@ -1209,9 +1209,9 @@ impl PracticeService {
         let old = self.config();
         if new.store_location() != old.store_location() {
             return bad(format!(
-                "the new configuration moves the data folder ({} to {}): restart the server for that",
-                old.store_dir().display(),
-                new.store_dir().display()
+                "the new configuration moves the store ({} to {}): restart the server for that",
+                old.store_location(),
+                new.store_location()
             ));
         }
         let mut report = ReloadReport::default();

@@ -254,7 +254,7 @@ impl Store {
         if durable && self.stuck.load(Ordering::SeqCst) {
             return Err(StoreError::Stuck { path: self.path.clone(), waited: self.options.flush_timeout });
         }
-        let refs: Vec<&sled::Tree> = h.trees[..T::ALL.len()].iter().collect();
+        let refs: Vec<&sled::Tree> = h.trees.iter().collect();
         let value =
             refs.as_slice().transaction(|views: &Vec<TransactionalTree>| f(&super::Tx::Sled(views))).map_err(|e| {
                 match e {

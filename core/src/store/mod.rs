@@ -34,6 +34,7 @@ mod appointments;
 mod backend;
 mod cds_feedback;
 mod chain;
+mod copy;
 mod error;
 mod export;
 mod follow_up;
@@ -62,6 +63,7 @@ pub use backend::{StoreLocation, is_postgres_url};
 pub use pg::CHANGES_CHANNEL;
 
 pub use chain::{AuditCheck, AuditProblem, verify_chain};
+pub use copy::CopyReport;
 pub use error::{Problem, RecordKind, RecordRef, StoreError, ValidationError};
 pub use export::{EXPORT_FORMAT_VERSION, EXPORT_SCHEMA, HEALTH_DATA_NOTICE, ImportReport, PracticeExport};
 pub use follow_up::{FOLLOW_UP_WINDOW_HOURS, FollowUpTiming};
@@ -208,7 +210,7 @@ fn to_json<V: Serialize>(value: &V) -> Option<serde_json::Value> {
 /// PostgreSQL transaction over the `kv` table. The record code above it is
 /// the same for both.
 pub(crate) enum Tx<'a> {
-    /// sled: the transactional view of every tree of `T::ALL`.
+    /// sled: the transactional view of every tree (`T::ALL`, then `T::CREDENTIALS`).
     Sled(&'a [TransactionalTree]),
     /// PostgreSQL: one SERIALIZABLE transaction.
     Pg(pg::PgTx<'a>),
