@@ -349,6 +349,11 @@ pub struct StoreSection {
     /// 1 to 16384). Larger input is refused before it fills memory.
     #[serde(default = "default_max_import_mib")]
     pub max_import_mib: u64,
+    /// A PostgreSQL database for the store (`postgres://...`), for a clinic
+    /// group whose servers share one; without it, the sled store in the
+    /// data folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 fn default_max_import_mib() -> u64 {
@@ -361,7 +366,7 @@ fn default_lock_wait() -> f64 {
 
 impl Default for StoreSection {
     fn default() -> Self {
-        StoreSection { lock_wait_seconds: default_lock_wait(), max_import_mib: default_max_import_mib() }
+        StoreSection { lock_wait_seconds: default_lock_wait(), max_import_mib: default_max_import_mib(), url: None }
     }
 }
 
@@ -500,6 +505,18 @@ impl PracticeConfig {
         let mib = file.store.max_import_mib;
         if !(1..=16_384).contains(&mib) {
             return Err(invalid("store.max_import_mib".into(), format!("{mib} is outside 1-16384: give MiB")));
+        }
+        if let Some(url) = &file.store.url
+            && !crate::store::is_postgres_url(url)
+        {
+            return Err(invalid(
+                "store.url".into(),
+                format!(
+                    "`{}` is not a PostgreSQL URL: give postgres://user@host/database (or remove the key for the \
+                     store in the data folder)",
+                    crate::service::excerpt(url)
+                ),
+            ));
         }
         let opening_hours = parse_week(&file.hours, "hours").map_err(|(k, m)| invalid(k, m))?;
 
@@ -672,6 +689,14 @@ impl PracticeConfig {
         self.file.plugins.trusted.iter().cloned().collect()
     }
 
+    /// Where the store is: `[store] url`, or the folder in the data folder.
+    pub fn store_location(&self) -> crate::store::StoreLocation {
+        match &self.file.store.url {
+            Some(url) => crate::store::StoreLocation::Postgres(url.clone()),
+            None => crate::store::StoreLocation::Folder(self.store_dir()),
+        }
+    }
+
     /// The store's folder inside the data folder.
     pub fn store_dir(&self) -> PathBuf {
         self.data_dir.join("store")
@@ -828,6 +853,12 @@ mod tests {
         check("[store]\nmax_import_mib = 4096\n", None);
         check("[store]\nmax_import_mib = 0\n", Some("`store.max_import_mib`: 0 is outside 1-16384: give MiB"));
         check("[store]\nmax_import_mib = \"1G\"\n", Some("max_import_mib"));
+        check("[store]\nurl = \"postgres://praxis@db/clinic\"\n", None);
+        check(
+            "[store]\nurl = \"mysql://db/clinic\"\n",
+            Some("`store.url`: `mysql://db/clinic` is not a PostgreSQL URL"),
+        );
+        check("[store]\nurl = 5\n", Some("invalid type"));
         check("[hours]\nmonday = \"8-6\"\n", Some("is not a time span"));
         check("colour = \"blue\"\n", Some("unknown field `colour`"));
         check("[practice2]\n", Some("unknown field `practice2`"));

@@ -12,6 +12,8 @@ use praxis_sdk::{AdverseEvent, Date, DateTime, Discipline, RoomKind};
 
 const ACTOR: &str = "front-desk";
 
+mod backends;
+
 fn today() -> Date {
     Date::from_ymd(2026, 11, 21).unwrap()
 }
@@ -21,10 +23,9 @@ fn at(s: &str) -> DateTime {
 }
 
 /// A small practice: a practitioner, a room, a client, a session with pain
-/// after 5, an override. Returns the folder.
-fn practice() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+/// after 5, an override, on the backend being run. Returns where it is.
+fn practice() -> backends::Place {
+    let (dir, store) = backends::open();
     let p = Practitioner {
         id: "p-1".into(),
         name: "Anna".into(),
@@ -202,12 +203,12 @@ fn tampering_through_sled_is_found() {
 #[track_caller]
 fn check_import(edit: impl FnOnce(&mut Vec<AuditEntry>), words: &str) {
     let dir = practice();
-    let mut export = Store::open(dir.path()).unwrap().export().unwrap();
+    let mut export = dir.open().unwrap().export().unwrap();
     edit(&mut export.audit);
     let text = export.to_json().unwrap();
     let export = PracticeExport::from_json(&text).unwrap();
-    let target = tempfile::tempdir().unwrap();
-    let store = Store::open(target.path()).unwrap();
+    let target = backends::Place::new(&backends::current());
+    let store = target.open().unwrap();
     let err = store.import(&export, today(), ACTOR).unwrap_err();
     assert!(matches!(err, StoreError::Format { .. }), "{err:?}");
     assert!(err.to_string().contains(words), "{err}");
@@ -217,6 +218,10 @@ fn check_import(edit: impl FnOnce(&mut Vec<AuditEntry>), words: &str) {
 
 #[test]
 fn an_import_refuses_a_log_that_does_not_verify() {
+    backends::each(|_| an_import_refuses_a_bad_log());
+}
+
+fn an_import_refuses_a_bad_log() {
     // A made-up entry dated 2099 (chained correctly).
     check_import(
         |log| {
@@ -244,11 +249,11 @@ fn an_import_refuses_a_log_that_does_not_verify() {
     check_import(|log| drop(log.remove(0)), "is the first entry but does not start the chain");
     // The exported log, untouched, goes in and the copy verifies.
     let dir = practice();
-    let export = Store::open(dir.path()).unwrap().export().unwrap();
+    let export = dir.open().unwrap().export().unwrap();
     assert!(export.notice.contains("health data"), "{}", export.notice);
     assert_eq!(export.audit_head, export.audit.last().unwrap().hash());
-    let target = tempfile::tempdir().unwrap();
-    let store = Store::open(target.path()).unwrap();
+    let target = backends::Place::new(&backends::current());
+    let store = target.open().unwrap();
     store.import(&export, today(), ACTOR).unwrap();
     let check = store.verify_audit().unwrap();
     assert!(check.ok(), "{:?}", check.problems);
@@ -257,12 +262,14 @@ fn an_import_refuses_a_log_that_does_not_verify() {
 
 #[test]
 fn audit_entries_are_never_dated_after_the_moment_of_writing() {
-    let dir = practice();
-    let store = Store::open(dir.path()).unwrap();
-    let now = jiff::Timestamp::now();
-    for e in store.audit().unwrap() {
-        assert!(e.at <= now, "entry {} is dated {}", e.seq, e.at);
-    }
+    backends::each(|_| {
+        let dir = practice();
+        let store = dir.open().unwrap();
+        let now = jiff::Timestamp::now();
+        for e in store.audit().unwrap() {
+            assert!(e.at <= now, "entry {} is dated {}", e.seq, e.at);
+        }
+    });
 }
 
 /// The hostile tester's program, for trying a real practice by hand:

@@ -261,7 +261,7 @@ fn print_open_warnings(service: &PracticeService) {
 
 /// A command that works on the store in this process cannot run beside a
 /// server that holds it: say so, rather than "in use".
-fn refuse_if_served(config: &PracticeConfig) -> Result<()> {
+pub(crate) fn refuse_if_served(config: &PracticeConfig) -> Result<()> {
     if ServerClient::find(&config.data_dir).is_some() {
         anyhow::bail!(
             "`praxis serve` is running on {}: this command cannot run beside it yet; stop the server, or use its API",

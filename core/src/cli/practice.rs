@@ -31,6 +31,10 @@ pub struct InitArgs {
     /// Which example configuration to start from.
     #[arg(long, value_enum, default_value = "solo")]
     pub template: Template,
+    /// Keep the store in this PostgreSQL database (`postgres://user@host/database`) instead of the data folder:
+    /// written to praxis.toml as `[store] url`.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
 }
 
 /// The text of a template config with the practice name set.
@@ -59,10 +63,27 @@ pub fn init(loc: &Locations, args: &InitArgs) -> Result<()> {
             loc.config_path.display()
         ));
     }
+    if let Some(url) = &args.store
+        && !praxis_core::store::is_postgres_url(url)
+    {
+        return bad(format!(
+            "--store `{}` is not a PostgreSQL URL: give postgres://user@host/database (or leave --store out for the \
+             store in the data folder)",
+            praxis_core::service::excerpt(url)
+        ));
+    }
     praxis_core::store::create_private_dir(data).with_context(|| format!("creating {}", data.display()))?;
     praxis_core::store::create_private_dir(&data.join("plugins"))
         .with_context(|| format!("creating {}/plugins", data.display()))?;
-    let text = template_text(args.template, args.name.as_deref());
+    let mut text = template_text(args.template, args.name.as_deref());
+    if let Some(url) = &args.store {
+        let mut doc: toml_edit::DocumentMut = text.parse().expect("templates are valid TOML");
+        if doc.get("store").is_none() {
+            doc["store"] = toml_edit::table();
+        }
+        doc["store"]["url"] = toml_edit::value(url.as_str());
+        text = doc.to_string();
+    }
     let config_path = loc.config_path.clone();
     super::write_atomic(&config_path, text.as_bytes())?;
     // The configuration's practitioners and rooms are in the store from the start.
@@ -70,6 +91,9 @@ pub fn init(loc: &Locations, args: &InitArgs) -> Result<()> {
     outln!("Created practice \"{}\"", practice.config.file.practice.name);
     outln!("  configuration: {}", config_path.display());
     outln!("  data:          {}", practice.config.data_dir.display());
+    if args.store.is_some() {
+        outln!("  store:         {}", practice.store.location());
+    }
     outln!("  plugins:       {}", data.join("plugins").display());
     outln!(
         "Next: edit the configuration (hours, practitioners, rooms), then `praxis --data {} client add --name ...`",

@@ -1,8 +1,8 @@
-//! `praxis store check` and `praxis store repair`.
+//! `praxis store check`, `praxis store repair` and `praxis store copy`.
 
 use anyhow::Result;
 use clap::Subcommand;
-use praxis_core::store::{check_store, repair_store};
+use praxis_core::store::{Store, StoreLocation, check_store, is_postgres_url, repair_store};
 
 use super::{Locations, print_json, store_error};
 
@@ -21,11 +21,33 @@ pub enum StoreCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Copy the whole practice (records, audit log, staff accounts, tokens) into another, empty store, all or
+    /// nothing: a PostgreSQL database (`postgres://...`) or a folder. Stop the servers first. Then point
+    /// `[store] url` at the copy (or remove the key to use the folder `store` in the data folder).
+    Copy {
+        /// The target: `postgres://user@host/database`, or a folder for a sled store.
+        #[arg(long, value_name = "URL-OR-DIR")]
+        to: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(loc: &Locations, cmd: &StoreCommand) -> Result<()> {
-    let dir = loc.load_config()?.store_dir();
+    let config = loc.load_config()?;
+    if let StoreCommand::Copy { to, json } = cmd {
+        return copy(&config, to, *json);
+    }
+    if let StoreLocation::Postgres(_) = config.store_location() {
+        return super::bad(
+            "`praxis store check` and `repair` are for the sled store in the data folder; this practice is on \
+             PostgreSQL (`[store] url`): use `praxis audit verify`, and PostgreSQL's own tools (pg_amcheck, backups)",
+        );
+    }
+    let dir = config.store_dir();
     match cmd {
+        StoreCommand::Copy { .. } => unreachable!("handled above"),
         StoreCommand::Check { json } => {
             let check = check_store(&dir).map_err(store_error)?;
             if *json {
@@ -74,4 +96,55 @@ pub fn run(loc: &Locations, cmd: &StoreCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn copy(config: &praxis_core::config::PracticeConfig, to: &str, json: bool) -> Result<()> {
+    super::refuse_if_served(config)?;
+    let target = StoreLocation::parse(to);
+    if let StoreLocation::Folder(dir) = &target
+        && dir.exists()
+        && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true)
+    {
+        return super::bad(format!(
+            "{} exists and is not empty: copy into a new folder (or a PostgreSQL URL, postgres://...)",
+            dir.display()
+        ));
+    }
+    if !is_postgres_url(to) && to.contains("://") {
+        return super::bad(format!(
+            "`{}` is neither a PostgreSQL URL (postgres://...) nor a folder",
+            praxis_core::service::excerpt(to)
+        ));
+    }
+    let source_at = config.store_location();
+    if source_at == target {
+        return super::bad("the target is the store this practice already uses: name another database or folder");
+    }
+    let source = Store::open_at(&source_at, config.store_options()).map_err(store_error)?;
+    let copy = Store::open_at(&target, config.store_options()).map_err(store_error)?;
+    let report = source.copy_to(&copy).map_err(store_error)?;
+    if json {
+        return print_json(&report);
+    }
+    outln!(
+        "copied {} records, {} audit entries and {} accounts and tokens from {} to {}",
+        report.records,
+        report.audit_entries,
+        report.credentials,
+        source.location(),
+        copy.location()
+    );
+    outln!("the copy exports the same practice; its audit head is the same");
+    match target {
+        StoreLocation::Postgres(url) => {
+            outln!("to use it, set in {}:\n  [store]\n  url = \"{url}\"", config.path.display())
+        }
+        StoreLocation::Folder(dir) => outln!(
+            "to use it, remove `[store] url` from {} and put {} in place of {}",
+            config.path.display(),
+            dir.display(),
+            config.store_dir().display()
+        ),
+    }
+    Ok(())
 }

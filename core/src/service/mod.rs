@@ -113,6 +113,7 @@ impl ServiceError {
             ServiceError::Failed(_) => ErrorKind::Failed,
             ServiceError::Store(e) => match e {
                 StoreError::NotFound { .. } => ErrorKind::NotFound,
+                StoreError::Conflict(_) => ErrorKind::Conflict,
                 StoreError::Invalid(_)
                 | StoreError::Format { .. }
                 | StoreError::UnsupportedFormat { .. }
@@ -369,7 +370,7 @@ impl PracticeService {
     /// Opens the practice's store for one command's worth of work. The
     /// configuration's practitioners and rooms are brought into the store.
     pub fn open(config: PracticeConfig) -> Result<PracticeService> {
-        let store = Store::open_with(&config.store_dir(), config.store_options())?;
+        let store = Store::open_at(&config.store_location(), config.store_options())?;
         let service = PracticeService {
             config: RwLock::new(Arc::new(config)),
             store: Arc::new(store),
@@ -386,7 +387,7 @@ impl PracticeService {
     /// and rooms into it (for `export` and `import`, which must see the
     /// store as it is).
     pub fn open_unsynced(config: PracticeConfig) -> Result<PracticeService> {
-        let store = Store::open_with(&config.store_dir(), config.store_options())?;
+        let store = Store::open_at(&config.store_location(), config.store_options())?;
         Ok(PracticeService {
             config: RwLock::new(Arc::new(config)),
             store: Arc::new(store),
@@ -1240,11 +1241,11 @@ impl PracticeService {
     /// configuration stays.
     pub fn reload_config(&self, new: PracticeConfig) -> Result<ReloadReport> {
         let old = self.config();
-        if new.store_dir() != old.store_dir() {
+        if new.store_location() != old.store_location() {
             return bad(format!(
-                "the new configuration moves the data folder ({} to {}): restart the server for that",
-                old.store_dir().display(),
-                new.store_dir().display()
+                "the new configuration moves the store ({} to {}): restart the server for that",
+                old.store_location(),
+                new.store_location()
             ));
         }
         let mut report = ReloadReport::default();

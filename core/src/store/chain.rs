@@ -19,6 +19,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::backend::Scan;
 use super::keys::{self, T};
 use super::records::{AUDIT_GENESIS, AuditEntry, state_hash};
 use super::{Store, StoreError, decode};
@@ -118,8 +119,8 @@ impl Store {
         let mut entries = 0u64;
         // kind/id -> (hash, seq of the entry that set it)
         let mut states: BTreeMap<String, (String, u64)> = BTreeMap::new();
-        for kv in self.tree(T::Audit).iter() {
-            let (key, bytes) = kv.map_err(|e| self.sled_err(e))?;
+        for kv in self.scan(T::Audit, Scan::All)? {
+            let (key, bytes) = kv?;
             let entry: AuditEntry = match decode(T::Audit, &key, &bytes) {
                 Ok(e) => e,
                 Err(e) => {
@@ -155,7 +156,7 @@ impl Store {
             prev = entry.hash();
             last_seq = Some(seq);
         }
-        let head = self.tree(T::Meta).get(keys::AUDIT_HEAD).map_err(|e| self.sled_err(e))?;
+        let head = self.get_raw(T::Meta, keys::AUDIT_HEAD)?;
         let head = head.map(|h| String::from_utf8_lossy(&h).into_owned());
         let expected_head = if last_seq.is_some() { Some(prev.clone()) } else { None };
         if head != expected_head {
@@ -172,8 +173,8 @@ impl Store {
         let mut records = 0u64;
         let mut seen = std::collections::BTreeSet::new();
         for (t, entity) in RECORD_TREES {
-            for kv in self.tree(t).iter() {
-                let (key, bytes) = kv.map_err(|e| self.sled_err(e))?;
+            for kv in self.scan(t, Scan::All)? {
+                let (key, bytes) = kv?;
                 records += 1;
                 let id = serde_json::from_slice::<serde_json::Value>(&bytes)
                     .ok()
@@ -215,8 +216,8 @@ impl Store {
     pub(crate) fn record_states(&self) -> Result<BTreeMap<String, String>, StoreError> {
         let mut states = BTreeMap::new();
         for (t, entity) in RECORD_TREES {
-            for kv in self.tree(t).iter() {
-                let (key, bytes) = kv.map_err(|e| self.sled_err(e))?;
+            for kv in self.scan(t, Scan::All)? {
+                let (key, bytes) = kv?;
                 let id = serde_json::from_slice::<serde_json::Value>(&bytes)
                     .ok()
                     .and_then(|v| v.get("id").and_then(|id| id.as_str().map(str::to_owned)))

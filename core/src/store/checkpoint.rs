@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::chain::{AuditCheck, AuditProblem};
+use super::backend::Scan;
 use super::{AuditEntry, Store, StoreError, T, decode, keys};
 
 /// The meta key of the checkpoint.
@@ -34,8 +35,10 @@ impl Store {
     /// The audit check of [`Store::open`]: the chain since the last full
     /// check, or a full check (see the module's documentation).
     pub(crate) fn verify_audit_on_open(&self) -> Result<AuditCheck, StoreError> {
-        let small =
-            self.handles().db.size_on_disk().map_err(|e| self.sled_err(e))? <= self.options.full_audit_check_below;
+        let small = match self.sled() {
+            Some(h) => h.db.size_on_disk().map_err(|e| self.sled_err(e))? <= self.options.full_audit_check_below,
+            None => false,
+        };
         let checkpoint: Option<Checkpoint> = if small { None } else { self.read(T::Meta, AUDIT_VERIFIED)? };
         if let Some(cp) = checkpoint {
             let (check, since) = self.verify_chain_since(&cp)?;
@@ -53,9 +56,12 @@ impl Store {
     /// written during it are checked by the next open.
     pub fn verify_audit_and_checkpoint(&self) -> Result<AuditCheck, StoreError> {
         // An entry that cannot be read is for the check to report.
-        let last = self.tree(T::Audit).last().map_err(|e| self.sled_err(e))?.and_then(|(key, bytes)| {
-            decode::<AuditEntry>(T::Audit, &key, &bytes).ok().map(|e| Checkpoint { seq: e.seq, hash: e.hash() })
-        });
+        let last = match self.last_key(T::Audit)? {
+            None => None,
+            Some(key) => self.get_raw(T::Audit, &key)?.and_then(|bytes| {
+                decode::<AuditEntry>(T::Audit, &key, &bytes).ok().map(|e| Checkpoint { seq: e.seq, hash: e.hash() })
+            }),
+        };
         let check = self.verify_audit()?;
         if check.ok()
             && let Some(cp) = last
@@ -75,7 +81,7 @@ impl Store {
         let mut entries = 0u64;
         let mut prev = cp.hash.clone();
         let mut last_seq = cp.seq;
-        match self.tree(T::Audit).get(keys::seq(cp.seq)).map_err(|e| self.sled_err(e))? {
+        match self.get_raw(T::Audit, &keys::seq(cp.seq))? {
             None => problems.push(AuditProblem {
                 seq: Some(cp.seq),
                 message: "was verified before but is no longer in the log: it was removed".into(),
@@ -88,9 +94,9 @@ impl Store {
                 }
             }
         }
-        let from = keys::seq(cp.seq.saturating_add(1));
-        for kv in self.tree(T::Audit).range(from..) {
-            let (key, bytes) = kv.map_err(|e| self.sled_err(e))?;
+        let from = keys::seq(cp.seq.saturating_add(1)).to_vec();
+        for kv in self.scan(T::Audit, Scan::Range(from, vec![0xff; 9]))? {
+            let (key, bytes) = kv?;
             let entry: AuditEntry = match decode(T::Audit, &key, &bytes) {
                 Ok(e) => e,
                 Err(e) => {
@@ -117,7 +123,7 @@ impl Store {
             prev = entry.hash();
             last_seq = entry.seq;
         }
-        let head = self.tree(T::Meta).get(keys::AUDIT_HEAD).map_err(|e| self.sled_err(e))?;
+        let head = self.get_raw(T::Meta, keys::AUDIT_HEAD)?;
         let head = head.map(|h| String::from_utf8_lossy(&h).into_owned()).unwrap_or_default();
         if head != prev {
             problems.push(AuditProblem {

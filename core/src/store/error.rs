@@ -327,6 +327,17 @@ pub enum StoreError {
     },
     /// The actor named for the audit log is empty or unusable.
     BadActor(String),
+    /// The change conflicts with one made at the same moment (on
+    /// PostgreSQL: a slot another server booked just now, or a transaction
+    /// refused as conflicting too often); nothing was written. HTTP 409.
+    Conflict(String),
+    /// The PostgreSQL database reported an error, or cannot be reached.
+    Database {
+        /// The database, as its URL without the password.
+        location: String,
+        /// What it said.
+        message: String,
+    },
 }
 
 impl StoreError {
@@ -413,6 +424,12 @@ impl fmt::Display for StoreError {
                 "actor `{}` is not usable: name who made the change (1 to 200 characters, no control characters), \
                  for the audit log",
                 excerpt(&actor.escape_debug().to_string())
+            ),
+            StoreError::Conflict(why) => write!(f, "{why}; nothing was saved"),
+            StoreError::Database { location, message } => write!(
+                f,
+                "the database at {location} reported: {message}: check that PostgreSQL is running and reachable with \
+                 the URL of `[store] url`, then retry"
             ),
         }
     }

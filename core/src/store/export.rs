@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use praxis_sdk::{Date, Discipline};
 use serde::{Deserialize, Serialize};
 
+use super::backend::Scan;
 use super::chain::RECORD_TREES;
 use super::error::{Problem, RecordKind, RecordRef, StoreError, ValidationError};
 use super::keys::{self, T};
@@ -279,7 +280,7 @@ impl Store {
     /// The whole practice. Records are read tree by tree; take an export
     /// while no one else is writing to get a consistent picture.
     pub fn export(&self) -> Result<PracticeExport, StoreError> {
-        let head = self.tree(T::Meta).get(keys::AUDIT_HEAD).map_err(|e| self.sled_err(e))?;
+        let head = self.get_raw(T::Meta, keys::AUDIT_HEAD)?;
         Ok(PracticeExport {
             format_version: EXPORT_FORMAT_VERSION,
             notice: HEALTH_DATA_NOTICE.to_owned(),
@@ -369,9 +370,30 @@ impl Store {
             audit_entries: export.audit.len(),
             batches: 0,
         };
-        self.clear_journal()?;
         let import_id = super::new_id();
-        self.tree(T::Meta).insert(keys::IMPORT_PENDING, import_id.as_bytes()).map_err(|e| self.sled_err(e))?;
+        if self.is_postgres() {
+            // One transaction: all or nothing without a journal, and another
+            // server opening the database meanwhile never mistakes it for an
+            // interrupted import.
+            report.batches = 1;
+            let summary = serde_json::to_value(&report).ok();
+            self.write(|tx| {
+                for Op::Put(t, key, bytes) in plan.iter().flatten() {
+                    tx.put_raw(*t, key, bytes.as_slice())?;
+                }
+                for entry in &export.audit {
+                    tx.append_audit(entry.clone())?;
+                }
+                let mut entry =
+                    super::new_entry(actor, AuditAction::Import, "practice", &import_id, None, summary.clone());
+                entry.states = states.clone();
+                tx.append_audit(entry).map(|_| ())
+            })?;
+            tracing::info!(records = export.len(), actor, "practice imported");
+            return Ok(report);
+        }
+        self.clear_journal()?;
+        self.insert_raw(T::Meta, keys::IMPORT_PENDING, import_id.as_bytes())?;
         self.flush()?;
         let written = self.write_plan(&plan, &export.audit, states, &mut report, &import_id, actor);
         if let Err(e) = written {
@@ -585,15 +607,15 @@ impl Store {
 
     /// Removes every key an unfinished import wrote, then its marker.
     fn rollback_import(&self, actor: &str) -> Result<usize, StoreError> {
-        let marker = self.tree(T::Meta).get(keys::IMPORT_PENDING).map_err(|e| self.sled_err(e))?;
+        let marker = self.get_raw(T::Meta, keys::IMPORT_PENDING)?;
         let import_id = marker.map(|m| String::from_utf8_lossy(&m).into_owned()).unwrap_or_default();
         let mut removed = 0usize;
         let mut states = std::collections::BTreeMap::new();
-        for entry in self.tree(T::Journal).iter() {
-            let (entry, _) = entry.map_err(|e| self.sled_err(e))?;
+        for entry in self.scan(T::Journal, Scan::All)? {
+            let (entry, _) = entry?;
             match keys::parse_journal(&entry) {
                 Some((t, key)) => {
-                    let old = self.tree(t).remove(key).map_err(|e| self.sled_err(e))?;
+                    let old = self.remove_raw(t, key)?;
                     if let Some((_, entity)) = RECORD_TREES.iter().find(|(rt, _)| *rt == t)
                         && let Some(id) = old.as_deref().and_then(record_id)
                     {
@@ -619,11 +641,10 @@ impl Store {
     }
 
     fn clear_journal(&self) -> Result<(), StoreError> {
-        let journal = self.tree(T::Journal);
-        if journal.is_empty() {
+        if self.tree_is_empty(T::Journal)? {
             return Ok(());
         }
-        journal.clear().map_err(|e| self.sled_err(e))?;
+        self.clear_tree(T::Journal)?;
         self.flush()
     }
 

@@ -48,6 +48,10 @@ pub(crate) enum T {
     OverrideIds,
     Audit,
     Journal,
+    /// Staff accounts (not in a transaction over `ALL`, nor in an export).
+    Users,
+    /// API tokens, hashed (likewise).
+    Tokens,
 }
 
 impl T {
@@ -70,6 +74,9 @@ impl T {
         T::Journal,
     ];
 
+    /// The trees of credentials, written outside the record transactions.
+    pub(crate) const CREDENTIALS: [T; 2] = [T::Users, T::Tokens];
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             T::Meta => "meta",
@@ -88,6 +95,8 @@ impl T {
             T::OverrideIds => "override_ids",
             T::Audit => "audit",
             T::Journal => "import_journal",
+            T::Users => "users",
+            T::Tokens => "api_tokens",
         }
     }
 

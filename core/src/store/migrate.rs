@@ -17,6 +17,7 @@
 
 use sled::IVec;
 
+use super::backend::Scan;
 use super::keys::{self, T};
 use super::records::{AUDIT_GENESIS, Appointment, AuditAction, AuditEntry, Override, Session};
 use super::{Store, StoreError, decode, put_appointment};
@@ -33,9 +34,9 @@ fn corrupt_version(error: impl Into<String>) -> StoreError {
 
 /// Reads the schema version before anything else is touched, and refuses a
 /// store written by a newer Praxis. `None` for a store without one.
-pub(crate) fn check_version(db: &sled::Db, path: &std::path::Path) -> Result<Option<u32>, StoreError> {
-    let meta = db.open_tree(T::Meta.name()).map_err(|e| StoreError::from_sled(e, path))?;
-    let Some(bytes) = meta.get(keys::SCHEMA_VERSION).map_err(|e| StoreError::from_sled(e, path))? else {
+/// `stored` is the value of `meta/schema_version`, read by the backend.
+pub(crate) fn check_version(stored: Option<IVec>) -> Result<Option<u32>, StoreError> {
+    let Some(bytes) = stored else {
         return Ok(None);
     };
     let Ok(raw) = <[u8; 4]>::try_from(bytes.as_ref()) else {
@@ -54,14 +55,12 @@ pub(crate) fn check_version(db: &sled::Db, path: &std::path::Path) -> Result<Opt
 /// Brings the store to [`SCHEMA_VERSION`].
 pub(crate) fn run(store: &Store, found: Option<u32>) -> Result<(), StoreError> {
     let Some(mut version) = found else {
-        let has_records = T::ALL.into_iter().any(|t| t != T::Meta && !store.tree(t).is_empty());
-        if has_records {
-            return Err(corrupt_version("missing while the store holds records"));
+        for t in T::ALL {
+            if t != T::Meta && !store.tree_is_empty(t)? {
+                return Err(corrupt_version("missing while the store holds records"));
+            }
         }
-        store
-            .tree(T::Meta)
-            .insert(keys::SCHEMA_VERSION, &SCHEMA_VERSION.to_be_bytes())
-            .map_err(|e| store.sled_err(e))?;
+        store.insert_raw(T::Meta, keys::SCHEMA_VERSION, &SCHEMA_VERSION.to_be_bytes())?;
         return ensure_audit_counter(store);
     };
     ensure_audit_counter(store)?;
@@ -80,13 +79,12 @@ pub(crate) fn run(store: &Store, found: Option<u32>) -> Result<(), StoreError> {
 /// Sets the audit counter after the last entry of the log if it is not set
 /// (a new store, or a version 1 store, which had none).
 fn ensure_audit_counter(store: &Store) -> Result<(), StoreError> {
-    let meta = store.tree(T::Meta);
-    if meta.contains_key(keys::AUDIT_NEXT).map_err(|e| store.sled_err(e))? {
+    if store.contains(T::Meta, keys::AUDIT_NEXT)? {
         return Ok(());
     }
-    let next = match store.tree(T::Audit).last().map_err(|e| store.sled_err(e))? {
+    let next = match store.last_key(T::Audit)? {
         None => 0,
-        Some((key, _)) => match <[u8; 8]>::try_from(key.as_ref()) {
+        Some(key) => match <[u8; 8]>::try_from(key.as_ref()) {
             Ok(raw) => u64::from_be_bytes(raw) + 1,
             Err(_) => {
                 return Err(StoreError::Corrupt {
@@ -97,16 +95,15 @@ fn ensure_audit_counter(store: &Store) -> Result<(), StoreError> {
             }
         },
     };
-    meta.insert(keys::AUDIT_NEXT, &next.to_be_bytes()).map_err(|e| store.sled_err(e))?;
+    store.insert_raw(T::Meta, keys::AUDIT_NEXT, &next.to_be_bytes())?;
     store.flush()
 }
 
 fn read_all<V: serde::de::DeserializeOwned>(store: &Store, t: T) -> Result<Vec<(IVec, V)>, StoreError> {
     store
-        .tree(t)
-        .iter()
+        .scan(t, Scan::All)?
         .map(|kv| {
-            let (k, v) = kv.map_err(|e| store.sled_err(e))?;
+            let (k, v) = kv?;
             let value = decode(t, &k, &v)?;
             Ok((k, value))
         })

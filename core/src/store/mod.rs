@@ -31,9 +31,11 @@
 //! `docs/schema/practice-export.schema.json`, also [`EXPORT_SCHEMA`]).
 
 mod appointments;
+mod backend;
 mod cds_feedback;
 mod chain;
 mod checkpoint;
+mod copy;
 mod error;
 mod export;
 mod follow_up;
@@ -42,6 +44,7 @@ mod jsoncheck;
 mod keys;
 mod migrate;
 mod open;
+mod pg;
 mod private;
 mod records;
 mod repair;
@@ -55,12 +58,14 @@ use std::path::{Path, PathBuf};
 use praxis_sdk::{ClientSnapshot, Date, DateTime};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sled::Transactional;
-use sled::transaction::{
-    ConflictableTransactionError, ConflictableTransactionResult, TransactionError, TransactionalTree,
-};
+use sled::transaction::{ConflictableTransactionError, ConflictableTransactionResult, TransactionalTree};
+
+use backend::{Backend, Handles, Scan};
+pub use backend::{StoreLocation, is_postgres_url};
+pub use pg::CHANGES_CHANNEL;
 
 pub use chain::{AuditCheck, AuditProblem, verify_chain};
+pub use copy::CopyReport;
 pub use error::{Problem, RecordKind, RecordRef, StoreError, ValidationError};
 pub use export::{EXPORT_FORMAT_VERSION, EXPORT_SCHEMA, HEALTH_DATA_NOTICE, ImportReport, PracticeExport};
 pub use follow_up::{FOLLOW_UP_WINDOW_HOURS, FollowUpTiming};
@@ -105,8 +110,9 @@ pub struct StoreOptions {
     pub flush_timeout: std::time::Duration,
     /// Opening runs the full audit check (every record against its last
     /// audited state) while the store is at most this large on disk
-    /// (project default 32 MiB, about 1,000 clients); above it, opening
-    /// checks the chain since the last full check (see `checkpoint.rs`).
+    /// (project default 32 MiB, about 1,000 clients); above it, and on
+    /// PostgreSQL, opening checks the chain since the last full check (see
+    /// `checkpoint.rs`).
     pub full_audit_check_below: u64,
     /// Opening runs the full audit check when this many entries were written
     /// since the last one (project default 1000).
@@ -139,10 +145,11 @@ pub const SLED_SEGMENT_SIZE: usize = 64 * 1024;
 /// The practice's store. Cheap to share between threads (`&Store` is enough);
 /// one process at a time.
 pub struct Store {
-    /// `None` only inside `drop`. Not dropped when sled met a full disk or
-    /// a stuck flush: sled's own drop then waits forever for a buffer it can
-    /// no longer write (see `space`).
-    sled: Option<Handles>,
+    /// The storage engine. `None` only inside `drop`. Not dropped when sled
+    /// met a full disk or a stuck flush: sled's own drop then waits forever
+    /// for a buffer it can no longer write (see `space`).
+    backend: Option<Backend>,
+    /// The sled store's folder; for PostgreSQL, the URL without its password.
     path: PathBuf,
     options: StoreOptions,
     /// Held while an import writes, so two imports never share the journal.
@@ -161,9 +168,12 @@ pub struct Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
+        if !matches!(self.backend, Some(Backend::Sled(_))) {
+            return;
+        }
         open::remove_holder(&self.path);
         if self.poisoned.load(std::sync::atomic::Ordering::SeqCst) {
-            std::mem::forget(self.sled.take());
+            std::mem::forget(self.backend.take());
             tracing::warn!(
                 path = %self.path.display(),
                 "sled met a full disk: its handles are not closed (closing would wait forever); \
@@ -171,12 +181,6 @@ impl Drop for Store {
             );
         }
     }
-}
-
-/// The sled database and its trees.
-struct Handles {
-    db: sled::Db,
-    trees: Vec<sled::Tree>,
 }
 
 impl std::fmt::Debug for Store {
@@ -217,22 +221,26 @@ fn to_json<V: Serialize>(value: &V) -> Option<serde_json::Value> {
     serde_json::to_value(value).ok()
 }
 
-/// One transaction over every tree.
-pub(crate) struct Tx<'a> {
-    views: &'a [TransactionalTree],
+/// One transaction over every tree: sled's transactional trees, or one
+/// PostgreSQL transaction over the `kv` table. The record code above it is
+/// the same for both.
+pub(crate) enum Tx<'a> {
+    /// sled: the transactional view of every tree (`T::ALL`, then `T::CREDENTIALS`).
+    Sled(&'a [TransactionalTree]),
+    /// PostgreSQL: one SERIALIZABLE transaction.
+    Pg(pg::PgTx<'a>),
 }
 
 impl Tx<'_> {
-    fn tree(&self, t: T) -> &TransactionalTree {
-        &self.views[t as usize]
-    }
-
     fn raw(&self, t: T, key: &[u8]) -> TxResult<Option<sled::IVec>> {
-        Ok(self.tree(t).get(key)?)
+        match self {
+            Tx::Sled(views) => Ok(views[t as usize].get(key)?),
+            Tx::Pg(tx) => tx.get(t, key),
+        }
     }
 
     fn get<V: DeserializeOwned>(&self, t: T, key: &[u8]) -> TxResult<Option<V>> {
-        match self.tree(t).get(key)? {
+        match self.raw(t, key)? {
             None => Ok(None),
             Some(bytes) => match decode(t, key, &bytes) {
                 Ok(v) => Ok(Some(v)),
@@ -249,13 +257,23 @@ impl Tx<'_> {
     }
 
     fn put_raw(&self, t: T, key: &[u8], bytes: impl Into<sled::IVec>) -> TxResult<()> {
-        self.tree(t).insert(key, bytes)?;
-        Ok(())
+        match self {
+            Tx::Sled(views) => {
+                views[t as usize].insert(key, bytes)?;
+                Ok(())
+            }
+            Tx::Pg(tx) => tx.put(t, key, &bytes.into()),
+        }
     }
 
     fn del(&self, t: T, key: &[u8]) -> TxResult<()> {
-        self.tree(t).remove(key)?;
-        Ok(())
+        match self {
+            Tx::Sled(views) => {
+                views[t as usize].remove(key)?;
+                Ok(())
+            }
+            Tx::Pg(tx) => tx.del(t, key),
+        }
     }
 
     /// Appends an audit entry stamped now.
@@ -361,6 +379,24 @@ impl Store {
         Store::open_with(dir, StoreOptions::default())
     }
 
+    /// Opens (or creates) the store at `location`: a sled folder
+    /// ([`Store::open_with`]) or a PostgreSQL database ([`Store::open_postgres`]).
+    pub fn open_at(location: &StoreLocation, options: StoreOptions) -> Result<Store, StoreError> {
+        match location {
+            StoreLocation::Folder(dir) => Store::open_with(dir, options),
+            StoreLocation::Postgres(url) => Store::open_postgres(url, options),
+        }
+    }
+
+    /// Opens (or creates) the store in the PostgreSQL database at `url`
+    /// (`postgres://user@host/db`, or `postgres:///db?host=/socket/dir`):
+    /// its tables are made or checked (one made by a newer Praxis is refused
+    /// with [`StoreError::TooNew`]), then the same migrations, import
+    /// recovery and audit check as for sled run. See `pg.rs` and STORE.md.
+    pub fn open_postgres(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        pg::open(url, options)
+    }
+
     /// Opens (or creates) the store in `dir`: the folder is made 0700 and its
     /// files 0600 (the process umask gets 077 added), a snapshot sled left
     /// unfinished is set aside (see `open.rs`), the audit chain is verified
@@ -401,14 +437,16 @@ impl Store {
             }
         };
         open::write_holder(dir);
-        let found = migrate::check_version(&db, dir)?;
+        let meta = db.open_tree(T::Meta.name()).map_err(|e| StoreError::from_sled(e, dir))?;
+        let found = migrate::check_version(meta.get(keys::SCHEMA_VERSION).map_err(|e| StoreError::from_sled(e, dir))?)?;
         let trees = T::ALL
             .into_iter()
+            .chain(T::CREDENTIALS)
             .map(|t| db.open_tree(t.name()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| StoreError::from_sled(e, dir))?;
         let mut store = Store {
-            sled: Some(Handles { db, trees }),
+            backend: Some(Backend::Sled(Handles { db, trees })),
             path: dir.to_owned(),
             options,
             import_lock: std::sync::Mutex::new(()),
@@ -417,8 +455,7 @@ impl Store {
             poisoned: std::sync::atomic::AtomicBool::new(false),
             flushes: group_commit::FlushGate::default(),
         };
-        migrate::run(&store, found)?;
-        store.recover_import()?;
+        store.finish_open(found)?;
         if !recovered.is_empty() {
             let after = serde_json::json!({ "set_aside": recovered });
             store.write(|tx| {
@@ -430,16 +467,7 @@ impl Store {
                 recovered.join("; ")
             ));
         }
-        let check = store.verify_audit_on_open()?;
-        if let Some(first) = check.problems.first() {
-            let w = format!(
-                "the audit log of {} does not verify: {first} ({} problems in all; run `praxis audit verify`)",
-                dir.display(),
-                check.problems.len()
-            );
-            tracing::warn!("{w}");
-            store.warnings.push(w);
-        }
+        store.check_audit_on_open()?;
         private::restrict_tree(dir).map_err(io)?;
         tracing::debug!(path = %dir.display(), "store opened");
         Ok(store)
@@ -451,19 +479,52 @@ impl Store {
         &self.warnings
     }
 
+    /// Migrations, then an interrupted import undone: the part of opening
+    /// that is the same on every backend.
+    fn finish_open(&self, found: Option<u32>) -> Result<(), StoreError> {
+        migrate::run(self, found)?;
+        self.recover_import()
+    }
+
+    /// Verifies the audit log; a broken chain becomes a warning.
+    fn check_audit_on_open(&mut self) -> Result<(), StoreError> {
+        let check = self.verify_audit_on_open()?;
+        if let Some(first) = check.problems.first() {
+            let w = format!(
+                "the audit log of {} does not verify: {first} ({} problems in all; run `praxis audit verify`)",
+                self.path.display(),
+                check.problems.len()
+            );
+            tracing::warn!("{w}");
+            self.warnings.push(w);
+        }
+        Ok(())
+    }
+
     /// The schema version of the store (after the migrations run on open,
     /// always [`SCHEMA_VERSION`]).
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        migrate::check_version(&self.handles().db, &self.path)?.ok_or_else(|| StoreError::Corrupt {
+        migrate::check_version(self.get_raw(T::Meta, keys::SCHEMA_VERSION)?)?.ok_or_else(|| StoreError::Corrupt {
             tree: "meta".into(),
             key: "schema_version".into(),
             error: "missing".into(),
         })
     }
 
-    /// The store's directory.
+    /// The store's directory (for a PostgreSQL store, its URL without the
+    /// password).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where the store is, for people: the folder, or the URL without its password.
+    pub fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// Whether the store is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Some(Backend::Postgres(_)))
     }
 
     /// The options the store was opened with.
@@ -471,122 +532,32 @@ impl Store {
         &self.options
     }
 
-    fn handles(&self) -> &Handles {
-        self.sled.as_ref().expect("the sled handles are there until the store is dropped")
-    }
-
-    fn tree(&self, t: T) -> &sled::Tree {
-        &self.handles().trees[t as usize]
-    }
-
-    /// A sled error; a full disk leaves sled with a buffer it cannot write
-    /// (reads fail then too), so the handle is poisoned (see `poisoned`).
-    fn sled_err(&self, e: sled::Error) -> StoreError {
-        let e = StoreError::from_sled(e, &self.path);
-        if matches!(e, StoreError::NoSpace { .. }) {
-            self.poisoned.store(true, std::sync::atomic::Ordering::SeqCst);
-        }
-        e
-    }
-
-    /// Makes everything written so far durable, sharing the flush with
-    /// concurrent writers (`group_commit.rs`), waiting at most
-    /// `flush_timeout`.
-    fn flush(&self) -> Result<(), StoreError> {
-        let waited = self.options.flush_timeout;
-        // Waiting covers the flush running now and the next one.
-        self.flushes.flush(waited * 2, || self.flush_now(), || StoreError::Stuck { path: self.path.clone(), waited })
-    }
-
-    /// One flush of everything written so far to disk, waiting at most
-    /// `flush_timeout` (see the `space` module).
-    fn flush_now(&self) -> Result<(), StoreError> {
-        use std::sync::atomic::Ordering;
-        let waited = self.options.flush_timeout;
-        if self.stuck.load(Ordering::SeqCst) {
-            return Err(StoreError::Stuck { path: self.path.clone(), waited });
-        }
-        let db = self.handles().db.clone();
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let spawned = std::thread::Builder::new().name("praxis-flush".into()).spawn(move || {
-            let _ = tx.send(db.flush());
-        });
-        if let Err(e) = spawned {
-            return Err(StoreError::io(&self.path, e));
-        }
-        match rx.recv_timeout(waited) {
-            Ok(result) => result.map(|_| ()).map_err(|e| self.sled_err(e)),
-            Err(_) => {
-                self.stuck.store(true, Ordering::SeqCst);
-                self.poisoned.store(true, Ordering::SeqCst);
-                tracing::error!(path = %self.path.display(), ?waited, "a flush did not finish: refusing further writes");
-                Err(StoreError::Stuck { path: self.path.clone(), waited })
-            }
-        }
-    }
-
-    /// Refuses a write when the store's device is (nearly) full.
-    fn check_space(&self) -> Result<(), StoreError> {
-        match space::free_bytes(&self.path) {
-            Some(free) if free < self.options.min_free_bytes => {
-                tracing::warn!(path = %self.path.display(), free, "write refused: the disk is full");
-                Err(StoreError::NoSpace { path: self.path.clone(), free: Some(free) })
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Runs `f` as one transaction over every tree, then flushes.
-    fn write<A>(&self, f: impl Fn(&Tx<'_>) -> TxResult<A>) -> Result<A, StoreError> {
-        self.check_space()?;
-        if self.poisoned.load(std::sync::atomic::Ordering::SeqCst)
-            && !self.stuck.load(std::sync::atomic::Ordering::SeqCst)
-        {
-            // sled cannot write again in this process once it met ENOSPC.
-            return Err(StoreError::NoSpace { path: self.path.clone(), free: space::free_bytes(&self.path) });
-        }
-        if self.stuck.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(StoreError::Stuck { path: self.path.clone(), waited: self.options.flush_timeout });
-        }
-        let refs: Vec<&sled::Tree> = self.handles().trees.iter().collect();
-        let value =
-            refs.as_slice().transaction(|views: &Vec<TransactionalTree>| f(&Tx { views })).map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => self.sled_err(e),
-            })?;
-        self.flush()?;
-        Ok(value)
-    }
-
     fn read<V: DeserializeOwned>(&self, t: T, key: &[u8]) -> Result<Option<V>, StoreError> {
-        match self.tree(t).get(key).map_err(|e| self.sled_err(e))? {
+        match self.get_raw(t, key)? {
             None => Ok(None),
             Some(bytes) => decode(t, key, &bytes).map(Some),
         }
     }
 
-    fn decode_all<V: DeserializeOwned>(
-        &self,
-        t: T,
-        iter: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
-    ) -> Result<Vec<V>, StoreError> {
-        iter.map(|kv| {
-            let (k, v) = kv.map_err(|e| self.sled_err(e))?;
-            decode(t, &k, &v)
-        })
-        .collect()
+    fn decode_scan<V: DeserializeOwned>(&self, t: T, scan: Scan) -> Result<Vec<V>, StoreError> {
+        self.scan(t, scan)?
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(t, &k, &v)
+            })
+            .collect()
     }
 
     fn all<V: DeserializeOwned>(&self, t: T) -> Result<Vec<V>, StoreError> {
-        self.decode_all(t, self.tree(t).iter())
+        self.decode_scan(t, Scan::All)
     }
 
     fn prefixed<V: DeserializeOwned>(&self, t: T, owner: &str) -> Result<Vec<V>, StoreError> {
-        self.decode_all(t, self.tree(t).scan_prefix(keys::scope(owner)))
+        self.decode_scan(t, Scan::Prefix(keys::scope(owner)))
     }
 
     fn contains(&self, t: T, key: &[u8]) -> Result<bool, StoreError> {
-        self.tree(t).contains_key(key).map_err(|e| self.sled_err(e))
+        Ok(self.get_raw(t, key)?.is_some())
     }
 
     // ----- clients -----
@@ -784,7 +755,7 @@ impl Store {
 
     /// One session.
     pub fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
-        let Some(key) = self.tree(T::SessionIds).get(id.as_bytes()).map_err(|e| self.sled_err(e))? else {
+        let Some(key) = self.get_raw(T::SessionIds, id.as_bytes())? else {
             return Ok(None);
         };
         self.read(T::Sessions, &key)
@@ -855,7 +826,7 @@ impl Store {
 
     /// One appointment.
     pub fn get_appointment(&self, id: &str) -> Result<Option<Appointment>, StoreError> {
-        let Some(key) = self.tree(T::AppointmentIds).get(id.as_bytes()).map_err(|e| self.sled_err(e))? else {
+        let Some(key) = self.get_raw(T::AppointmentIds, id.as_bytes())? else {
             return Ok(None);
         };
         self.read(T::Appointments, &key)
@@ -866,8 +837,7 @@ impl Store {
         if to <= from {
             return Ok(Vec::new());
         }
-        let range = keys::minute(from).to_vec()..keys::minute(to).to_vec();
-        self.decode_all(T::Appointments, self.tree(T::Appointments).range(range))
+        self.decode_scan(T::Appointments, Scan::Range(keys::minute(from).to_vec(), keys::minute(to).to_vec()))
     }
 
     /// A practitioner's appointments starting in `[from, to)`, by start time: one range scan.
@@ -899,8 +869,7 @@ impl Store {
         if to <= from {
             return Ok(Vec::new());
         }
-        let range = keys::scope_at(owner, from)..keys::scope_at(owner, to);
-        self.decode_all(t, self.tree(t).range(range))
+        self.decode_scan(t, Scan::Range(keys::scope_at(owner, from), keys::scope_at(owner, to)))
     }
 
     // ----- overrides and audit -----

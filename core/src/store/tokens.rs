@@ -38,10 +38,6 @@ pub fn token_hash(secret: &str) -> String {
 }
 
 impl Store {
-    fn token_tree(&self) -> Result<sled::Tree, StoreError> {
-        self.handles().db.open_tree(TOKENS).map_err(|e| self.sled_err(e))
-    }
-
     /// Makes a new token named `name` and returns it with its secret, which
     /// is stored only as a hash. Audited (the id and name, not the secret).
     pub fn create_token(&self, name: &str, user: &str, actor: &str) -> Result<(ApiToken, String), StoreError> {
@@ -68,7 +64,7 @@ impl Store {
             revoked: None,
         };
         let bytes = serde_json::to_vec(&token).expect("a token encodes");
-        self.token_tree()?.insert(id.as_bytes(), bytes).map_err(|e| self.sled_err(e))?;
+        self.insert_raw(super::keys::T::Tokens, id.as_bytes(), &bytes)?;
         // The audit transaction flushes the whole database, the token with it.
         self.write(|tx| {
             tx.audit(
@@ -85,10 +81,9 @@ impl Store {
 
     /// Every token, revoked ones included.
     pub fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
-        self.token_tree()?
-            .iter()
+        self.scan(super::keys::T::Tokens, super::backend::Scan::All)?
             .map(|kv| {
-                let (k, v) = kv.map_err(|e| self.sled_err(e))?;
+                let (k, v) = kv?;
                 serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
                     tree: TOKENS.into(),
                     key: String::from_utf8_lossy(&k).into_owned(),
@@ -103,7 +98,7 @@ impl Store {
         let Some(id) = secret.strip_prefix("praxis_").and_then(|s| s.split('_').next()) else {
             return Ok(None);
         };
-        let Some(bytes) = self.token_tree()?.get(id.as_bytes()).map_err(|e| self.sled_err(e))? else {
+        let Some(bytes) = self.get_raw(super::keys::T::Tokens, id.as_bytes())? else {
             return Ok(None);
         };
         let token: ApiToken = serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
@@ -127,7 +122,7 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound { kind: RecordKind::ApiToken, id: id_or_name.to_owned() })?;
         token.revoked = Some(jiff::Timestamp::now().to_string());
         let bytes = serde_json::to_vec(&token).expect("a token encodes");
-        self.token_tree()?.insert(token.id.as_bytes(), bytes).map_err(|e| self.sled_err(e))?;
+        self.insert_raw(super::keys::T::Tokens, token.id.as_bytes(), &bytes)?;
         let id = token.id.clone();
         self.write(|tx| {
             tx.audit(actor, AuditAction::Update, "api_token", &id, None, Some(serde_json::json!({ "revoked": true })))

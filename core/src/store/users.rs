@@ -104,13 +104,9 @@ pub fn valid_login(login: &str) -> Result<(), StoreError> {
 }
 
 impl Store {
-    fn user_tree(&self) -> Result<sled::Tree, StoreError> {
-        self.handles().db.open_tree(USERS).map_err(|e| self.sled_err(e))
-    }
-
     /// One account.
     pub fn get_user(&self, login: &str) -> Result<Option<User>, StoreError> {
-        let Some(bytes) = self.user_tree()?.get(login.as_bytes()).map_err(|e| self.sled_err(e))? else {
+        let Some(bytes) = self.get_raw(super::keys::T::Users, login.as_bytes())? else {
             return Ok(None);
         };
         serde_json::from_slice(&bytes).map(Some).map_err(|e| StoreError::Corrupt {
@@ -122,10 +118,9 @@ impl Store {
 
     /// Every account, by login.
     pub fn users(&self) -> Result<Vec<User>, StoreError> {
-        self.user_tree()?
-            .iter()
+        self.scan(super::keys::T::Users, super::backend::Scan::All)?
             .map(|kv| {
-                let (k, v) = kv.map_err(|e| self.sled_err(e))?;
+                let (k, v) = kv?;
                 serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
                     tree: USERS.into(),
                     key: String::from_utf8_lossy(&k).into_owned(),
@@ -153,7 +148,7 @@ impl Store {
         }
         let existed = self.get_user(&user.login)?.is_some();
         let bytes = serde_json::to_vec(user).expect("an account encodes");
-        self.user_tree()?.insert(user.login.as_bytes(), bytes).map_err(|e| self.sled_err(e))?;
+        self.insert_raw(super::keys::T::Users, user.login.as_bytes(), &bytes)?;
         let action = if existed { AuditAction::Update } else { AuditAction::Create };
         let after = serde_json::json!({ "change": what, "role": user.role, "disabled": user.disabled });
         // The audit transaction flushes the whole database, the account with it.
@@ -166,7 +161,7 @@ impl Store {
     /// [`Store::audit_event`]).
     pub fn put_user_state(&self, user: &User) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(user).expect("an account encodes");
-        self.user_tree()?.insert(user.login.as_bytes(), bytes).map_err(|e| self.sled_err(e))?;
+        self.insert_raw(super::keys::T::Users, user.login.as_bytes(), &bytes)?;
         Ok(())
     }
 
@@ -186,16 +181,7 @@ impl Store {
         durable: bool,
     ) -> Result<(), StoreError> {
         let write = |tx: &super::Tx<'_>| tx.audit(actor, action, entity, key, None, Some(detail.clone()));
-        if durable {
-            return self.write(write);
-        }
-        self.check_space()?;
-        let refs: Vec<&sled::Tree> = self.handles().trees.iter().collect();
-        use sled::Transactional as _;
-        refs.as_slice().transaction(|views| write(&super::Tx { views })).map_err(|e| match e {
-            sled::transaction::TransactionError::Abort(e) => e,
-            sled::transaction::TransactionError::Storage(e) => self.sled_err(e),
-        })?;
+        self.write_with(durable, write)?;
         Ok(())
     }
 }
