@@ -16,4 +16,5 @@ pub mod scheduling;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod utilisation;
 pub mod world;

@@ -171,6 +171,9 @@ async fn problems_are_rfc9457_documents() {
         ),
         ("GET", "/api/v1/appointments?days=0".into(), Some(&owner), None, 422),
         ("GET", "/api/v1/appointments?from=2026-13-01".into(), Some(&owner), None, 400),
+        ("GET", "/api/v1/reports/utilisation?days=0".into(), Some(&owner), None, 422),
+        ("GET", "/api/v1/reports/utilisation?from=2026-13-01".into(), Some(&owner), None, 400),
+        ("GET", "/api/v1/reports/utilisation?weeks=2".into(), Some(&owner), None, 400),
         // Over `[store] max_import_mib` (1 here), and over the 2 MB of other bodies.
         ("POST", "/api/v1/import".into(), Some(&owner), Some(json!({"pad": "x".repeat(1_100_000)})), 413),
         ("POST", "/api/v1/import".into(), Some(&owner), Some(json!({"pad": "x".repeat(900_000)})), 422),

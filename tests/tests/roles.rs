@@ -207,6 +207,7 @@ fn the_role_table_through_the_api() {
             [O, O, X, X],
         ),
         ("GET", "/api/v1/reports/outcomes".into(), None, 200, [O, O, X, O]),
+        ("GET", "/api/v1/reports/utilisation?days=14".into(), None, 200, [O, O, X, O]),
         ("GET", "/api/v1/appointments".into(), None, 200, [O, O, O, X]),
         ("GET", "/api/v1/audit".into(), None, 200, [O, X, X, O]),
         ("GET", "/api/v1/export".into(), None, 200, [O, X, X, X]),

@@ -73,6 +73,7 @@ async function shoot(page, name) {
   await page.setViewportSize({ width: 1280, height: 900 });
 }
 
+let bookedWeek = '';
 try {
   // ----- the therapist -----
   {
@@ -180,6 +181,7 @@ try {
     await shoot(page, 'front-desk-plan');
     await Promise.all([page.waitForURL(/\/calendar\?week=.*booked=/), page.getByRole('button', { name: 'Book this proposal' }).click()]);
     const booked = Number(new URL(page.url()).searchParams.get('booked'));
+    bookedWeek = new URL(page.url()).searchParams.get('week');
     check('booking the proposal books appointments', booked > 0, `${booked}`);
     check('the calendar shows the week of the first booking', (await page.locator('.calendar .entry').count()) > 0);
     // One appointment from the calendar: a move the calendar rules refuse is
@@ -222,6 +224,15 @@ try {
     check('the owner opens outcomes and sees the pain chart', (await svg.count()) >= 1);
     check('outcomes by condition', (await page.locator('#cond-h ~ .scroll tbody tr').count()) > 0);
     await shoot(page, 'owner-outcomes');
+    // Utilisation of the week the front desk booked: every practitioner and
+    // room has available time, and some of it is booked.
+    await page.getByRole('link', { name: 'Utilisation' }).click();
+    await page.waitForURL(/utilisation/);
+    await page.goto(`${url}/utilisation?from=${bookedWeek}&days=7`);
+    const meters = await page.locator('table.utilisation meter').evaluateAll((ms) => ms.map((m) => Number(m.value)));
+    check('utilisation per practitioner and room', (await page.locator('#util-practitioners ~ .scroll tbody tr, #util-practitioners + .scroll tbody tr').count()) > 0 && (await page.locator('#util-rooms + .scroll tbody tr').count()) > 0);
+    check('some of the booked week is used', meters.some((v) => v > 0), meters.join(','));
+    await shoot(page, 'owner-utilisation');
     for (const [path, name] of [['/plugins', 'owner-plugins'], ['/users', 'owner-users'], ['/audit', 'owner-audit']]) {
       const r = await page.goto(url + path);
       check(`the owner opens ${path}`, r.status() === 200);

@@ -48,6 +48,7 @@ pub fn routes(import_limit: usize) -> Router<AppState> {
         .route("/api/v1/appointments/{id}/move", post(move_appointment))
         .route("/api/v1/appointments/{id}/no-show", post(no_show))
         .route("/api/v1/reports/outcomes", get(outcomes))
+        .route("/api/v1/reports/utilisation", get(utilisation))
         .route("/api/v1/export", get(export))
         .route("/api/v1/import", post(import).layer(axum::extract::DefaultBodyLimit::max(import_limit)))
         .route("/api/v1/plugins", get(plugins))
@@ -62,10 +63,10 @@ pub fn routes(import_limit: usize) -> Router<AppState> {
     info(title = "Praxis API", description = "The practice service of Praxis, for a clinic's own tools and integrations."),
     paths(
         health, login, logout, me, list_clients, add_client, get_client, update_client, get_intake, put_intake, client_guidance,
-        add_override, list_sessions, record_session, follow_up, all_guidance, appointments, outcomes, export, import,
+        add_override, list_sessions, record_session, follow_up, all_guidance, appointments, outcomes, utilisation, export, import,
         plugins, reload_config, audit, plan_schedule, book_schedule, cancel_appointment, move_appointment, no_show
     ),
-    components(schemas(Problem, LoginInput, Me, PlanInput, CancelInput, MoveInput, ClientChanges, IntakeInput, SessionInput, OverrideInput, FollowUpInput, Health)),
+    components(schemas(Problem, LoginInput, Me, PlanInput, CancelInput, MoveInput, ClientChanges, IntakeInput, SessionInput, OverrideInput, FollowUpInput, Health, crate::utilisation::Utilisation, crate::utilisation::UtilisationRow)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -630,6 +631,37 @@ async fn outcomes(
         s.outcomes(q.client.as_deref(), q.as_of, weeks, &who.actor)
     })
     .await?;
+    Ok(Json(report).into_response())
+}
+
+/// Which days the utilisation report covers.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UtilisationQuery {
+    /// First day (YYYY-MM-DD; default the Monday of this week).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<Date>,
+    /// Number of days (default 7, 1 to 366).
+    #[param(minimum = 1, maximum = 366)]
+    pub days: Option<u32>,
+}
+
+/// Utilisation per practitioner and room: available and booked minutes.
+#[utoipa::path(get, path = "/api/v1/reports/utilisation", params(UtilisationQuery), responses(
+    (status = 200, description = "Available, booked and no-show minutes per practitioner and room", body = crate::utilisation::Utilisation),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+async fn utilisation(
+    State(state): State<AppState>,
+    who: Authenticated,
+    Params(q): Params<UtilisationQuery>,
+) -> ApiResult<Response> {
+    let days = q.days.unwrap_or(7);
+    let report = blocking(&state, move |s| s.utilisation(q.from, days, &who.actor)).await?;
     Ok(Json(report).into_response())
 }
 

@@ -1035,6 +1035,30 @@ impl PracticeService {
 
     // ----- reports -----
 
+    /// Utilisation per practitioner and room over `days` days (1 to 366)
+    /// from `from` (default the Monday of this week): available time from the
+    /// opening hours and the practitioners' windows and days off, booked time
+    /// from the calendar (see [`crate::utilisation`]).
+    pub fn utilisation(&self, from: Option<Date>, days: u32, actor: &Actor) -> Result<crate::utilisation::Utilisation> {
+        actor.require(Operation::ReadReports)?;
+        if !(1..=366).contains(&days) {
+            return bad(format!("days must be 1 to 366, not {days}"));
+        }
+        let from = from.unwrap_or_else(|| self.today().week_start());
+        let config = self.config();
+        let start = DateTime::new(from, TimeOfDay::MIDNIGHT);
+        let end = DateTime::new(from.add_days(i32::try_from(days).unwrap_or(366)), TimeOfDay::MIDNIGHT);
+        let appointments = self.store.appointments_between(start, end)?;
+        Ok(crate::utilisation::utilisation(
+            &config.opening_hours,
+            &config.practitioners,
+            &config.rooms,
+            &appointments,
+            from,
+            days,
+        ))
+    }
+
     /// The outcomes report for one client (`only`) or all, over `weeks` weeks up to `as_of`.
     pub fn outcomes(
         &self,

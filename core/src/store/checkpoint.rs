@@ -17,8 +17,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::chain::{AuditCheck, AuditProblem};
 use super::backend::Scan;
+use super::chain::{AuditCheck, AuditProblem};
 use super::{AuditEntry, Store, StoreError, T, decode, keys};
 
 /// The meta key of the checkpoint.

@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/plan", get(pages::plan_page).post(pages::plan))
         .route("/book", post(pages::book))
         .route("/outcomes", get(pages::outcomes))
+        .route("/utilisation", get(pages::utilisation))
         .route("/plugins", get(pages::plugins))
         .route("/users", get(pages::users))
         .route("/audit", get(pages::audit))

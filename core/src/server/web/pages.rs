@@ -57,6 +57,7 @@ fn frame(state: &AppState, staff: &Staff, title: impl Into<String>, here: &str) 
     add("/calendar", "Calendar", Operation::ReadSchedule);
     add("/plan", "Plan", Operation::EditSchedule);
     add("/outcomes", "Outcomes", Operation::ReadReports);
+    add("/utilisation", "Utilisation", Operation::ReadReports);
     add("/plugins", "Plugins", Operation::Administer);
     add("/users", "Users", Operation::ManageUsers);
     add("/audit", "Audit log", Operation::ReadAudit);
@@ -1861,4 +1862,90 @@ pub(super) async fn no_show(
     staff.check_csrf(&form.csrf)?;
     change_appointment(state, staff, id, form, "no_show", "no-show", |s, id, actor| s.no_show(id, actor).map(|_| ()))
         .await
+}
+
+// ----- utilisation -----
+
+struct UtilisationLine {
+    name: String,
+    available: String,
+    booked: String,
+    percent: u32,
+    no_show: String,
+}
+
+#[derive(Template)]
+#[template(path = "utilisation.html")]
+struct UtilisationPage {
+    frame: Frame,
+    range: String,
+    from: String,
+    days: u32,
+    prev: String,
+    next: String,
+    sections: Vec<UtilisationSection>,
+}
+
+struct UtilisationSection {
+    title: &'static str,
+    id: &'static str,
+    rows: Vec<UtilisationLine>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct UtilisationQuery {
+    from: String,
+    days: String,
+}
+
+fn hours(minutes: u32) -> String {
+    format!("{}h{:02}", minutes / 60, minutes % 60)
+}
+
+pub(super) async fn utilisation(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<UtilisationQuery>,
+) -> PageResult {
+    let from = match q.from.trim() {
+        "" => None,
+        f => Some(
+            f.parse::<Date>()
+                .map_err(|_| PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "Give the first day as YYYY-MM-DD."))?,
+        ),
+    };
+    let days = match q.days.trim() {
+        "" => 7,
+        d => d
+            .parse::<u32>()
+            .map_err(|_| PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "Give the number of days, 1 to 366."))?,
+    };
+    let actor = staff.actor.clone();
+    let report = blocking(&state, move |s| s.utilisation(from, days, &actor)).await?;
+    let lines = |rows: &[crate::utilisation::UtilisationRow]| {
+        rows.iter()
+            .map(|r| UtilisationLine {
+                name: r.name.clone(),
+                available: hours(r.available_minutes),
+                booked: hours(r.booked_minutes),
+                percent: r.percent(),
+                no_show: hours(r.no_show_minutes),
+            })
+            .collect()
+    };
+    let step = i32::try_from(report.days).unwrap_or(7);
+    let last = report.from.add_days(step - 1);
+    render(&UtilisationPage {
+        frame: frame(&state, &staff, "Utilisation", "/utilisation"),
+        range: format!("{} to {}", long_date(report.from), long_date(last)),
+        from: report.from.to_string(),
+        days: report.days,
+        prev: report.from.add_days(-step).to_string(),
+        next: report.from.add_days(step).to_string(),
+        sections: vec![
+            UtilisationSection { title: "Practitioners", id: "util-practitioners", rows: lines(&report.practitioners) },
+            UtilisationSection { title: "Rooms", id: "util-rooms", rows: lines(&report.rooms) },
+        ],
+    })
 }
