@@ -22,25 +22,8 @@ use praxis_tests::{Profile, cargo_build};
 
 fn praxis(bin: &Path, data: &Path, args: &[&str], stdin: Option<&str>) -> (Duration, String) {
     let t = Instant::now();
-    let mut child = Command::new(bin)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env("PRAXIS_USER", "bench")
-        .env("RUST_LOG", "error")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run praxis");
-    if let Some(s) = stdin {
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    let elapsed = t.elapsed();
-    assert!(out.status.success(), "praxis {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    (elapsed, String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = praxis_tests::praxis_stdout(bin, "bench", data, args, stdin);
+    (t.elapsed(), out)
 }
 
 /// Median of `runs` timings of a command.

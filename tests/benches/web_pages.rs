@@ -17,24 +17,7 @@ use std::time::{Duration, Instant};
 use praxis_tests::{Profile, cargo_build};
 
 fn praxis(bin: &Path, data: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = Command::new(bin)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env("PRAXIS_USER", "bench")
-        .env("RUST_LOG", "error")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run praxis");
-    if let Some(s) = stdin {
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "praxis {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    praxis_tests::praxis_stdout(bin, "bench", data, args, stdin)
 }
 
 struct Conn {

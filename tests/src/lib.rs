@@ -582,3 +582,120 @@ mod tests {
         assert_eq!(names.len(), CFixture::ALL.len());
     }
 }
+
+/// Runs `bin --data DATA ARGS` with `PRAXIS_USER=user` (the audit actor),
+/// quiet logs, none of the caller's `PRAXIS_DATA`, `PRAXIS_CONFIG` or
+/// `PRAXIS_PLUGIN_PATH`, and `stdin` as its input (none when `None`); its
+/// output, whatever its exit status.
+pub fn run_praxis_as(
+    bin: &std::path::Path,
+    user: &str,
+    data: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(bin)
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("PRAXIS_DATA")
+        .env_remove("PRAXIS_CONFIG")
+        .env_remove("PRAXIS_PLUGIN_PATH")
+        .env("PRAXIS_USER", user)
+        .env("RUST_LOG", "error")
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(input.as_bytes()).expect("write praxis's input");
+    }
+    child.wait_with_output().expect("wait for praxis")
+}
+
+/// [`run_praxis_as`], insisting that the command succeeded; its stdout.
+#[track_caller]
+pub fn praxis_stdout(
+    bin: &std::path::Path,
+    user: &str,
+    data: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> String {
+    let out = run_praxis_as(bin, user, data, args, stdin);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "praxis {args:?} failed ({:?}):\n{}\n{stdout}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// What an HTTP/1.1 server answered.
+#[derive(Debug, Clone)]
+pub struct HttpAnswer {
+    /// The status code (0 when the answer had no status line).
+    pub status: u16,
+    /// The status line and the headers, as sent.
+    pub head: String,
+    /// The body, de-chunked.
+    pub body: String,
+}
+
+impl HttpAnswer {
+    /// The `Content-Type` header's value, lowercased (empty when absent).
+    pub fn content_type(&self) -> String {
+        self.head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type: ").map(str::to_owned))
+            .unwrap_or_default()
+    }
+}
+
+/// One HTTP/1.1 request on a new connection (`Connection: close`), with
+/// `headers` besides Host and Content-Length; waits at most 60 s.
+pub fn http_exchange(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> HttpAnswer {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the server");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).expect("a read timeout");
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send the request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read the answer");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_owned() };
+    HttpAnswer { status, head: head.to_owned(), body }
+}
+
+/// The payload of a chunked body.
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}

@@ -11,16 +11,7 @@ use std::time::{Duration, Instant};
 use praxis_tests::{artifacts, python};
 
 fn praxis(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(&artifacts().praxis_bin)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env("PRAXIS_USER", "contract-test")
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("run praxis");
-    assert!(out.status.success(), "praxis {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    praxis_tests::praxis_stdout(&artifacts().praxis_bin, "contract-test", data, args, None)
 }
 
 #[test]

@@ -4,8 +4,8 @@
 //! once, an auditor changing nothing, and a front desk that never sees a
 //! clinical field.
 
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Read as _;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -14,24 +14,7 @@ use praxis_tests::artifacts;
 use serde_json::{Value, json};
 
 fn praxis(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = Command::new(&artifacts().praxis_bin)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env("PRAXIS_USER", "roles-test")
-        .env("RUST_LOG", "error")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run praxis");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "praxis {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    praxis_tests::praxis_stdout(&artifacts().praxis_bin, "roles-test", data, args, stdin)
 }
 
 struct Answer {
@@ -41,27 +24,11 @@ struct Answer {
 }
 
 fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Answer {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let body = body.map(Value::to_string).unwrap_or_default();
-    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let rest = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        rest.split("\r\n").skip(1).step_by(2).collect::<String>()
-    } else {
-        rest.to_owned()
-    };
-    Answer { status, headers: head.to_owned(), body: serde_json::from_str(&rest).unwrap_or(Value::Null) }
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    let a = praxis_tests::http_exchange(addr, method, path, &all, &body);
+    Answer { status: a.status, headers: a.head, body: serde_json::from_str(&a.body).unwrap_or(Value::Null) }
 }
 
 struct Clinic {

@@ -5,8 +5,8 @@
 //! concurrent write load, then SIGKILL and restart, with every acknowledged
 //! write there exactly once.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -15,46 +15,17 @@ use praxis_tests::artifacts;
 use serde_json::Value;
 
 fn praxis(data: &Path, args: &[&str]) -> Output {
-    Command::new(&artifacts().praxis_bin)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("PRAXIS_DATA")
-        .env_remove("PRAXIS_CONFIG")
-        .env_remove("PRAXIS_PLUGIN_PATH")
-        .env("PRAXIS_USER", "e2e-test")
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("run praxis")
+    praxis_tests::run_praxis_as(&artifacts().praxis_bin, "e2e-test", data, args, None)
 }
 
 /// Adds an owner account (a server refuses to start without one).
 fn add_owner(data: &Path) {
-    let mut child = Command::new(&artifacts().praxis_bin)
-        .arg("--data")
-        .arg(data)
-        .args(["user", "add", "olive", "--name", "Olive Owner", "--role", "owner", "--password-stdin"])
-        .env("PRAXIS_USER", "e2e-test")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run praxis user add");
-    child.stdin.take().unwrap().write_all(b"a long owner password\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "user add: {}", String::from_utf8_lossy(&out.stderr));
+    let args = ["user", "add", "olive", "--name", "Olive Owner", "--role", "owner", "--password-stdin"];
+    praxis_tests::praxis_stdout(&artifacts().praxis_bin, "e2e-test", data, &args, Some("a long owner password\n"));
 }
 
 fn ok(data: &Path, args: &[&str]) -> String {
-    let out = praxis(data, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "praxis {args:?} failed ({:?}):\n{}\n{stdout}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    praxis_tests::praxis_stdout(&artifacts().praxis_bin, "e2e-test", data, args, None)
 }
 
 fn json(data: &Path, args: &[&str]) -> Value {
@@ -116,33 +87,14 @@ impl Server {
 
 /// One HTTP/1.1 request; the status, the content type and the JSON body.
 fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, String, Value) {
-    {
-        let mut stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).expect("read the answer");
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let content_type = head
-            .lines()
-            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type: ").map(str::to_owned))
-            .unwrap_or_default();
-        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-            dechunk(rest)
-        } else {
-            rest.to_owned()
-        };
-        (status, content_type, serde_json::from_str(&body).unwrap_or(Value::Null))
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(a) = &auth {
+        headers.push(("Authorization", a));
     }
+    let answer = praxis_tests::http_exchange(addr, method, path, &headers, &body);
+    (answer.status, answer.content_type(), serde_json::from_str(&answer.body).unwrap_or(Value::Null))
 }
 
 impl Drop for Server {
@@ -150,19 +102,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 fn demo_practice() -> (tempfile::TempDir, PathBuf) {

@@ -7,7 +7,7 @@
 //! installs them. Without them the test says it was skipped and how to run
 //! it, except under CI (`CI=true`), where it fails.
 
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -16,24 +16,7 @@ use praxis_tests::{artifacts, workspace_root};
 const PASSWORD: &str = "a long enough password";
 
 fn praxis(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = Command::new(&artifacts().praxis_bin)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env("PRAXIS_USER", "web-test")
-        .env("RUST_LOG", "error")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run praxis");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "praxis {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    praxis_tests::praxis_stdout(&artifacts().praxis_bin, "web-test", data, args, stdin)
 }
 
 /// node, Chromium and playwright-core, or why not.
@@ -133,18 +116,9 @@ fn demo() -> Demo {
 
 /// One HTTP/1.1 request; status, headers and body.
 fn http(addr: std::net::SocketAddr, method: &str, path: &str, cookie: &str, body: &str) -> (u16, String, String) {
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, head.to_owned(), rest.to_owned())
+    let headers = [("Cookie", cookie), ("Content-Type", "application/x-www-form-urlencoded")];
+    let a = praxis_tests::http_exchange(addr, method, path, &headers, body);
+    (a.status, a.head, a.body)
 }
 
 fn login(addr: std::net::SocketAddr, who: &str) -> String {
