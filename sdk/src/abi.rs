@@ -781,12 +781,17 @@ mod host {
             self.take_limited(name, status, out, max)
         }
 
-        /// The plugin's manifest, decoded and checked.
-        pub fn manifest(&self) -> Result<Manifest, CallError> {
+        /// The plugin's manifest as the bytes it wrote (not decoded).
+        pub fn manifest_raw(&self) -> Result<Vec<u8>, CallError> {
             let mut out = PraxisBuffer::EMPTY;
             // SAFETY: per the v1 contract `manifest` writes one buffer to `out`.
             let status = unsafe { (self.manifest)(&mut out) };
-            let bytes = self.take("manifest", status, out)?;
+            self.take("manifest", status, out)
+        }
+
+        /// The plugin's manifest, decoded and checked.
+        pub fn manifest(&self) -> Result<Manifest, CallError> {
+            let bytes = self.manifest_raw()?;
             let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| CallError::Malformed(e.to_string()))?;
             manifest.validate().map_err(CallError::Malformed)?;
             Ok(manifest)

@@ -8,6 +8,7 @@ use crate::model::{Adjunct, Pressure};
 /// How urgent a card is, as in CDS Hooks. `Critical` means: do not book or
 /// treat without a recorded override reason. Ordered `Critical` first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Indicator {
     /// Do not book or treat without an override reason.
@@ -31,6 +32,7 @@ impl Indicator {
 
 /// A code from a code system, as in FHIR and CDS Hooks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Coding {
     /// The code.
     pub code: String,
@@ -51,6 +53,7 @@ impl Coding {
 
 /// Where a card comes from (CDS Hooks `source`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Source {
     /// Short, human-readable label of the source.
     pub label: String,
@@ -70,6 +73,7 @@ pub struct Source {
 
 /// An action within a suggestion (CDS Hooks `action`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Action {
     /// `create`, `update` or `delete`.
     #[serde(rename = "type")]
@@ -80,6 +84,7 @@ pub struct Action {
 
 /// A suggested change the practitioner can accept (CDS Hooks `suggestion`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Suggestion {
     /// What the suggestion is, for people.
@@ -98,6 +103,7 @@ pub const SUMMARY_MAX_CHARS: usize = 140;
 /// A guidance card, shaped as an HL7 CDS Hooks 2.0 card, plus the id of the
 /// rule that produced it (see the project's `GUIDANCE-RULES.md`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Card {
     /// Unique id of this card instance; the host fills it in if empty.
@@ -159,6 +165,7 @@ impl Card {
 
 /// An inclusive range, such as minutes 20-30 or an interval of 7-14 days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Range {
     /// Lower bound, inclusive.
     pub min: u32,
@@ -198,6 +205,7 @@ impl std::fmt::Display for Range {
 /// What the next session should look like. Every field is optional: a plugin
 /// says only what its rules say, and the host merges several plugins' advice.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Recommendation {
     /// Session length in minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -233,6 +241,7 @@ pub struct Recommendation {
 
 /// Do not book: why, and by which rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Hold {
     /// Why, for people.
     pub reason: String,
@@ -242,6 +251,7 @@ pub struct Hold {
 
 /// A protocol plugin's answer for one client.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Guidance {
     /// The cards.
     #[serde(default)]

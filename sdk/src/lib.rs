@@ -93,6 +93,8 @@ pub mod guidance;
 pub mod manifest;
 pub mod model;
 pub mod schedule;
+#[cfg(feature = "schema")]
+pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
@@ -155,6 +157,7 @@ impl std::error::Error for PluginError {}
 /// What a protocol plugin is asked: one client, the evaluation date and the
 /// practice's settings for this plugin.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProtocolInput {
     /// The day guidance is for.
     pub as_of: Date,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a plugin does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PluginKind {
     /// Client snapshot in, guidance out.
@@ -12,6 +13,7 @@ pub enum PluginKind {
     Scheduler,
     /// A kind this SDK does not know.
     #[serde(other)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     Unknown,
 }
 
@@ -28,6 +30,7 @@ impl PluginKind {
 
 /// A condition a plugin handles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConditionSpec {
     /// SNOMED CT code.
     pub code: String,
@@ -37,6 +40,7 @@ pub struct ConditionSpec {
 
 /// One setting a plugin accepts, with its default and meaning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SettingSpec {
     /// The key in the practice config, such as `initial_interval_days`.
     pub key: String,
@@ -55,6 +59,7 @@ impl SettingSpec {
 
 /// A plugin's manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Manifest {
     /// Stable id, lowercase with dashes, such as `fibromyalgia`.
     pub id: String,

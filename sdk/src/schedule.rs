@@ -9,6 +9,7 @@ use crate::time::{Date, DateRange, DateTime, TimeOfDay, Weekday, WeeklyWindow};
 
 /// What a room is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RoomKind {
     /// A treatment room for one client (massage, physical therapy).
@@ -19,11 +20,13 @@ pub enum RoomKind {
     Studio,
     /// A kind this SDK does not know.
     #[serde(other)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     Unknown,
 }
 
 /// A room of the practice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Room {
     /// Stable id.
     pub id: String,
@@ -38,6 +41,7 @@ pub struct Room {
 
 /// A practitioner of the practice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Practitioner {
     /// Stable id.
     pub id: String,
@@ -56,6 +60,7 @@ pub struct Practitioner {
 
 /// A recurring group class, such as Tuesday yoga at 18:00.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GroupClass {
     /// Stable id.
     pub id: String,
@@ -80,6 +85,7 @@ pub struct GroupClass {
 
 /// An appointment already booked (or proposed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Appointment {
     /// The client.
     pub client: String,
@@ -114,6 +120,7 @@ impl Appointment {
 /// How often a client should have a discipline other than massage, as the
 /// practitioner set it in the care plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DisciplineDemand {
     /// The discipline.
     pub discipline: Discipline,
@@ -128,6 +135,7 @@ pub struct DisciplineDemand {
 
 /// Massage demand, from the merged guidance of the protocol plugins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MassageDemand {
     /// Days between massages (rule C4).
     pub interval_days: Range,
@@ -149,6 +157,7 @@ pub struct MassageDemand {
 
 /// One client's care plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CarePlan {
     /// The client.
     pub client: String,
@@ -168,6 +177,7 @@ pub struct CarePlan {
 
 /// Everything a scheduler plugin is told.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScheduleRequest {
     /// First day of the horizon.
     pub start: Date,
@@ -194,6 +204,7 @@ pub struct ScheduleRequest {
 
 /// Demand the scheduler could not meet, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Unmet {
     /// The client.
     pub client: String,
@@ -209,6 +220,7 @@ pub struct Unmet {
 /// interval's minimum, but longer than its maximum (rule C4), because no day of
 /// the window had room. The front desk confirms it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Late {
     /// The client.
     pub client: String,
@@ -226,6 +238,7 @@ pub struct Late {
 
 /// A scheduler plugin's answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScheduleProposal {
     /// Proposed appointments.
     #[serde(default)]

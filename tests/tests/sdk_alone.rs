@@ -14,7 +14,7 @@ fn the_sdk_builds_copied_out_of_the_repository() {
     assert!(!settings.iter().any(|l| l.contains("workspace")), "{manifest}");
     assert!(!settings.iter().any(|l| l.starts_with("repository")), "there is no public repository URL");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    for features in ["", "testing"] {
+    for features in ["", "testing", "schema"] {
         let mut command = Command::new(&cargo);
         command
             .current_dir(&sdk)

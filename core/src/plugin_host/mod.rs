@@ -312,6 +312,8 @@ pub struct LoadedPlugin {
     settings: Settings,
     enabled: bool,
     max_answer_bytes: usize,
+    /// The manifest as the plugin wrote it, when it could be read as JSON.
+    manifest_json: Option<Arc<serde_json::Value>>,
 }
 
 impl LoadedPlugin {
@@ -333,6 +335,12 @@ impl LoadedPlugin {
     /// The file's SHA-256.
     pub fn sha256(&self) -> Option<&str> {
         self.sha256.as_deref()
+    }
+
+    /// The manifest exactly as the plugin wrote it (unknown fields included),
+    /// for `praxis plugins verify --strict`.
+    pub fn manifest_json(&self) -> Option<&serde_json::Value> {
+        self.manifest_json.as_deref()
     }
 
     /// Its settings: manifest defaults overlaid with the practice's.
@@ -378,6 +386,26 @@ impl LoadedPlugin {
         let span = tracing::debug_span!("plugin.evaluate", plugin = %self.manifest.id, client = %client.id);
         let _enter = span.enter();
         let fail = |message: String| PluginFailure { plugin: self.manifest.id.clone(), message };
+        let bytes = self.evaluate_raw(as_of, client)?;
+        let mut guidance: Guidance =
+            serde_json::from_slice(&bytes).map_err(|e| fail(CallError::Malformed(e.to_string()).to_string()))?;
+        guidance.validate().map_err(|e| fail(format!("invalid guidance: {e}")))?;
+        for card in &mut guidance.cards {
+            card.source.plugin = Some(self.manifest.id.clone());
+            card.source.version = Some(self.manifest.version.clone());
+            if card.source.label.is_empty() {
+                card.source.label.clone_from(&self.manifest.name);
+            }
+        }
+        tracing::trace!(cards = guidance.cards.len(), "plugin answered");
+        Ok(guidance)
+    }
+
+    /// The request [`evaluate`](Self::evaluate) sends, and the bytes the
+    /// plugin answered, neither decoded nor validated (for `praxis plugins
+    /// verify --strict` and the contract tests).
+    pub fn evaluate_raw(&self, as_of: Date, client: &ClientSnapshot) -> Result<Vec<u8>, PluginFailure> {
+        let fail = |message: String| PluginFailure { plugin: self.manifest.id.clone(), message };
         // Encode straight from the borrowed client; copy it only when the
         // manifest asks for less history than the client has.
         let trimmed;
@@ -403,31 +431,27 @@ impl LoadedPlugin {
         }
         let request = serde_json::to_vec(&Request { as_of, client, settings: &self.settings })
             .map_err(|e| fail(format!("could not encode the request: {e}")))?;
-        let bytes = self.call(Entry::Evaluate, &request).map_err(fail)?;
-        let mut guidance: Guidance =
-            serde_json::from_slice(&bytes).map_err(|e| fail(CallError::Malformed(e.to_string()).to_string()))?;
-        guidance.validate().map_err(|e| fail(format!("invalid guidance: {e}")))?;
-        for card in &mut guidance.cards {
-            card.source.plugin = Some(self.manifest.id.clone());
-            card.source.version = Some(self.manifest.version.clone());
-            if card.source.label.is_empty() {
-                card.source.label.clone_from(&self.manifest.name);
-            }
-        }
-        tracing::trace!(cards = guidance.cards.len(), "plugin answered");
-        Ok(guidance)
+        self.call(Entry::Evaluate, &request).map_err(fail)
     }
 
     /// A schedule proposal (decoded, not yet checked: the calendar checks it).
     pub fn schedule(&self, request: &ScheduleRequest) -> Result<ScheduleProposal, PluginFailure> {
         let span = tracing::info_span!("plugin.schedule", plugin = %self.manifest.id, plans = request.plans.len());
         let _enter = span.enter();
+        let fail = |message: String| PluginFailure { plugin: self.manifest.id.clone(), message };
+        let bytes = self.schedule_raw(request)?;
+        serde_json::from_slice(&bytes).map_err(|e| fail(CallError::Malformed(e.to_string()).to_string()))
+    }
+
+    /// The bytes the scheduler answered to `request` (with this plugin's
+    /// settings), not decoded (for `praxis plugins verify --strict` and the
+    /// contract tests).
+    pub fn schedule_raw(&self, request: &ScheduleRequest) -> Result<Vec<u8>, PluginFailure> {
         let mut request = request.clone();
         request.settings = self.settings.clone();
         let fail = |message: String| PluginFailure { plugin: self.manifest.id.clone(), message };
         let request = serde_json::to_vec(&request).map_err(|e| fail(CallError::Encode(e.to_string()).to_string()))?;
-        let bytes = self.call(Entry::Schedule, &request).map_err(fail)?;
-        serde_json::from_slice(&bytes).map_err(|e| fail(CallError::Malformed(e.to_string()).to_string()))
+        self.call(Entry::Schedule, &request).map_err(fail)
     }
 }
 
@@ -659,6 +683,11 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
     }
 }
 
+/// The manifest as the plugin wrote it, as JSON, if it is JSON.
+fn raw_manifest(handle: &PluginHandle) -> Option<serde_json::Value> {
+    handle.manifest_raw().ok().and_then(|bytes| serde_json::from_slice(&bytes).ok())
+}
+
 /// Opens a library and returns its checked table. The library stays loaded
 /// for the rest of the process, whatever the outcome.
 fn open_table(path: &Path) -> Result<PluginHandle, Refusal> {
@@ -864,7 +893,7 @@ impl PluginRegistry {
         };
         let program = policy.plugin_host_program();
         let isolate_first = Isolation::default_for(candidate.origin) == Isolation::Process && program.is_some();
-        let (manifest, mut backend, abi_minor, sdk_version) = if isolate_first {
+        let (manifest, mut backend, abi_minor, sdk_version, manifest_json) = if isolate_first {
             // Third-party code: even its manifest is read in a child.
             let program = program.as_deref().expect("checked");
             let (sandbox, hello) = sandbox::Sandbox::start(program, &open_path, policy.limits())
@@ -876,7 +905,7 @@ impl PluginRegistry {
                 return Err(Refusal::Isolated(refusal));
             }
             let manifest = hello.manifest.ok_or_else(|| Refusal::Manifest("the plugin host sent none".into()))?;
-            (manifest, Backend::Process(Arc::new(sandbox)), hello.abi_minor, hello.sdk_version)
+            (manifest, Backend::Process(Arc::new(sandbox)), hello.abi_minor, hello.sdk_version, hello.manifest_json)
         } else {
             let handle = open_table(&open_path).inspect_err(|refusal| {
                 if let Refusal::TableOf(_, manifest) = refusal {
@@ -886,7 +915,7 @@ impl PluginRegistry {
             let manifest = handle.manifest().map_err(|e| Refusal::Manifest(e.to_string()))?;
             describe(report, &manifest);
             check_entries(&handle, &manifest)?;
-            (manifest, Backend::InProcess(handle), handle.abi_minor(), handle.sdk_version())
+            (manifest, Backend::InProcess(handle), handle.abi_minor(), handle.sdk_version(), raw_manifest(&handle))
         };
         report.abi = Some(format!("{}.{abi_minor}", praxis_sdk::abi::ABI_MAJOR));
         report.sdk_version = Some(sdk_version.clone());
@@ -935,6 +964,7 @@ impl PluginRegistry {
             settings,
             enabled,
             max_answer_bytes: policy.max_answer_bytes(),
+            manifest_json: manifest_json.map(Arc::new),
         });
         Ok(())
     }
@@ -962,6 +992,7 @@ impl PluginRegistry {
                 settings,
                 enabled: true,
                 max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+                manifest_json: raw_manifest(&handle).map(Arc::new),
             });
         }
         Ok(registry)
