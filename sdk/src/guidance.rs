@@ -31,7 +31,7 @@ impl Indicator {
 }
 
 /// A code from a code system, as in FHIR and CDS Hooks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Coding {
     /// The code.
@@ -48,6 +48,11 @@ impl Coding {
     /// A coding local to Praxis, with no system.
     pub fn local(code: &str, display: &str) -> Coding {
         Coding { code: code.to_owned(), system: None, display: display.to_owned() }
+    }
+
+    /// A code from a code system, such as [`snomed::SYSTEM`](crate::snomed::SYSTEM).
+    pub fn new(system: &str, code: &str, display: &str) -> Coding {
+        Coding { code: code.to_owned(), system: Some(system.to_owned()), display: display.to_owned() }
     }
 }
 
@@ -72,7 +77,7 @@ pub struct Source {
 }
 
 /// An action within a suggestion (CDS Hooks `action`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Action {
     /// `create`, `update` or `delete`.
@@ -83,7 +88,7 @@ pub struct Action {
 }
 
 /// A suggested change the practitioner can accept (CDS Hooks `suggestion`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Suggestion {
@@ -95,6 +100,13 @@ pub struct Suggestion {
     /// What accepting it would do.
     #[serde(default)]
     pub actions: Vec<Action>,
+}
+
+impl Suggestion {
+    /// A suggestion with a label only.
+    pub fn new(label: &str) -> Suggestion {
+        Suggestion { label: label.to_owned(), ..Suggestion::default() }
+    }
 }
 
 /// Maximum length of a card's summary, as CDS Hooks asks.
@@ -240,7 +252,7 @@ pub struct Recommendation {
 }
 
 /// Do not book: why, and by which rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Hold {
     /// Why, for people.
@@ -262,6 +274,13 @@ pub struct Guidance {
     /// A hold on booking, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<Hold>,
+}
+
+impl Hold {
+    /// A hold by this rule, for this reason.
+    pub fn new(rule: &str, reason: impl Into<String>) -> Hold {
+        Hold { reason: reason.into(), rule: rule.to_owned() }
+    }
 }
 
 impl Guidance {

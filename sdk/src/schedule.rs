@@ -40,7 +40,7 @@ pub struct Room {
 }
 
 /// A practitioner of the practice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Practitioner {
     /// Stable id.
@@ -111,6 +111,28 @@ pub struct Appointment {
 }
 
 impl Appointment {
+    /// An appointment with no visit, adjunct or class (set those fields after).
+    pub fn new(
+        client: &str,
+        practitioner: &str,
+        room: &str,
+        discipline: Discipline,
+        start: DateTime,
+        minutes: u16,
+    ) -> Appointment {
+        Appointment {
+            client: client.to_owned(),
+            practitioner: practitioner.to_owned(),
+            room: room.to_owned(),
+            discipline,
+            start,
+            minutes,
+            visit: None,
+            adjunct: None,
+            class: None,
+        }
+    }
+
     /// The end, local time.
     pub fn end(&self) -> DateTime {
         self.start.add_minutes(i64::from(self.minutes))
@@ -156,7 +178,7 @@ pub struct MassageDemand {
 }
 
 /// One client's care plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CarePlan {
     /// The client.
@@ -176,7 +198,7 @@ pub struct CarePlan {
 }
 
 /// Everything a scheduler plugin is told.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScheduleRequest {
     /// First day of the horizon.
@@ -214,6 +236,13 @@ pub struct Unmet {
     pub due: Date,
     /// Why it could not be placed.
     pub reason: String,
+}
+
+impl Unmet {
+    /// Demand not met: whose, which discipline, due when, and why.
+    pub fn new(client: &str, discipline: Discipline, due: Date, reason: impl Into<String>) -> Unmet {
+        Unmet { client: client.to_owned(), discipline, due, reason: reason.into() }
+    }
 }
 
 /// A massage placed after its window: the rest before it is at least the
