@@ -81,7 +81,7 @@
 //!   newer minor than it knows.
 //! - **Major version** (a new symbol `praxis_plugin_v2`, the host keeping v1
 //!   working): renaming or removing a field, changing a field's type or
-//!   meaning, adding a level to a closed enum ([`Pressure`], [`Indicator`], [`Adjunct`]),
+//!   meaning, adding a level to a closed enum ([`Pressure`], [`Indicator`], [`Adjunct`], [`Weekday`]),
 //!   reordering or removing table fields.
 //! - **Growing structs.** A minor version may add an optional field to any
 //!   data struct, so write code that does not name every field:

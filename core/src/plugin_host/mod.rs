@@ -28,8 +28,10 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use praxis_sdk::abi::{CallError, Entry, PluginHandle, PluginTableV1};
+use praxis_sdk::schema::{Message, unknown_fields};
 use praxis_sdk::{
     Card, ClientSnapshot, Date, Guidance, Indicator, Manifest, PluginKind, ScheduleProposal, ScheduleRequest, Settings,
 };
@@ -314,6 +316,37 @@ pub struct LoadedPlugin {
     max_answer_bytes: usize,
     /// The manifest as the plugin wrote it, when it could be read as JSON.
     manifest_json: Option<Arc<serde_json::Value>>,
+    /// Whether a guidance answer, and a schedule answer, were checked for
+    /// unknown fields (once per plugin: see [`warn_unknown_fields`]).
+    answers_checked: Arc<[AtomicBool; 2]>,
+}
+
+/// Logs a warning when `value`, a plugin's `message`, has fields the host
+/// does not know: they are ignored, so what they say is lost (a misspelt
+/// `pressureMax` for `pressure_max`). The host checks a plugin's manifest
+/// and its first answer of each kind; `praxis plugins verify --strict`
+/// checks several.
+fn warn_unknown_fields(plugin: &str, message: Message, value: &serde_json::Value) {
+    let slips = unknown_fields(&message.schema(), value);
+    if slips.is_empty() {
+        return;
+    }
+    let fields = slips.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+    tracing::warn!(
+        plugin,
+        answer = message.file_name().trim_end_matches(".json"),
+        %fields,
+        "the plugin's answer has fields the host does not know and ignores (run `praxis plugins verify --strict FILE`)"
+    );
+}
+
+/// Checks the first answer of a kind for unknown fields (see [`warn_unknown_fields`]).
+fn check_first_answer(flag: &AtomicBool, plugin: &str, message: Message, bytes: &[u8]) {
+    if !flag.swap(true, Ordering::Relaxed)
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+    {
+        warn_unknown_fields(plugin, message, &value);
+    }
 }
 
 impl LoadedPlugin {
@@ -387,6 +420,7 @@ impl LoadedPlugin {
         let _enter = span.enter();
         let fail = |message: String| PluginFailure { plugin: self.manifest.id.clone(), message };
         let bytes = self.evaluate_raw(as_of, client)?;
+        check_first_answer(&self.answers_checked[0], &self.manifest.id, Message::Guidance, &bytes);
         let mut guidance: Guidance =
             serde_json::from_slice(&bytes).map_err(|e| fail(CallError::Malformed(e.to_string()).to_string()))?;
         guidance.validate().map_err(|e| fail(format!("invalid guidance: {e}")))?;
@@ -440,6 +474,7 @@ impl LoadedPlugin {
         let _enter = span.enter();
         let fail = |message: String| PluginFailure { plugin: self.manifest.id.clone(), message };
         let bytes = self.schedule_raw(request)?;
+        check_first_answer(&self.answers_checked[1], &self.manifest.id, Message::ScheduleProposal, &bytes);
         serde_json::from_slice(&bytes).map_err(|e| fail(CallError::Malformed(e.to_string()).to_string()))
     }
 
@@ -917,6 +952,9 @@ impl PluginRegistry {
             check_entries(&handle, &manifest)?;
             (manifest, Backend::InProcess(handle), handle.abi_minor(), handle.sdk_version(), raw_manifest(&handle))
         };
+        if let Some(json) = &manifest_json {
+            warn_unknown_fields(&manifest.id, Message::Manifest, json);
+        }
         report.abi = Some(format!("{}.{abi_minor}", praxis_sdk::abi::ABI_MAJOR));
         report.sdk_version = Some(sdk_version.clone());
         if let Some(other) = self.plugins.iter().find(|p| p.manifest.id == manifest.id) {
@@ -965,6 +1003,7 @@ impl PluginRegistry {
             enabled,
             max_answer_bytes: policy.max_answer_bytes(),
             manifest_json: manifest_json.map(Arc::new),
+            answers_checked: Arc::default(),
         });
         Ok(())
     }
@@ -993,6 +1032,7 @@ impl PluginRegistry {
                 enabled: true,
                 max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
                 manifest_json: raw_manifest(&handle).map(Arc::new),
+                answers_checked: Arc::default(),
             });
         }
         Ok(registry)
