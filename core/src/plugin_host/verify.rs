@@ -6,7 +6,10 @@
 //! loader), hashed and looked up in the trust list **before** it is opened,
 //! so the caller can say whether it is trusted before any of its code runs.
 //! Then it is loaded with the same checks as discovery, and, if it is a
-//! protocol, asked about a sample client.
+//! protocol, asked about a sample client. With `--strict`
+//! ([`check_strictly`]), its manifest and its answers for several sample
+//! clients (or a sample schedule request) are checked for fields the host
+//! does not know.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -83,8 +86,8 @@ pub struct Strict {
     /// Every field of those answers that the host does not know (and so
     /// would drop without a word).
     pub unknown: Vec<Slip>,
-    /// Calls that failed (already reported by the smoke test for the first
-    /// sample; here for the other samples).
+    /// Sample calls that failed, and why (a failure refuses the file as the
+    /// smoke test's does).
     pub failures: Vec<String>,
 }
 
