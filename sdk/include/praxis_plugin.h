@@ -21,18 +21,26 @@
  * THE DATA: UTF-8 JSON
  *
  *   Every function exchanges byte buffers of UTF-8 JSON, without a trailing
- *   NUL. The JSON shapes are the serde forms of the Rust SDK's types, which
- *   are documented in the praxis-sdk crate (`cargo doc -p praxis-sdk`):
+ *   NUL. Each message has a JSON Schema (draft 2020-12) in the SDK's
+ *   `schema/` folder, generated from the Rust SDK's types (a test keeps them
+ *   in sync), and sdk/WIRE.md is the one-page guide: casing, every enum's
+ *   values, what is optional.
  *
- *     manifest()  writes a `Manifest`         (sdk/src/manifest.rs)
- *     evaluate()  reads a  `ProtocolInput`    (sdk/src/lib.rs)
- *                 writes a `Guidance`         (sdk/src/guidance.rs)
- *     schedule()  reads a  `ScheduleRequest`  (sdk/src/schedule.rs)
- *                 writes a `ScheduleProposal` (sdk/src/schedule.rs)
+ *     manifest()  writes a `Manifest`         schema/manifest.json
+ *     evaluate()  reads a  `ProtocolInput`    schema/protocol_input.json
+ *                 writes a `Guidance`         schema/guidance.json
+ *     schedule()  reads a  `ScheduleRequest`  schema/schedule_request.json
+ *                 writes a `ScheduleProposal` schema/schedule_proposal.json
  *
- *   Dates are strings "YYYY-MM-DD", times "HH:MM". Readers must ignore JSON
- *   fields they do not know: a newer host may send more (a minor version).
- *   The host validates everything a plugin returns before using it.
+ *   Field names are snake_case, except inside a guidance card (CDS Hooks
+ *   camelCase: `overrideReasons`, `isRecommended`); enum values are
+ *   snake_case strings. The casing is part of ABI 1 and never changes within
+ *   it. Dates are strings "YYYY-MM-DD", times "HH:MM". Readers must ignore
+ *   JSON fields they do not know: a newer host may send more (a minor
+ *   version). The host ignores unknown fields in answers too, so a misspelt
+ *   field is lost without a word: `praxis plugins verify --strict FILE`
+ *   lists every one. The host validates everything a plugin returns before
+ *   using it.
  *
  * OWNERSHIP: WHOEVER ALLOCATES FREES
  *

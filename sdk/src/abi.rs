@@ -109,38 +109,62 @@ pub type SetLoggerFn = unsafe extern "C" fn(log: Option<LogFn>, ctx: *mut c_void
 /// The table `praxis_plugin_v1` returns. Layout is frozen for ABI major 1:
 /// minor versions may only append fields, and the host reads appended fields
 /// only when the plugin's `abi_minor` says they exist.
-// `non_exhaustive`: outside this crate only [`PluginTableV1::new`] (unsafe)
-// makes a table, so a `&'static PluginTableV1` reached by safe code always
-// came from code that promised its pointers are valid.
+///
+/// The fields, in order (as `include/praxis_plugin.h` declares them, offsets
+/// in [`FIELD_OFFSETS`](Self::FIELD_OFFSETS)): `magic: u64`, `abi_major:
+/// u16`, `abi_minor: u16`, `sdk_version: *const c_char` (NUL-terminated,
+/// static, may be null), `manifest: Option<ManifestFn>` (required),
+/// `evaluate: Option<CallFn>` (protocols), `schedule: Option<CallFn>`
+/// (schedulers), `free_buffer: Option<FreeFn>` (required), `set_logger:
+/// Option<SetLoggerFn>`.
+// Outside this crate only [`PluginTableV1::new`] (unsafe) makes a table, and
+// the fields are private (the ABI minor says which fields exist; the
+// pointers must be valid), so safe code can neither make nor change one: a
+// `&'static PluginTableV1` reached by safe code always came from code that
+// promised its pointers are valid.
 #[non_exhaustive]
 #[repr(C)]
 #[derive(Debug)]
 pub struct PluginTableV1 {
     /// Must be [`MAGIC`].
-    pub magic: u64,
+    magic: u64,
     /// Must be [`ABI_MAJOR`].
-    pub abi_major: u16,
-    /// At most the host's [`ABI_MINOR`].
-    pub abi_minor: u16,
+    abi_major: u16,
+    /// At most the host's [`ABI_MINOR`]: which appended fields exist.
+    abi_minor: u16,
     /// The SDK version the plugin was built with, NUL-terminated.
-    pub sdk_version: *const c_char,
+    sdk_version: *const c_char,
     /// Writes the manifest (JSON [`Manifest`]). Required: a table with a null
     /// `manifest` is refused before anything is called. (An `Option` so that
     /// a null pointer from a C plugin is a value the host can check, never
     /// undefined behaviour.)
-    pub manifest: Option<ManifestFn>,
+    manifest: Option<ManifestFn>,
     /// Protocol entry: JSON [`ProtocolInput`] in, JSON [`Guidance`] out. Null if not a protocol.
-    pub evaluate: Option<CallFn>,
+    evaluate: Option<CallFn>,
     /// Scheduler entry: JSON [`ScheduleRequest`] in, JSON [`ScheduleProposal`] out. Null if not a scheduler.
-    pub schedule: Option<CallFn>,
+    schedule: Option<CallFn>,
     /// Releases buffers written by the functions above. Required: a table
     /// with a null `free_buffer` is refused before anything is called.
-    pub free_buffer: Option<FreeFn>,
+    free_buffer: Option<FreeFn>,
     /// Registers the host's log callback. May be null.
-    pub set_logger: Option<SetLoggerFn>,
+    set_logger: Option<SetLoggerFn>,
 }
 
 impl PluginTableV1 {
+    /// Each field's name and byte offset, in order, for checking a C
+    /// declaration of the table (such as `praxis_plugin.h`) against this one.
+    pub const FIELD_OFFSETS: [(&'static str, usize); 9] = [
+        ("magic", std::mem::offset_of!(PluginTableV1, magic)),
+        ("abi_major", std::mem::offset_of!(PluginTableV1, abi_major)),
+        ("abi_minor", std::mem::offset_of!(PluginTableV1, abi_minor)),
+        ("sdk_version", std::mem::offset_of!(PluginTableV1, sdk_version)),
+        ("manifest", std::mem::offset_of!(PluginTableV1, manifest)),
+        ("evaluate", std::mem::offset_of!(PluginTableV1, evaluate)),
+        ("schedule", std::mem::offset_of!(PluginTableV1, schedule)),
+        ("free_buffer", std::mem::offset_of!(PluginTableV1, free_buffer)),
+        ("set_logger", std::mem::offset_of!(PluginTableV1, set_logger)),
+    ];
+
     /// A table (what [`export_plugin!`](crate::export_plugin) writes).
     ///
     /// # Safety
@@ -293,7 +317,10 @@ static HOST_LOGGER: OnceLock<HostLogger> = OnceLock::new();
 static HOST_MAX_LEVEL: AtomicU32 = AtomicU32::new(LOG_INFO);
 
 #[doc(hidden)]
-pub fn __set_logger(log: Option<LogFn>, ctx: *mut c_void, max_level: u32) {
+/// # Safety
+/// `log`, if given, must be callable with `ctx` from any thread for the rest
+/// of the process, as the ABI v1 contract of `set_logger` says.
+pub unsafe fn __set_logger(log: Option<LogFn>, ctx: *mut c_void, max_level: u32) {
     let _ = catch_unwind(|| {
         HOST_MAX_LEVEL.store(max_level, Ordering::Relaxed);
         let Some(log) = log else { return };
@@ -433,7 +460,9 @@ macro_rules! export_plugin {
             ctx: *mut ::std::ffi::c_void,
             max_level: u32,
         ) {
-            $crate::abi::__set_logger(log, ctx, max_level)
+            // SAFETY: the host passes a callback and context valid for the
+            // process, per ABI v1.
+            unsafe { $crate::abi::__set_logger(log, ctx, max_level) }
         }
         #[doc(hidden)]
         // SAFETY: a static NUL-terminated version string and functions
@@ -781,12 +810,17 @@ mod host {
             self.take_limited(name, status, out, max)
         }
 
-        /// The plugin's manifest, decoded and checked.
-        pub fn manifest(&self) -> Result<Manifest, CallError> {
+        /// The plugin's manifest as the bytes it wrote (not decoded).
+        pub fn manifest_raw(&self) -> Result<Vec<u8>, CallError> {
             let mut out = PraxisBuffer::EMPTY;
             // SAFETY: per the v1 contract `manifest` writes one buffer to `out`.
             let status = unsafe { (self.manifest)(&mut out) };
-            let bytes = self.take("manifest", status, out)?;
+            self.take("manifest", status, out)
+        }
+
+        /// The plugin's manifest, decoded and checked.
+        pub fn manifest(&self) -> Result<Manifest, CallError> {
+            let bytes = self.manifest_raw()?;
             let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| CallError::Malformed(e.to_string()))?;
             manifest.validate().map_err(CallError::Malformed)?;
             Ok(manifest)

@@ -8,6 +8,7 @@ use crate::model::{Adjunct, Pressure};
 /// How urgent a card is, as in CDS Hooks. `Critical` means: do not book or
 /// treat without a recorded override reason. Ordered `Critical` first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Indicator {
     /// Do not book or treat without an override reason.
@@ -30,7 +31,8 @@ impl Indicator {
 }
 
 /// A code from a code system, as in FHIR and CDS Hooks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Coding {
     /// The code.
     pub code: String,
@@ -47,10 +49,16 @@ impl Coding {
     pub fn local(code: &str, display: &str) -> Coding {
         Coding { code: code.to_owned(), system: None, display: display.to_owned() }
     }
+
+    /// A code from a code system, such as [`snomed::SYSTEM`](crate::snomed::SYSTEM).
+    pub fn new(system: &str, code: &str, display: &str) -> Coding {
+        Coding { code: code.to_owned(), system: Some(system.to_owned()), display: display.to_owned() }
+    }
 }
 
 /// Where a card comes from (CDS Hooks `source`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Source {
     /// Short, human-readable label of the source.
     pub label: String,
@@ -69,7 +77,8 @@ pub struct Source {
 }
 
 /// An action within a suggestion (CDS Hooks `action`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Action {
     /// `create`, `update` or `delete`.
     #[serde(rename = "type")]
@@ -79,7 +88,8 @@ pub struct Action {
 }
 
 /// A suggested change the practitioner can accept (CDS Hooks `suggestion`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Suggestion {
     /// What the suggestion is, for people.
@@ -92,12 +102,20 @@ pub struct Suggestion {
     pub actions: Vec<Action>,
 }
 
+impl Suggestion {
+    /// A suggestion with a label only.
+    pub fn new(label: &str) -> Suggestion {
+        Suggestion { label: label.to_owned(), ..Suggestion::default() }
+    }
+}
+
 /// Maximum length of a card's summary, as CDS Hooks asks.
 pub const SUMMARY_MAX_CHARS: usize = 140;
 
 /// A guidance card, shaped as an HL7 CDS Hooks 2.0 card, plus the id of the
 /// rule that produced it (see the project's `GUIDANCE-RULES.md`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Card {
     /// Unique id of this card instance; the host fills it in if empty.
@@ -159,6 +177,7 @@ impl Card {
 
 /// An inclusive range, such as minutes 20-30 or an interval of 7-14 days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Range {
     /// Lower bound, inclusive.
     pub min: u32,
@@ -198,6 +217,7 @@ impl std::fmt::Display for Range {
 /// What the next session should look like. Every field is optional: a plugin
 /// says only what its rules say, and the host merges several plugins' advice.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Recommendation {
     /// Session length in minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -232,7 +252,8 @@ pub struct Recommendation {
 }
 
 /// Do not book: why, and by which rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Hold {
     /// Why, for people.
     pub reason: String,
@@ -242,6 +263,7 @@ pub struct Hold {
 
 /// A protocol plugin's answer for one client.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Guidance {
     /// The cards.
     #[serde(default)]
@@ -252,6 +274,13 @@ pub struct Guidance {
     /// A hold on booking, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<Hold>,
+}
+
+impl Hold {
+    /// A hold by this rule, for this reason.
+    pub fn new(rule: &str, reason: impl Into<String>) -> Hold {
+        Hold { reason: reason.into(), rule: rule.to_owned() }
+    }
 }
 
 impl Guidance {

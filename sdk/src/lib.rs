@@ -21,16 +21,11 @@
 //!
 //! impl Plugin for NeckCare {
 //!     fn manifest(&self) -> Manifest {
-//!         Manifest {
-//!             id: "neck-care".into(),
-//!             name: "Neck care".into(),
-//!             version: "0.1.0".into(),
-//!             description: "Reminds the therapist to record intake pain patterns.".into(),
-//!             kinds: vec![PluginKind::Protocol],
-//!             conditions: vec![ConditionSpec { code: snomed::NECK_PAIN.into(), display: "Neck pain".into() }],
-//!             settings: vec![],
-//!             history_days: Some(90),
-//!         }
+//!         Manifest::new("neck-care", "Neck care", "0.1.0")
+//!             .with_description("Reminds the therapist to record intake pain patterns.")
+//!             .with_kind(PluginKind::Protocol)
+//!             .with_condition(snomed::NECK_PAIN, "Neck pain")
+//!             .with_history_days(90)
 //!     }
 //! }
 //!
@@ -41,6 +36,8 @@
 //!             Card::new("S3", Indicator::Info, "Ask about neck pain patterns", "Intake helps tailor the session.")
 //!                 .with_source("Neck care"),
 //!         );
+//!         // A struct literal ends with `..Default::default()`: see "Growing structs".
+//!         guidance.recommendation = Some(Recommendation { minutes: Some(Range::new(30, 45)), ..Default::default() });
 //!         Ok(guidance)
 //!     }
 //! }
@@ -69,6 +66,11 @@
 //!
 //! ## Compatibility rules
 //!
+//! | SDK version | ABI | what changed |
+//! |---|---|---|
+//! | 0.1.0 | 1.0 | the first ABI: `praxis_plugin_v1`, the table, JSON messages |
+//! | 0.2.0 | 1.1 | same layout and messages; required table entries checked; host side and harness behind features; JSON Schemas; constructors |
+//!
 //! - **Minor version** (same symbol `praxis_plugin_v1`, `abi_minor` + 1) may:
 //!   add an optional field to any data type (`#[serde(default)]` on read,
 //!   so older plugins ignore it and newer plugins tolerate its absence); add a
@@ -79,8 +81,20 @@
 //!   newer minor than it knows.
 //! - **Major version** (a new symbol `praxis_plugin_v2`, the host keeping v1
 //!   working): renaming or removing a field, changing a field's type or
-//!   meaning, adding a level to a closed enum ([`Pressure`], [`Indicator`], [`Adjunct`]),
+//!   meaning, adding a level to a closed enum ([`Pressure`], [`Indicator`], [`Adjunct`], [`Weekday`]),
 //!   reordering or removing table fields.
+//! - **Growing structs.** A minor version may add an optional field to any
+//!   data struct, so write code that does not name every field:
+//!   build with the constructors ([`Manifest::new`] and its `with_` methods,
+//!   [`Card::new`], [`Hold::new`], [`Range::new`], [`Coding::new`],
+//!   [`Suggestion::new`], [`schedule::Appointment::new`],
+//!   [`schedule::Unmet::new`], the harness's `ClientBuilder`), and end every
+//!   struct literal of a type that implements `Default` with
+//!   `..Default::default()`; read with field access, not exhaustive
+//!   patterns (`let Hold { reason, .. } = hold;`). The other structs
+//!   (`Card`, `Condition`, `SessionRecord`, `Appointment`...) have a field
+//!   with no sensible default; use their constructors. Enums with an
+//!   `Unknown`/`Other` arm need a `_` arm in a `match`.
 //! - **Unknown data** is tolerated, never fatal: unknown JSON fields are
 //!   ignored on both sides; an unknown enum value becomes the `Unknown`/`Other`
 //!   arm. The host, for its part, never trusts what a plugin returns: it
@@ -93,6 +107,8 @@ pub mod guidance;
 pub mod manifest;
 pub mod model;
 pub mod schedule;
+#[cfg(feature = "schema")]
+pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
@@ -154,7 +170,8 @@ impl std::error::Error for PluginError {}
 
 /// What a protocol plugin is asked: one client, the evaluation date and the
 /// practice's settings for this plugin.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProtocolInput {
     /// The day guidance is for.
     pub as_of: Date,

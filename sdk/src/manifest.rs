@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a plugin does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PluginKind {
     /// Client snapshot in, guidance out.
@@ -12,6 +13,7 @@ pub enum PluginKind {
     Scheduler,
     /// A kind this SDK does not know.
     #[serde(other)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     Unknown,
 }
 
@@ -27,7 +29,8 @@ impl PluginKind {
 }
 
 /// A condition a plugin handles.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConditionSpec {
     /// SNOMED CT code.
     pub code: String,
@@ -36,7 +39,8 @@ pub struct ConditionSpec {
 }
 
 /// One setting a plugin accepts, with its default and meaning.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SettingSpec {
     /// The key in the practice config, such as `initial_interval_days`.
     pub key: String,
@@ -54,7 +58,8 @@ impl SettingSpec {
 }
 
 /// A plugin's manifest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Manifest {
     /// Stable id, lowercase with dashes, such as `fibromyalgia`.
     pub id: String,
@@ -79,6 +84,62 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// A manifest with an id, a name and a version, and nothing else yet
+    /// (add at least one kind). Built this way, with the `with_` methods, a
+    /// manifest never breaks your source when a minor version adds a field:
+    ///
+    /// ```
+    /// use praxis_sdk::{Manifest, PluginKind, SettingSpec, snomed};
+    ///
+    /// let manifest = Manifest::new("neck-care", "Neck care", "0.1.0")
+    ///     .with_description("Reminds the therapist to record intake pain patterns.")
+    ///     .with_kind(PluginKind::Protocol)
+    ///     .with_condition(snomed::NECK_PAIN, "Neck pain")
+    ///     .with_setting(SettingSpec::new("max_minutes", 45, "Longest session, in minutes."))
+    ///     .with_history_days(90);
+    /// assert_eq!(manifest.validate(), Ok(()));
+    /// ```
+    pub fn new(id: &str, name: &str, version: &str) -> Manifest {
+        Manifest { id: id.to_owned(), name: name.to_owned(), version: version.to_owned(), ..Manifest::default() }
+    }
+
+    /// Sets the one-sentence description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Manifest {
+        self.description = description.into();
+        self
+    }
+
+    /// Adds a kind the plugin implements.
+    pub fn with_kind(mut self, kind: PluginKind) -> Manifest {
+        self.kinds.push(kind);
+        self
+    }
+
+    /// Adds a condition it handles, by SNOMED CT code.
+    pub fn with_condition(mut self, code: &str, display: &str) -> Manifest {
+        self.conditions.push(ConditionSpec { code: code.to_owned(), display: display.to_owned() });
+        self
+    }
+
+    /// Adds a setting it accepts.
+    pub fn with_setting(mut self, setting: SettingSpec) -> Manifest {
+        self.settings.push(setting);
+        self
+    }
+
+    /// Adds settings it accepts.
+    pub fn with_settings(mut self, settings: impl IntoIterator<Item = SettingSpec>) -> Manifest {
+        self.settings.extend(settings);
+        self
+    }
+
+    /// Limits the session history it is sent to this many days (the default
+    /// is all of it).
+    pub fn with_history_days(mut self, days: u32) -> Manifest {
+        self.history_days = Some(days);
+        self
+    }
+
     /// Checks the manifest's own shape; the first problem found.
     pub fn validate(&self) -> Result<(), String> {
         let id_ok = !self.id.is_empty()

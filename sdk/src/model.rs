@@ -29,6 +29,7 @@ pub const PAIN_SCORE_LOINC: &str = "72514-3";
 /// The scale is closed: it is the clinical vocabulary of the guidance rules,
 /// and adding a level would be a major (new ABI symbol) change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Pressure {
     /// Light touch.
@@ -173,6 +174,7 @@ impl<'de> Deserialize<'de> for Discipline {
 
 /// Where a condition stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConditionStatus {
     /// Active.
@@ -183,11 +185,13 @@ pub enum ConditionStatus {
     Remission,
     /// A status this SDK does not know (sent by a newer host).
     #[serde(other)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     Unknown,
 }
 
 /// A diagnosed condition, as recorded by the practice (Praxis never diagnoses).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Condition {
     /// SNOMED CT code, such as [`snomed::FIBROMYALGIA`].
     pub code: String,
@@ -203,6 +207,7 @@ pub struct Condition {
 
 /// The kind of a red flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RedFlagKind {
     /// A recent injury.
@@ -215,11 +220,13 @@ pub enum RedFlagKind {
     Other,
     /// A kind this SDK does not know (sent by a newer host).
     #[serde(other)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     Unknown,
 }
 
 /// A red flag recorded for a client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RedFlag {
     /// What it is.
     pub kind: RedFlagKind,
@@ -239,6 +246,7 @@ pub struct RedFlag {
 
 /// What the client reported at intake (rule S3).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IntakeSummary {
     /// When intake was recorded.
     pub recorded: Date,
@@ -258,6 +266,7 @@ pub struct IntakeSummary {
 
 /// An adverse event during or after a session.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AdverseEvent {
     /// Nothing adverse.
@@ -275,6 +284,7 @@ pub enum AdverseEvent {
     },
     /// An event kind this SDK does not know (sent by a newer host).
     #[serde(other)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     Unknown,
 }
 
@@ -292,6 +302,7 @@ impl AdverseEvent {
 /// host never sends a value outside this list to a v1 plugin, and the store
 /// refuses one on import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Adjunct {
     /// Heat before the massage.
@@ -302,6 +313,7 @@ pub enum Adjunct {
 
 /// One past session, as the plugin sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionRecord {
     /// The session's id in the practice's store.
     #[serde(default)]
@@ -357,6 +369,7 @@ impl SessionRecord {
 
 /// What the client's insurance plan says, reduced to what guidance needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InsuranceSummary {
     /// The payer.
     #[serde(default)]
@@ -380,6 +393,7 @@ pub struct InsuranceSummary {
 
 /// Everything a protocol plugin is told about one client.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClientSnapshot {
     /// The client's id in the practice's store.
     pub id: String,

@@ -9,6 +9,7 @@ use crate::time::{Date, DateRange, DateTime, TimeOfDay, Weekday, WeeklyWindow};
 
 /// What a room is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RoomKind {
     /// A treatment room for one client (massage, physical therapy).
@@ -19,11 +20,13 @@ pub enum RoomKind {
     Studio,
     /// A kind this SDK does not know.
     #[serde(other)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     Unknown,
 }
 
 /// A room of the practice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Room {
     /// Stable id.
     pub id: String,
@@ -37,7 +40,8 @@ pub struct Room {
 }
 
 /// A practitioner of the practice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Practitioner {
     /// Stable id.
     pub id: String,
@@ -56,6 +60,7 @@ pub struct Practitioner {
 
 /// A recurring group class, such as Tuesday yoga at 18:00.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GroupClass {
     /// Stable id.
     pub id: String,
@@ -80,6 +85,7 @@ pub struct GroupClass {
 
 /// An appointment already booked (or proposed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Appointment {
     /// The client.
     pub client: String,
@@ -105,6 +111,28 @@ pub struct Appointment {
 }
 
 impl Appointment {
+    /// An appointment with no visit, adjunct or class (set those fields after).
+    pub fn new(
+        client: &str,
+        practitioner: &str,
+        room: &str,
+        discipline: Discipline,
+        start: DateTime,
+        minutes: u16,
+    ) -> Appointment {
+        Appointment {
+            client: client.to_owned(),
+            practitioner: practitioner.to_owned(),
+            room: room.to_owned(),
+            discipline,
+            start,
+            minutes,
+            visit: None,
+            adjunct: None,
+            class: None,
+        }
+    }
+
     /// The end, local time.
     pub fn end(&self) -> DateTime {
         self.start.add_minutes(i64::from(self.minutes))
@@ -114,6 +142,7 @@ impl Appointment {
 /// How often a client should have a discipline other than massage, as the
 /// practitioner set it in the care plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DisciplineDemand {
     /// The discipline.
     pub discipline: Discipline,
@@ -128,6 +157,7 @@ pub struct DisciplineDemand {
 
 /// Massage demand, from the merged guidance of the protocol plugins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MassageDemand {
     /// Days between massages (rule C4).
     pub interval_days: Range,
@@ -148,7 +178,8 @@ pub struct MassageDemand {
 }
 
 /// One client's care plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CarePlan {
     /// The client.
     pub client: String,
@@ -167,7 +198,8 @@ pub struct CarePlan {
 }
 
 /// Everything a scheduler plugin is told.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScheduleRequest {
     /// First day of the horizon.
     pub start: Date,
@@ -194,6 +226,7 @@ pub struct ScheduleRequest {
 
 /// Demand the scheduler could not meet, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Unmet {
     /// The client.
     pub client: String,
@@ -205,10 +238,18 @@ pub struct Unmet {
     pub reason: String,
 }
 
+impl Unmet {
+    /// Demand not met: whose, which discipline, due when, and why.
+    pub fn new(client: &str, discipline: Discipline, due: Date, reason: impl Into<String>) -> Unmet {
+        Unmet { client: client.to_owned(), discipline, due, reason: reason.into() }
+    }
+}
+
 /// A massage placed after its window: the rest before it is at least the
 /// interval's minimum, but longer than its maximum (rule C4), because no day of
 /// the window had room. The front desk confirms it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Late {
     /// The client.
     pub client: String,
@@ -226,6 +267,7 @@ pub struct Late {
 
 /// A scheduler plugin's answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScheduleProposal {
     /// Proposed appointments.
     #[serde(default)]

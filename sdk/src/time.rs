@@ -28,6 +28,7 @@ impl std::error::Error for TimeParseError {}
 
 /// A day of the week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Weekday {
     /// Monday.
@@ -309,6 +310,7 @@ string_serde!(Date, TimeOfDay, DateTime);
 
 /// A weekly recurring window of time, such as "Mondays 09:00 to 13:00".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WeeklyWindow {
     /// The day of the week.
     pub day: Weekday,
@@ -329,6 +331,7 @@ impl WeeklyWindow {
 
 /// An inclusive range of dates, such as a practitioner's leave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DateRange {
     /// First day, inclusive.
     pub from: Date,

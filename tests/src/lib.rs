@@ -253,11 +253,15 @@ pub enum CFixture {
     Stdout,
     /// Loads; `evaluate` answers 8 MiB: `{"cards":[]}` padded with spaces (valid JSON).
     Huge,
+    /// Loads and answers well-formed guidance with the C author's slips: a
+    /// card's `override_reasons`, a recommendation's `focusRegions` and
+    /// `pressureMax`, and a manifest's `historyDays` (for `verify --strict`).
+    Slips,
 }
 
 impl CFixture {
     /// Every fixture.
-    pub const ALL: [CFixture; 22] = [
+    pub const ALL: [CFixture; 23] = [
         CFixture::NotALibrary,
         CFixture::NoSymbol,
         CFixture::NullTable,
@@ -280,6 +284,7 @@ impl CFixture {
         CFixture::Loop,
         CFixture::Stdout,
         CFixture::Huge,
+        CFixture::Slips,
     ];
 
     /// A short name, such as `wrong-magic`.
@@ -307,6 +312,7 @@ impl CFixture {
             CFixture::Loop => "loop",
             CFixture::Stdout => "stdout",
             CFixture::Huge => "huge",
+            CFixture::Slips => "slips",
         }
     }
 
@@ -344,6 +350,7 @@ impl CFixture {
             CFixture::Loop => "FIXTURE_LOOP",
             CFixture::Stdout => "FIXTURE_STDOUT",
             CFixture::Huge => "FIXTURE_HUGE",
+            CFixture::Slips => "FIXTURE_SLIPS",
         })
     }
 }

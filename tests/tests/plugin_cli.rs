@@ -325,3 +325,62 @@ fn an_answer_over_the_size_limit_is_a_warning_card() {
     let g = p.json(&["guidance", "Neck", "--json"]);
     assert!(host_warnings(&g).is_empty(), "{g}");
 }
+
+#[test]
+fn verify_strict_reports_every_unknown_field_in_a_plugins_answers() {
+    let a = artifacts();
+    let p = Practice::new();
+    let slips = a.c_fixture(CFixture::Slips);
+    let slips_arg = slips.to_str().unwrap();
+    // Without --strict the slips pass: the host ignores what it does not know.
+    let plain = p.ok(&["plugins", "verify", slips_arg]);
+    assert!(plain.contains("verdict:   accepted"), "{plain}");
+    // With it, each is named, with the field it looks like, and the exit is 2.
+    let out = p.run(&["plugins", "verify", "--strict", slips_arg]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    for line in [
+        "manifest: $.historyDays: unknown field `historyDays` (did you mean `history_days`?)",
+        "guidance for verify-new: $.cards[0].override_reasons: unknown field `override_reasons` (did you mean `overrideReasons`?)",
+        "guidance for verify-flare: $.recommendation.focusRegions: unknown field `focusRegions` (did you mean `focus_regions`?)",
+        "guidance for verify-sample: $.recommendation.pressureMax: unknown field `pressureMax` (did you mean `pressure_max`?)",
+    ] {
+        assert!(stdout.contains(line), "`{line}` not in:\n{stdout}");
+    }
+    assert!(stdout.contains("read 6 answer(s)") && stdout.contains("16 unknown field(s)"), "{stdout}");
+    assert!(stderr.contains("16 unknown field(s) in the plugin's answers"), "{stderr}");
+    // The same as JSON, still exit 2.
+    let out = p.run(&["plugins", "verify", "--strict", "--json", slips_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut paths: Vec<&str> =
+        v["strict"]["unknown"].as_array().unwrap().iter().map(|s| s["path"].as_str().unwrap()).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    assert_eq!(
+        paths,
+        [
+            "$.cards[0].override_reasons",
+            "$.historyDays",
+            "$.recommendation.focusRegions",
+            "$.recommendation.pressureMax"
+        ]
+    );
+    // The first-party plugins make none, protocol and scheduler alike.
+    for lib in praxis_tests::FIRST_PARTY {
+        let out = p.ok(&["plugins", "verify", "--strict", a.plugin(lib).to_str().unwrap()]);
+        assert!(out.contains("; 0 unknown field(s)"), "{lib}:\n{out}");
+        let answers = if *lib == "praxis_combined_therapy" { "read 2 answer(s)" } else { "read 6 answer(s)" };
+        assert!(out.contains(answers), "{lib}:\n{out}");
+    }
+    // Bad input: a missing file, a file that is not a plugin. Exit 2 and why.
+    let missing = p.dir.path().join("no-such-plugin.so");
+    let not_a_library = a.c_fixture(CFixture::NotALibrary);
+    for (file, why) in [(missing.as_path(), "is not a file"), (not_a_library.as_path(), "REFUSED")] {
+        let out = p.run(&["plugins", "verify", "--strict", file.to_str().unwrap()]);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(text.contains(why), "`{why}` not in:\n{text}");
+        assert!(!text.contains("strict:"), "nothing to check strictly:\n{text}");
+    }
+}

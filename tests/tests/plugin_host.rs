@@ -1113,15 +1113,11 @@ fn the_c_header_matches_the_rust_abi() {
     check("offset_of(PraxisBuffer.cap)", offset_of!(PraxisBuffer, cap).to_string());
     check("size_of(PraxisPluginTableV1)", size_of::<PluginTableV1>().to_string());
     check("align_of(PraxisPluginTableV1)", align_of::<PluginTableV1>().to_string());
-    check("offset_of(PraxisPluginTableV1.magic)", offset_of!(PluginTableV1, magic).to_string());
-    check("offset_of(PraxisPluginTableV1.abi_major)", offset_of!(PluginTableV1, abi_major).to_string());
-    check("offset_of(PraxisPluginTableV1.abi_minor)", offset_of!(PluginTableV1, abi_minor).to_string());
-    check("offset_of(PraxisPluginTableV1.sdk_version)", offset_of!(PluginTableV1, sdk_version).to_string());
-    check("offset_of(PraxisPluginTableV1.manifest)", offset_of!(PluginTableV1, manifest).to_string());
-    check("offset_of(PraxisPluginTableV1.evaluate)", offset_of!(PluginTableV1, evaluate).to_string());
-    check("offset_of(PraxisPluginTableV1.schedule)", offset_of!(PluginTableV1, schedule).to_string());
-    check("offset_of(PraxisPluginTableV1.free_buffer)", offset_of!(PluginTableV1, free_buffer).to_string());
-    check("offset_of(PraxisPluginTableV1.set_logger)", offset_of!(PluginTableV1, set_logger).to_string());
+    // The table's fields are private (safe code cannot change them), so the
+    // SDK gives their offsets.
+    for (field, offset) in PluginTableV1::FIELD_OFFSETS {
+        check(&format!("offset_of(PraxisPluginTableV1.{field})"), offset.to_string());
+    }
     check("PRAXIS_MAGIC", abi::MAGIC.to_string());
     check("PRAXIS_ABI_MAJOR", abi::ABI_MAJOR.to_string());
     check("PRAXIS_ABI_MINOR", abi::ABI_MINOR.to_string());
@@ -1138,4 +1134,50 @@ fn the_c_header_matches_the_rust_abi() {
     check("PRAXIS_SDK_VERSION", abi::SDK_VERSION_C.to_str().unwrap().to_owned());
     check("PRAXIS_SYMBOL_V1", String::from_utf8(abi::SYMBOL_V1.to_vec()).unwrap());
     assert!(probed.is_empty(), "the probe prints values this test does not check: {probed:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Unknown fields in answers
+// ---------------------------------------------------------------------------
+
+#[test]
+fn unknown_fields_in_a_plugins_manifest_and_first_answer_are_logged_once() {
+    let a = init();
+    let path = a.c_fixture(CFixture::Slips);
+    let (registry, report) = load_trusted(&path);
+    assert_loaded(&report);
+    let id = CFixture::Slips.plugin_id();
+    let warnings = |answer: &str| {
+        events_where(|e| {
+            e.fields.get("plugin") == Some(&id)
+                && e.fields.get("answer").map(String::as_str) == Some(answer)
+                && e.fields.get("message").is_some_and(|m| m.contains("fields the host does not know"))
+        })
+    };
+    let manifest = warnings("manifest");
+    assert_eq!(manifest.len(), 1, "{manifest:#?}");
+    assert!(manifest[0].fields["fields"].contains("$.historyDays: unknown field `historyDays`"), "{manifest:#?}");
+    let plugin = registry.get(&id).unwrap();
+    for n in 0..3 {
+        let guidance = plugin.evaluate(date(AS_OF), &neck_client(&format!("slips-{n}"))).unwrap();
+        // The slips are dropped: the card stands, without what was misspelt.
+        assert_eq!(guidance.cards.len(), 1);
+        assert!(guidance.cards[0].override_reasons.is_empty());
+        assert_eq!(guidance.recommendation.as_ref().and_then(|r| r.pressure_max), None);
+    }
+    let answers = warnings("guidance");
+    assert_eq!(answers.len(), 1, "once per plugin, not per client: {answers:#?}");
+    let fields = &answers[0].fields["fields"];
+    for slip in ["override_reasons` (did you mean `overrideReasons`", "focusRegions", "pressureMax"] {
+        assert!(fields.contains(slip), "`{slip}` not in {fields}");
+    }
+    // A plugin without slips is not warned about.
+    let (registry, _) = load_with(&a.plugin("praxis_fibromyalgia"), Origin::ExecutableFolder, &BTreeSet::new());
+    let client = ClientBuilder::new("fm").condition(snomed::FIBROMYALGIA, ConditionStatus::Active).build();
+    registry.get("fibromyalgia").unwrap().evaluate(date(AS_OF), &client).unwrap();
+    let clean = events_where(|e| {
+        e.fields.get("plugin").map(String::as_str) == Some("fibromyalgia")
+            && e.fields.get("message").is_some_and(|m| m.contains("fields the host does not know"))
+    });
+    assert!(clean.is_empty(), "{clean:#?}");
 }

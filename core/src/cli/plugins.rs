@@ -22,6 +22,11 @@ pub enum PluginsCommand {
     Verify {
         /// The shared library.
         file: PathBuf,
+        /// Also run it on several sample clients (or a sample schedule
+        /// request) and report every field of its answers, and of its
+        /// manifest, that the host does not know; exit 2 when there is one.
+        #[arg(long)]
+        strict: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -36,7 +41,7 @@ pub enum PluginsCommand {
 pub fn run(loc: &Locations, cmd: &PluginsCommand) -> Result<()> {
     match cmd {
         PluginsCommand::List { json } => list(loc, *json),
-        PluginsCommand::Verify { file, json } => verify(loc, file, *json),
+        PluginsCommand::Verify { file, strict, json } => verify(loc, file, *strict, *json),
         PluginsCommand::Trust { file } => trust(loc, file),
     }
 }
@@ -79,7 +84,7 @@ fn row(r: &PluginReport) -> Vec<String> {
     ]
 }
 
-fn verify(loc: &Locations, file: &std::path::Path, json: bool) -> Result<()> {
+fn verify(loc: &Locations, file: &std::path::Path, strict: bool, json: bool) -> Result<()> {
     let config = if loc.config_path.exists() { Some(loc.load_config()?) } else { None };
     let trusted = config.as_ref().map(|c| c.trusted()).unwrap_or_default();
     let named = match verify::inspect(file, &trusted) {
@@ -108,13 +113,14 @@ fn verify(loc: &Locations, file: &std::path::Path, json: bool) -> Result<()> {
         None => &DefaultPolicy,
     };
     let today = config.as_ref().map_or_else(|| Date::from_days(20_000), |c| c.today());
-    let verification = verify::verify(&named, policy, today);
+    let verification = verify::verify(&named, policy, today, strict);
     let report = &verification.report;
     if json {
         let value = serde_json::json!({
             "report": report,
             "trusted": named.trusted,
             "smoke_test": verification.smoke.as_ref().map(|r| match r { Ok(m) => serde_json::json!({"ok": true, "message": m}), Err(m) => serde_json::json!({"ok": false, "message": m}) }),
+            "strict": verification.strict,
         });
         print_json(&value)?;
     } else {
@@ -145,6 +151,20 @@ fn verify(loc: &Locations, file: &std::path::Path, json: bool) -> Result<()> {
             Some(Err(m)) => outln!("smoke:     FAILED: {m}"),
             None => {}
         }
+        if let Some(strict) = &verification.strict {
+            outln!(
+                "strict:    read {} answer(s): {}; {} unknown field(s)",
+                strict.answers.len(),
+                strict.answers.join(", "),
+                strict.unknown.len()
+            );
+            for slip in &strict.unknown {
+                outln!("  {slip}");
+            }
+            for failure in &strict.failures {
+                outln!("  FAILED: {failure}");
+            }
+        }
     }
     match verification.refusal() {
         Some(refusal) => bad(refusal),
@@ -164,7 +184,7 @@ fn trust(loc: &Locations, file: &std::path::Path) -> Result<()> {
         return Ok(());
     }
     // The same verification as `plugins verify`: never trust what it refuses.
-    if let Some(refusal) = verify::verify(&named, &config, config.today()).refusal() {
+    if let Some(refusal) = verify::verify(&named, &config, config.today(), false).refusal() {
         return bad(format!("not trusted: {}: {refusal}", file.display()));
     }
     let text = std::fs::read_to_string(&config.path).with_context(|| format!("reading {}", config.path.display()))?;

@@ -28,8 +28,10 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use praxis_sdk::abi::{CallError, Entry, PluginHandle, PluginTableV1};
+use praxis_sdk::schema::{Message, unknown_fields};
 use praxis_sdk::{
     Card, ClientSnapshot, Date, Guidance, Indicator, Manifest, PluginKind, ScheduleProposal, ScheduleRequest, Settings,
 };
@@ -312,6 +314,39 @@ pub struct LoadedPlugin {
     settings: Settings,
     enabled: bool,
     max_answer_bytes: usize,
+    /// The manifest as the plugin wrote it, when it could be read as JSON.
+    manifest_json: Option<Arc<serde_json::Value>>,
+    /// Whether a guidance answer, and a schedule answer, were checked for
+    /// unknown fields (once per plugin: see [`warn_unknown_fields`]).
+    answers_checked: Arc<[AtomicBool; 2]>,
+}
+
+/// Logs a warning when `value`, a plugin's `message`, has fields the host
+/// does not know: they are ignored, so what they say is lost (a misspelt
+/// `pressureMax` for `pressure_max`). The host checks a plugin's manifest
+/// and its first answer of each kind; `praxis plugins verify --strict`
+/// checks several.
+fn warn_unknown_fields(plugin: &str, message: Message, value: &serde_json::Value) {
+    let slips = unknown_fields(&message.schema(), value);
+    if slips.is_empty() {
+        return;
+    }
+    let fields = slips.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+    tracing::warn!(
+        plugin,
+        answer = message.file_name().trim_end_matches(".json"),
+        %fields,
+        "the plugin's answer has fields the host does not know and ignores (run `praxis plugins verify --strict FILE`)"
+    );
+}
+
+/// Checks the first answer of a kind for unknown fields (see [`warn_unknown_fields`]).
+fn check_first_answer(flag: &AtomicBool, plugin: &str, message: Message, bytes: &[u8]) {
+    if !flag.swap(true, Ordering::Relaxed)
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+    {
+        warn_unknown_fields(plugin, message, &value);
+    }
 }
 
 impl LoadedPlugin {
@@ -333,6 +368,12 @@ impl LoadedPlugin {
     /// The file's SHA-256.
     pub fn sha256(&self) -> Option<&str> {
         self.sha256.as_deref()
+    }
+
+    /// The manifest exactly as the plugin wrote it (unknown fields included),
+    /// for `praxis plugins verify --strict`.
+    pub fn manifest_json(&self) -> Option<&serde_json::Value> {
+        self.manifest_json.as_deref()
     }
 
     /// Its settings: manifest defaults overlaid with the practice's.
@@ -378,6 +419,27 @@ impl LoadedPlugin {
         let span = tracing::debug_span!("plugin.evaluate", plugin = %self.manifest.id, client = %client.id);
         let _enter = span.enter();
         let fail = |message: String| PluginFailure { plugin: self.manifest.id.clone(), message };
+        let bytes = self.evaluate_raw(as_of, client)?;
+        check_first_answer(&self.answers_checked[0], &self.manifest.id, Message::Guidance, &bytes);
+        let mut guidance: Guidance =
+            serde_json::from_slice(&bytes).map_err(|e| fail(CallError::Malformed(e.to_string()).to_string()))?;
+        guidance.validate().map_err(|e| fail(format!("invalid guidance: {e}")))?;
+        for card in &mut guidance.cards {
+            card.source.plugin = Some(self.manifest.id.clone());
+            card.source.version = Some(self.manifest.version.clone());
+            if card.source.label.is_empty() {
+                card.source.label.clone_from(&self.manifest.name);
+            }
+        }
+        tracing::trace!(cards = guidance.cards.len(), "plugin answered");
+        Ok(guidance)
+    }
+
+    /// The request [`evaluate`](Self::evaluate) sends, and the bytes the
+    /// plugin answered, neither decoded nor validated (for `praxis plugins
+    /// verify --strict` and the contract tests).
+    pub fn evaluate_raw(&self, as_of: Date, client: &ClientSnapshot) -> Result<Vec<u8>, PluginFailure> {
+        let fail = |message: String| PluginFailure { plugin: self.manifest.id.clone(), message };
         // Encode straight from the borrowed client; copy it only when the
         // manifest asks for less history than the client has.
         let trimmed;
@@ -403,31 +465,28 @@ impl LoadedPlugin {
         }
         let request = serde_json::to_vec(&Request { as_of, client, settings: &self.settings })
             .map_err(|e| fail(format!("could not encode the request: {e}")))?;
-        let bytes = self.call(Entry::Evaluate, &request).map_err(fail)?;
-        let mut guidance: Guidance =
-            serde_json::from_slice(&bytes).map_err(|e| fail(CallError::Malformed(e.to_string()).to_string()))?;
-        guidance.validate().map_err(|e| fail(format!("invalid guidance: {e}")))?;
-        for card in &mut guidance.cards {
-            card.source.plugin = Some(self.manifest.id.clone());
-            card.source.version = Some(self.manifest.version.clone());
-            if card.source.label.is_empty() {
-                card.source.label.clone_from(&self.manifest.name);
-            }
-        }
-        tracing::trace!(cards = guidance.cards.len(), "plugin answered");
-        Ok(guidance)
+        self.call(Entry::Evaluate, &request).map_err(fail)
     }
 
     /// A schedule proposal (decoded, not yet checked: the calendar checks it).
     pub fn schedule(&self, request: &ScheduleRequest) -> Result<ScheduleProposal, PluginFailure> {
         let span = tracing::info_span!("plugin.schedule", plugin = %self.manifest.id, plans = request.plans.len());
         let _enter = span.enter();
+        let fail = |message: String| PluginFailure { plugin: self.manifest.id.clone(), message };
+        let bytes = self.schedule_raw(request)?;
+        check_first_answer(&self.answers_checked[1], &self.manifest.id, Message::ScheduleProposal, &bytes);
+        serde_json::from_slice(&bytes).map_err(|e| fail(CallError::Malformed(e.to_string()).to_string()))
+    }
+
+    /// The bytes the scheduler answered to `request` (with this plugin's
+    /// settings), not decoded (for `praxis plugins verify --strict` and the
+    /// contract tests).
+    pub fn schedule_raw(&self, request: &ScheduleRequest) -> Result<Vec<u8>, PluginFailure> {
         let mut request = request.clone();
         request.settings = self.settings.clone();
         let fail = |message: String| PluginFailure { plugin: self.manifest.id.clone(), message };
         let request = serde_json::to_vec(&request).map_err(|e| fail(CallError::Encode(e.to_string()).to_string()))?;
-        let bytes = self.call(Entry::Schedule, &request).map_err(fail)?;
-        serde_json::from_slice(&bytes).map_err(|e| fail(CallError::Malformed(e.to_string()).to_string()))
+        self.call(Entry::Schedule, &request).map_err(fail)
     }
 }
 
@@ -659,6 +718,11 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
     }
 }
 
+/// The manifest as the plugin wrote it, as JSON, if it is JSON.
+fn raw_manifest(handle: &PluginHandle) -> Option<serde_json::Value> {
+    handle.manifest_raw().ok().and_then(|bytes| serde_json::from_slice(&bytes).ok())
+}
+
 /// Opens a library and returns its checked table. The library stays loaded
 /// for the rest of the process, whatever the outcome.
 fn open_table(path: &Path) -> Result<PluginHandle, Refusal> {
@@ -864,7 +928,7 @@ impl PluginRegistry {
         };
         let program = policy.plugin_host_program();
         let isolate_first = Isolation::default_for(candidate.origin) == Isolation::Process && program.is_some();
-        let (manifest, mut backend, abi_minor, sdk_version) = if isolate_first {
+        let (manifest, mut backend, abi_minor, sdk_version, manifest_json) = if isolate_first {
             // Third-party code: even its manifest is read in a child.
             let program = program.as_deref().expect("checked");
             let (sandbox, hello) = sandbox::Sandbox::start(program, &open_path, policy.limits())
@@ -876,7 +940,7 @@ impl PluginRegistry {
                 return Err(Refusal::Isolated(refusal));
             }
             let manifest = hello.manifest.ok_or_else(|| Refusal::Manifest("the plugin host sent none".into()))?;
-            (manifest, Backend::Process(Arc::new(sandbox)), hello.abi_minor, hello.sdk_version)
+            (manifest, Backend::Process(Arc::new(sandbox)), hello.abi_minor, hello.sdk_version, hello.manifest_json)
         } else {
             let handle = open_table(&open_path).inspect_err(|refusal| {
                 if let Refusal::TableOf(_, manifest) = refusal {
@@ -886,8 +950,11 @@ impl PluginRegistry {
             let manifest = handle.manifest().map_err(|e| Refusal::Manifest(e.to_string()))?;
             describe(report, &manifest);
             check_entries(&handle, &manifest)?;
-            (manifest, Backend::InProcess(handle), handle.abi_minor(), handle.sdk_version())
+            (manifest, Backend::InProcess(handle), handle.abi_minor(), handle.sdk_version(), raw_manifest(&handle))
         };
+        if let Some(json) = &manifest_json {
+            warn_unknown_fields(&manifest.id, Message::Manifest, json);
+        }
         report.abi = Some(format!("{}.{abi_minor}", praxis_sdk::abi::ABI_MAJOR));
         report.sdk_version = Some(sdk_version.clone());
         if let Some(other) = self.plugins.iter().find(|p| p.manifest.id == manifest.id) {
@@ -935,6 +1002,8 @@ impl PluginRegistry {
             settings,
             enabled,
             max_answer_bytes: policy.max_answer_bytes(),
+            manifest_json: manifest_json.map(Arc::new),
+            answers_checked: Arc::default(),
         });
         Ok(())
     }
@@ -962,6 +1031,8 @@ impl PluginRegistry {
                 settings,
                 enabled: true,
                 max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+                manifest_json: raw_manifest(&handle).map(Arc::new),
+                answers_checked: Arc::default(),
             });
         }
         Ok(registry)

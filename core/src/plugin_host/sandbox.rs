@@ -93,6 +93,9 @@ pub struct Hello {
     pub manifest: Option<Manifest>,
     /// Why the library was refused, if it was.
     pub refusal: Option<String>,
+    /// The manifest exactly as the plugin wrote it (for `plugins verify --strict`).
+    #[serde(default)]
+    pub manifest_json: Option<serde_json::Value>,
 }
 
 fn write_frame(w: &mut impl Write, tag: u8, bytes: &[u8]) -> io::Result<()> {
@@ -157,6 +160,7 @@ pub fn serve(library: &Path, max_answer_bytes: usize) -> u8 {
                 sdk_version: handle.sdk_version(),
                 manifest: Some(manifest),
                 refusal: None,
+                manifest_json: handle.manifest_raw().ok().and_then(|b| serde_json::from_slice(&b).ok()),
             };
             (handle, hello)
         }
@@ -165,8 +169,13 @@ pub fn serve(library: &Path, max_answer_bytes: usize) -> u8 {
                 super::Refusal::TableOf(_, m) => Some((**m).clone()),
                 _ => None,
             };
-            let hello =
-                Hello { abi_minor: 0, sdk_version: String::new(), manifest, refusal: Some(refusal.to_string()) };
+            let hello = Hello {
+                abi_minor: 0,
+                sdk_version: String::new(),
+                manifest,
+                refusal: Some(refusal.to_string()),
+                manifest_json: None,
+            };
             let bytes = serde_json::to_vec(&hello).unwrap_or_default();
             let _ = write_frame(&mut out, TAG_REFUSED, &bytes);
             return 0;

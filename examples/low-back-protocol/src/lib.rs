@@ -91,25 +91,21 @@ impl LowBackSettings {
 impl Plugin for LowBack {
     fn manifest(&self) -> Manifest {
         let defaults = LowBackSettings::default();
-        Manifest {
-            id: PLUGIN_ID.into(),
-            name: PLUGIN_NAME.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Low back pain massage guidance: focus on the lumbar region and hip flexors, keep sessions \
-                          regular."
-                .into(),
-            kinds: vec![PluginKind::Protocol],
-            conditions: vec![ConditionSpec { code: snomed::LOW_BACK_PAIN.into(), display: "Low back pain".into() }],
-            settings: vec![SettingSpec::new(
+        // LB2 needs only the last massage. A client with no massage in the
+        // last year is treated as starting afresh, so a year is enough.
+        Manifest::new(PLUGIN_ID, PLUGIN_NAME, env!("CARGO_PKG_VERSION"))
+            .with_description(
+                "Low back pain massage guidance: focus on the lumbar region and hip flexors, keep sessions regular.",
+            )
+            .with_kind(PluginKind::Protocol)
+            .with_condition(snomed::LOW_BACK_PAIN, "Low back pain")
+            .with_setting(SettingSpec::new(
                 "regular_within_days",
                 defaults.regular_within_days,
                 "LB2, project default (after [B]: single treatments give benefits that \"may last several days to a \
                  week\"): days after the last massage beyond which the therapist is reminded to keep sessions regular.",
-            )],
-            // LB2 needs only the last massage. A client with no massage in the
-            // last year is treated as starting afresh, so a year is enough.
-            history_days: Some(365),
-        }
+            ))
+            .with_history_days(365)
     }
 }
 

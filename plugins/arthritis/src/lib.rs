@@ -305,29 +305,23 @@ fn card(a: &Assessment<'_>, rule: &str, indicator: Indicator, summary: String, d
         Some(_) => (snomed::RHEUMATOID_ARTHRITIS, "Rheumatoid arthritis"),
         None => (snomed::OSTEOARTHRITIS, "Osteoarthritis"),
     };
-    card.source.topic =
-        Some(Coding { code: code.to_owned(), system: Some(snomed::SYSTEM.to_owned()), display: display.to_owned() });
+    card.source.topic = Some(Coding::new(snomed::SYSTEM, code, display));
     card
 }
 
 impl Plugin for Arthritis {
     fn manifest(&self) -> Manifest {
-        Manifest {
-            id: PLUGIN_ID.into(),
-            name: PLUGIN_NAME.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Arthritis massage guidance (rules R1-R4): light touch around affected joints, a hold during \
-                          a rheumatoid flare, session frequency by phase, heat before and cold after."
-                .into(),
-            kinds: vec![PluginKind::Protocol],
-            conditions: vec![
-                ConditionSpec { code: snomed::RHEUMATOID_ARTHRITIS.into(), display: "Rheumatoid arthritis".into() },
-                ConditionSpec { code: snomed::OSTEOARTHRITIS.into(), display: "Osteoarthritis".into() },
-            ],
-            settings: ArthritisSettings::specs(),
-            // R3 counts weeks from the first massage, so the whole history is needed.
-            history_days: None,
-        }
+        // No `with_history_days`: R3 counts weeks from the first massage, so
+        // the whole history is needed.
+        Manifest::new(PLUGIN_ID, PLUGIN_NAME, env!("CARGO_PKG_VERSION"))
+            .with_description(
+                "Arthritis massage guidance (rules R1-R4): light touch around affected joints, a hold during \
+                 a rheumatoid flare, session frequency by phase, heat before and cold after.",
+            )
+            .with_kind(PluginKind::Protocol)
+            .with_condition(snomed::RHEUMATOID_ARTHRITIS, "Rheumatoid arthritis")
+            .with_condition(snomed::OSTEOARTHRITIS, "Osteoarthritis")
+            .with_settings(ArthritisSettings::specs())
     }
 }
 
@@ -357,11 +351,10 @@ fn advise(s: &ArthritisSettings, a: &Assessment<'_>) -> Guidance {
 
     // R2: a rheumatoid flare holds massage.
     if a.rheumatoid_flare() {
-        hold = Some(Hold {
-            reason: "Rheumatoid arthritis in flare: massage may intensify pain; no massage until the flare subsides"
-                .to_owned(),
-            rule: "R2".to_owned(),
-        });
+        hold = Some(Hold::new(
+            "R2",
+            "Rheumatoid arthritis in flare: massage may intensify pain; no massage until the flare subsides",
+        ));
         cards.push(r2_card(a));
     }
 

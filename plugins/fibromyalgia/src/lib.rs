@@ -415,11 +415,7 @@ fn quote(source: &str, text: &str) -> String {
 
 fn card(rule: &str, indicator: Indicator, summary: String, detail: String) -> Card {
     let mut card = Card::new(rule, indicator, summary, detail).with_source(PLUGIN_NAME);
-    card.source.topic = Some(Coding {
-        code: snomed::FIBROMYALGIA.to_owned(),
-        system: Some(snomed::SYSTEM.to_owned()),
-        display: "Fibromyalgia".to_owned(),
-    });
+    card.source.topic = Some(Coding::new(snomed::SYSTEM, snomed::FIBROMYALGIA, "Fibromyalgia"));
     card
 }
 
@@ -429,20 +425,17 @@ fn sessions(n: usize) -> String {
 
 impl Plugin for Fibromyalgia {
     fn manifest(&self) -> Manifest {
-        Manifest {
-            id: PLUGIN_ID.into(),
-            name: PLUGIN_NAME.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Fibromyalgia massage guidance (rules F1-F7): phase, session length, gentle pressure, focus \
-                          regions, flare response, regularity and the home health plan."
-                .into(),
-            kinds: vec![PluginKind::Protocol],
-            conditions: vec![ConditionSpec { code: snomed::FIBROMYALGIA.into(), display: "Fibromyalgia".into() }],
-            settings: FibromyalgiaSettings::specs(),
-            // The phase (F6) depends on every massage since the first: stability
-            // reached once is kept, so the whole history is needed.
-            history_days: None,
-        }
+        // No `with_history_days`: the phase (F6) depends on every massage
+        // since the first (stability reached once is kept), so the whole
+        // history is needed.
+        Manifest::new(PLUGIN_ID, PLUGIN_NAME, env!("CARGO_PKG_VERSION"))
+            .with_description(
+                "Fibromyalgia massage guidance (rules F1-F7): phase, session length, gentle pressure, focus \
+                 regions, flare response, regularity and the home health plan.",
+            )
+            .with_kind(PluginKind::Protocol)
+            .with_condition(snomed::FIBROMYALGIA, "Fibromyalgia")
+            .with_settings(FibromyalgiaSettings::specs())
     }
 }
 
