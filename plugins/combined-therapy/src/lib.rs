@@ -99,4 +99,6 @@ impl Scheduler for CombinedTherapy {
 praxis_sdk::export_plugin!(scheduler = CombinedTherapy);
 
 #[cfg(test)]
+mod testgen;
+#[cfg(test)]
 mod tests;

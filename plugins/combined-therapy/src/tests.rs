@@ -399,3 +399,60 @@ fn waiting_for_a_massage_loses_no_day() {
         ],
     );
 }
+
+/// FNV-1a over the proposal's JSON: a short, stable fingerprint of a whole plan.
+fn digest(p: &ScheduleProposal) -> u64 {
+    let json = serde_json::to_string(p).unwrap();
+    json.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The generated instances of the guard below: (seed, clients, days), and whether half of a first plan is booked
+/// before planning again (so booked appointments are exercised too).
+const GUARD: &[(u64, usize, u32, bool)] = &[
+    (1, 20, 14, false),
+    (2, 20, 28, true),
+    (3, 40, 14, false),
+    (4, 40, 28, true),
+    (5, 60, 21, false),
+    (6, 80, 28, true),
+    (7, 100, 14, false),
+    (8, 100, 28, true),
+    (9, 150, 28, false),
+    (10, 150, 21, true),
+    (11, 300, 56, false),
+    (12, 30, 56, true),
+];
+
+fn guard_plan(seed: u64, clients: usize, days: u32, booked: bool) -> ScheduleProposal {
+    let mut req = crate::testgen::request(seed, clients, days);
+    if booked {
+        let first = CombinedTherapy.schedule(&req).unwrap_or_else(|e| panic!("{e}"));
+        let mid = req.start.add_days(days as i32 / 2);
+        req.booked = first.appointments.into_iter().filter(|a| a.start.date < mid).step_by(2).collect();
+    }
+    CombinedTherapy.schedule(&req).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The greedy construction's plans, fingerprinted before the planner was split into a validated request, an
+/// index and an occupancy (issue 16, item 8): a change of structure must not change one plan.
+#[test]
+fn restructuring_keeps_every_greedy_plan() {
+    let expected: &[u64] = &[
+        9297657100408992492,
+        13404730482647073829,
+        6684577037903917281,
+        12812785450124504424,
+        16308406659198329027,
+        11036933570220260306,
+        9517854982984896737,
+        15178678781022468750,
+        13094730713082404800,
+        17310215243877169624,
+        9509740931461092823,
+        15162364803134288320,
+    ];
+    let got: Vec<u64> = GUARD.iter().map(|&(s, c, d, b)| digest(&guard_plan(s, c, d, b))).collect();
+    let sizes: Vec<usize> = GUARD.iter().map(|&(s, c, d, b)| guard_plan(s, c, d, b).appointments.len()).collect();
+    assert!(sizes.iter().all(|&n| n > 0), "a guard instance plans nothing: {sizes:?}");
+    assert_eq!(got, expected, "sizes {sizes:?}");
+}
