@@ -54,11 +54,6 @@ impl DayIx {
     pub(crate) fn next(self) -> DayIx {
         DayIx(self.0 + 1)
     }
-
-    /// The day `n` days later.
-    pub(crate) fn plus(self, n: usize) -> DayIx {
-        DayIx::at(self.ix() + n)
-    }
 }
 
 /// A vector read and written only with its own kind of index.
@@ -104,6 +99,11 @@ impl<I: Ix, T> Table<I, T> {
     /// Every value, mutably.
     pub(crate) fn values_mut(&mut self) -> std::slice::IterMut<'_, T> {
         self.items.iter_mut()
+    }
+
+    /// The values, by index.
+    pub(crate) fn into_values(self) -> std::vec::IntoIter<T> {
+        self.items.into_iter()
     }
 
     /// Appends a value; its index.

@@ -4,6 +4,7 @@
 //! places through the [`occupancy::Occupancy`]. See the crate's README for
 //! the algorithm in prose.
 
+mod improve;
 mod ix;
 mod occupancy;
 mod request;
@@ -100,7 +101,7 @@ impl Fail {
 }
 
 /// Which demand of a client's plan: the massage, or the plan's `other[n]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum What {
     Massage,
     Other(usize),
@@ -126,6 +127,19 @@ struct Item {
     /// Tried at least once: it no longer waits for a massage.
     tried: bool,
     done: bool,
+    /// Where it was placed.
+    placed: Option<Placed>,
+    /// Reported as unmet, why.
+    unmet: Option<Unmet>,
+    /// Placed after its window, why.
+    late: Option<Late>,
+}
+
+/// A placed item: its day, its hold on the calendar, its appointments.
+struct Placed {
+    day: DayIx,
+    hold: Use,
+    appointments: Vec<Appointment>,
 }
 
 /// Where a session was placed.
@@ -138,6 +152,8 @@ enum Spot {
 #[derive(Clone)]
 struct OtherChain {
     prev: Option<Date>,
+    /// The session before the horizon's first plannable one (recorded or booked).
+    prev0: Option<Date>,
     anchor: Date,
     /// The first session of this demand is new or overdue: its window is one whole interval.
     open: bool,
@@ -146,6 +162,8 @@ struct OtherChain {
 /// The state of one client's chains.
 struct Chains {
     massage_prev: Option<Date>,
+    /// The massage before the horizon's first plannable one (recorded or booked).
+    massage_prev0: Option<Date>,
     /// The first massage booked on or after the horizon's end.
     massage_after: Option<Date>,
     massage_pending: Option<ItemIx>,
@@ -158,7 +176,8 @@ struct Planner<'a, 'p> {
     occ: Occupancy,
     chains: Table<ClientIx, Chains>,
     items: Table<ItemIx, Item>,
-    out: ScheduleProposal,
+    /// The placed items of each day, kept by the improvement phase only.
+    on_day: Table<DayIx, Vec<ItemIx>>,
 }
 
 /// Plans the request's horizon; see the README.
@@ -168,7 +187,15 @@ pub fn plan(req: &ScheduleRequest, settings: &Settings) -> Result<SchedulePropos
     planner.mark_booked();
     planner.seed();
     planner.sweep();
-    let mut out = planner.out;
+    if settings.improve_ms > 0 {
+        let stats = planner.improve(
+            std::time::Duration::from_millis(settings.improve_ms.into()),
+            settings.improve_seed,
+            settings.improve_rounds,
+        );
+        tracing::debug!(?stats, "improvement phase");
+    }
+    let mut out = planner.finish();
     out.appointments
         .sort_by(|a, b| (a.start, &a.client, a.adjunct.is_some()).cmp(&(b.start, &b.client, b.adjunct.is_some())));
     out.unmet.sort_by(|a, b| (&a.client, a.due, &a.discipline).cmp(&(&b.client, b.due, &b.discipline)));
@@ -188,14 +215,28 @@ impl<'a, 'p> Planner<'a, 'p> {
                 .values()
                 .map(|c| Chains {
                     massage_prev: c.plan.massage.as_ref().and_then(|m| m.last),
+                    massage_prev0: None,
                     massage_after: None,
                     massage_pending: None,
-                    other: c.plan.other.iter().map(|o| OtherChain { prev: o.last, anchor: start, open: false }).collect(),
+                    other: c.plan.other.iter().map(|o| OtherChain { prev: o.last, prev0: None, anchor: start, open: false }).collect(),
                 })
                 .collect(),
             items: Table::from_vec(Vec::new()),
-            out: ScheduleProposal::default(),
+            on_day: Table::from_vec(Vec::new()),
         }
+    }
+
+    /// The proposal: every placed item's appointments, every unmet and late report.
+    fn finish(self) -> ScheduleProposal {
+        let mut out = ScheduleProposal::default();
+        for item in self.items.into_values() {
+            if let Some(p) = item.placed {
+                out.appointments.extend(p.appointments);
+            }
+            out.unmet.extend(item.unmet);
+            out.late.extend(item.late);
+        }
+        out
     }
 
     fn date(&self, day: DayIx) -> Date {
@@ -275,6 +316,11 @@ impl<'a, 'p> Planner<'a, 'p> {
         let start = self.ix.h.start;
         for c in self.ix.clients.keys() {
             let plan = self.ix.clients[c].plan;
+            let chains = &mut self.chains[c];
+            chains.massage_prev0 = chains.massage_prev;
+            for chain in &mut chains.other {
+                chain.prev0 = chain.prev;
+            }
             if plan.massage.is_some() {
                 self.push_massage(c, self.chains[c].massage_prev);
             }
@@ -305,6 +351,9 @@ impl<'a, 'p> Planner<'a, 'p> {
             wait_for: None,
             tried: false,
             done: false,
+            placed: None,
+            unmet: None,
+            late: None,
         }
     }
 
@@ -534,7 +583,7 @@ impl<'a, 'p> Planner<'a, 'p> {
                         self.items[i].done = false;
                         if self.attempt(i, day).is_ok() {
                             let days = date.days_since(latest) as u32;
-                            self.out.late.push(Late {
+                            self.items[i].late = Some(Late {
                                 client,
                                 discipline: Discipline::Massage,
                                 placed: date,
@@ -552,11 +601,11 @@ impl<'a, 'p> Planner<'a, 'p> {
                 } else {
                     format!("{reason}; and no day after it up to the horizon's end had room either")
                 };
-                self.out.unmet.push(Unmet { client, discipline: Discipline::Massage, due, reason });
+                self.items[i].unmet = Some(Unmet { client, discipline: Discipline::Massage, due, reason });
             }
             What::Other(d) => {
                 if !beyond {
-                    self.out.unmet.push(Unmet { client, discipline, due, reason });
+                    self.items[i].unmet = Some(Unmet { client, discipline, due, reason });
                 }
                 self.push_other(c, d, self.items[i].k + 1);
             }
@@ -586,8 +635,9 @@ impl<'a, 'p> Planner<'a, 'p> {
         }
     }
 
-    /// Where item `i` could go on `day`, checking C5 and C4 first.
-    fn find(&self, i: ItemIx, day: DayIx) -> Result<Spot, Fail> {
+    /// Where item `i` could go on `day`, checking C5 and C4 first. A `patient` group session waits for a class
+    /// later in its window rather than take an individual session (the sweep); the improvement phase is not.
+    fn find(&self, i: ItemIx, day: DayIx, patient: bool) -> Result<Spot, Fail> {
         let date = self.date(day);
         let c = self.items[i].client;
         let plan = self.ix.clients[c].plan;
@@ -613,7 +663,7 @@ impl<'a, 'p> Planner<'a, 'p> {
         if group && self.s.prefer_classes {
             let last = self.items[i].latest.min(self.ix.h.end.add_days(-1));
             self.find_class(c, day, wd, discipline).or_else(|f1| {
-                if self.class_from(c, day.next(), last, discipline) {
+                if patient && self.class_from(c, day.next(), last, discipline) {
                     // A class later in the window may still take it: wait for it.
                     return Err(if f1 == Fail::NoClass { Fail::ClassLater } else { f1 });
                 }
@@ -628,7 +678,7 @@ impl<'a, 'p> Planner<'a, 'p> {
     }
 
     fn attempt(&mut self, i: ItemIx, day: DayIx) -> Result<(), Fail> {
-        let spot = self.find(i, day)?;
+        let spot = self.find(i, day, true)?;
         self.commit(i, day, spot);
         Ok(())
     }
@@ -817,7 +867,7 @@ impl<'a, 'p> Planner<'a, 'p> {
     fn commit(&mut self, i: ItemIx, day: DayIx, spot: Spot) {
         let (hold, appointments) = self.appointments(i, day, &spot);
         self.occ.reserve(&hold);
-        self.out.appointments.extend(appointments);
+        self.items[i].placed = Some(Placed { day, hold, appointments });
         let date = self.date(day);
         let c = self.items[i].client;
         self.items[i].done = true;
