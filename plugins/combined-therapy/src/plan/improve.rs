@@ -94,8 +94,9 @@ impl<'a> Planner<'a, '_> {
                 .filter(|&i| {
                     let it = &self.items[i];
                     let discipline = self.discipline(it);
-                    let never =
-                        *impossible.entry(discipline.clone()).or_insert_with(|| self.ix.impossible(discipline).is_some());
+                    let never = *impossible
+                        .entry(discipline.clone())
+                        .or_insert_with(|| self.ix.impossible(discipline).is_some());
                     !never && (it.unmet.is_some() || it.late.is_some())
                 })
                 .collect();

@@ -218,7 +218,12 @@ impl<'a, 'p> Planner<'a, 'p> {
                     massage_prev0: None,
                     massage_after: None,
                     massage_pending: None,
-                    other: c.plan.other.iter().map(|o| OtherChain { prev: o.last, prev0: None, anchor: start, open: false }).collect(),
+                    other: c
+                        .plan
+                        .other
+                        .iter()
+                        .map(|o| OtherChain { prev: o.last, prev0: None, anchor: start, open: false })
+                        .collect(),
                 })
                 .collect(),
             items: Table::from_vec(Vec::new()),
@@ -415,8 +420,7 @@ impl<'a, 'p> Planner<'a, 'p> {
             pending.extend((seen..self.items.len()).map(ItemIx::at));
             seen = self.items.len();
             pending.retain(|&i| !self.items[i].done);
-            let mut active: Vec<ItemIx> =
-                pending.iter().copied().filter(|&i| self.items[i].earliest <= date).collect();
+            let mut active: Vec<ItemIx> = pending.iter().copied().filter(|&i| self.items[i].earliest <= date).collect();
             active.sort_by_key(|&i| {
                 let it = &self.items[i];
                 let rank = match it.what {
@@ -518,8 +522,7 @@ impl<'a, 'p> Planner<'a, 'p> {
     /// time, whatever the massage day).
     fn waits(&self, i: ItemIx, day: DayIx, date: Date) -> Option<ItemIx> {
         let it = &self.items[i];
-        if it.what == What::Massage || it.tried || self.ix.clients[it.client].plan.fibromyalgia || date >= it.latest
-        {
+        if it.what == What::Massage || it.tried || self.ix.clients[it.client].plan.fibromyalgia || date >= it.latest {
             return None;
         }
         if let Some(m) = it.wait_for {
@@ -910,4 +913,3 @@ fn worse(a: Fail, b: Fail) -> Fail {
 fn at(date: Date, minutes: u16) -> DateTime {
     DateTime::new(date, TimeOfDay::from_minutes(u32::from(minutes)).unwrap_or(TimeOfDay::MIDNIGHT))
 }
-
