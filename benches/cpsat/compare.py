@@ -25,14 +25,16 @@ INSTANCES = [
 def praxis(path, improve_ms):
     out = subprocess.run([IO, "plan", path, str(improve_ms)], check=True, capture_output=True, text=True).stdout
     d = json.loads(out)
-    return model.objective(d["proposal"]), d["millis"]
+    with open(path) as f:
+        req = json.load(f)
+    return model.objective(d["proposal"], req), d["millis"]
 
 
 def main():
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
     only = int(sys.argv[2]) if len(sys.argv) > 2 else len(INSTANCES)
-    print(f"CP-SAT: {seconds:.0f} s per instance, 2 workers, seed 1. Objective: 2 per session placed in its window, "
-          "1 per massage placed late.\n")
+    print(f"CP-SAT: {seconds:.0f} s per instance, 2 workers, seed 1. Objective: demand met, 2 per session placed up "
+          "to each chain's demand, minus 1 per massage placed late (see model.py).\n")
     print("| instance (seed, clients, days) | sessions modelled | Praxis greedy | Praxis + improvement | CP-SAT | "
           "CP-SAT bound | status | Praxis / optimum (or bound) | Praxis ms (with improvement) | CP-SAT s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -49,12 +51,17 @@ def main():
             res = subprocess.run([sys.executable, os.path.join(HERE, "model.py"), path, str(seconds)], check=True,
                                  capture_output=True, text=True).stdout
             r = json.loads(res)
-        best = r["objective"] if r["status"] == "OPTIMAL" else r["bound"]
-        ratio = improved / best if best else 1.0
-        worst = ratio if worst is None else min(worst, ratio)
         cp = "-" if r["objective"] is None else f"{r['objective']:.0f}"
-        print(f"| {seed}, {clients}, {days} | {r['sessions']} | {greedy} | {improved} | {cp} | {r['bound']:.0f} | "
-              f"{r['status'].lower()} | **{ratio:.3f}** | {ms:.1f} | {r['seconds']:.1f} |", flush=True)
+        if r["status"] in ("OPTIMAL", "FEASIBLE"):
+            # Against the optimum when proven, else against the bound (so the true ratio is at least this).
+            best = r["objective"] if r["status"] == "OPTIMAL" else r["bound"]
+            ratio = improved / best if best else 1.0
+            worst = ratio if worst is None else min(worst, ratio)
+            shown, bound = f"**{ratio:.3f}**", f"{r['bound']:.0f}"
+        else:
+            shown, bound = "no bound", "-"
+        print(f"| {seed}, {clients}, {days} | {r['sessions']} | {greedy} | {improved} | {cp} | {bound} | "
+              f"{r['status'].lower()} | {shown} | {ms:.1f} | {r['seconds']:.1f} |", flush=True)
     print(f"\nWorst ratio: {worst:.3f} (goal: at least 0.97 on every instance).")
 
 

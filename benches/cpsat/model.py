@@ -20,8 +20,13 @@ Reads the request the scheduler plugin receives (`praxis schedule plan --request
   placed, anywhere in one interval from the horizon's start), may be placed `tolerance` days either side,
   and is at least `every_days - tolerance` days after the previous session.
 
-Objective, the same for Praxis's plan (see `objective()`): 2 points per session placed in its window,
-1 point per massage placed late.
+Objective, the same for Praxis's plan (see `objective()`): demand met. Each client's chain (its massages, each
+other discipline) has a demand computed from the request alone (`demand()`): the number of sessions whose
+window opens inside the horizon when every session is placed on the last day of its window (massages at the
+top of their interval, other sessions at due + tolerance): the sessions needed to keep the plan's rhythm. A
+chain scores 2 points per session placed, up to its demand, and loses 1 per massage placed late. Sessions
+beyond a chain's demand (massages packed at the bottom of their interval) earn nothing, so neither side gains
+by serving one client more often at another's expense.
 
 Only requests without booked appointments are modelled (the generator makes none); a request with booked
 appointments is refused.
@@ -128,11 +133,72 @@ def parse_date(s):
     return date.fromisoformat(s)
 
 
-def objective(proposal):
-    """The objective of a plan: 2 per session placed (a heat-massage-cold visit counts once), minus 1 per
-    massage placed late (so a late one scores 1)."""
-    placed = sum(1 for a in proposal.get("appointments", []) if a.get("adjunct") is None)
-    return ON_TIME * placed - (ON_TIME - LATE) * len(proposal.get("late", []))
+def first_massage_window(md, day_of):
+    lo_i, hi_i = md["interval_days"]["min"], md["interval_days"]["max"]
+    floor = max(0, day_of(md["not_before"])) if md.get("not_before") else 0
+    prev0 = day_of(md["last"]) if md.get("last") else None
+    if prev0 is None:
+        return floor, floor + (hi_i - lo_i)
+    first_lo, first_hi = max(prev0 + lo_i, floor), prev0 + hi_i
+    if first_hi < first_lo:
+        first_hi = first_lo + (hi_i - lo_i)
+    return first_lo, first_hi
+
+
+def other_chain(o, tol_days, day_of):
+    """(every, tolerance, anchor0, open) of another discipline's chain, as the planner seeds it."""
+    every = o["every_days"]
+    tol = min(tol_days, (every - 1) // 2)
+    prev0 = day_of(o["last"]) if o.get("last") else None
+    nxt = prev0 + every if prev0 is not None else None
+    is_open = nxt is None or nxt < 0
+    anchor0 = max(nxt if nxt is not None else 0, 0)
+    return every, tol, anchor0, is_open, prev0
+
+
+def demand(req):
+    """Per (client, discipline): the sessions needed to keep the plan's rhythm over the horizon (see the
+    module's docs)."""
+    start = parse_date(req["start"])
+    end = req["days"]
+    tol_days = dict(DEFAULTS, **req.get("settings", {}))["tolerance_days"]
+
+    def day_of(iso):
+        return (parse_date(iso) - start).days
+
+    out = {}
+    for plan in req["plans"]:
+        md = plan.get("massage")
+        if md:
+            lo_i, hi_i = md["interval_days"]["min"], md["interval_days"]["max"]
+            opens, at = first_massage_window(md, day_of)
+            n = 0
+            while opens < end:
+                n += 1
+                opens, at = at + lo_i, at + hi_i
+            out[(plan["client"], "massage")] = n
+        for o in plan["other"]:
+            every, tol, anchor0, is_open, _ = other_chain(o, tol_days, day_of)
+            anchor = max(every - 1, tol) if is_open else anchor0
+            n = 1 if is_open else 0
+            k = 1 if is_open else 0
+            while anchor + every * k < end:
+                n += 1
+                k += 1
+            out[(plan["client"], o["discipline"])] = n
+    return out
+
+
+def objective(proposal, req):
+    """The objective of a plan (see the module's docs)."""
+    need = demand(req)
+    placed = {}
+    for a in proposal.get("appointments", []):
+        if a.get("adjunct") is None:
+            key = (a["client"], a["discipline"])
+            placed[key] = placed.get(key, 0) + 1
+    score = sum(ON_TIME * min(n, need.get(key, 0)) for key, n in placed.items())
+    return score - (ON_TIME - LATE) * len(proposal.get("late", []))
 
 
 def build(req):
@@ -271,6 +337,14 @@ def build(req):
         stats["sessions"] += 1
         return present, day_var
 
+    need = demand(req)
+
+    def capped(client, disc, presents):
+        """2 points per session of the chain placed, up to its demand."""
+        z = m.NewIntVar(0, need[(client, disc)], "")
+        m.Add(z <= sum(presents))
+        score.append(ON_TIME * z)
+
     plans = sorted(req["plans"], key=lambda p: p["client"])
     fibro = {}
     for c_ix, plan in enumerate(plans):
@@ -282,14 +356,7 @@ def build(req):
             lo_i, hi_i = md["interval_days"]["min"], md["interval_days"]["max"]
             length = (s["heat_minutes"] * len(md["before"]) + md["minutes"]["max"]
                       + s["cold_minutes"] * len(md["after"]))
-            floor = max(0, day_of(md["not_before"])) if md.get("not_before") else 0
-            prev0 = day_of(md["last"]) if md.get("last") else None
-            if prev0 is None:
-                first_lo, first_hi = floor, floor + (hi_i - lo_i)
-            else:
-                first_lo, first_hi = max(prev0 + lo_i, floor), prev0 + hi_i
-                if first_hi < first_lo:
-                    first_hi = first_lo + (hi_i - lo_i)
+            first_lo, first_hi = first_massage_window(md, day_of)
             chain = []
             k = 0
             while first_lo + k * lo_i < end:
@@ -305,18 +372,14 @@ def build(req):
                     m.Add(day - d_prev >= lo_i).OnlyEnforceIf(present)
                     m.Add(day - d_prev <= hi_i).OnlyEnforceIf([present, late.Not()])
                 m.AddImplication(late, present)
-                score.append(ON_TIME * present - (ON_TIME - LATE) * late)
+                score.append(-(ON_TIME - LATE) * late)
                 stats["list"].append((plan["client"], "massage", k, present, day, late))
                 chain.append((present, day))
                 k += 1
+            capped(plan["client"], "massage", [p for p, _ in chain])
         for o in plan["other"]:
             disc = discipline_name(o["discipline"])
-            every = o["every_days"]
-            tol = min(tol_days, (every - 1) // 2)
-            prev0 = day_of(o["last"]) if o.get("last") else None
-            nxt = prev0 + every if prev0 is not None else None
-            is_open = nxt is None or nxt < 0
-            anchor0 = max(nxt if nxt is not None else 0, 0)
+            every, tol, anchor0, is_open, prev0 = other_chain(o, tol_days, day_of)
             length = o["minutes"]
             placed = []
             anchor = None
@@ -347,14 +410,15 @@ def build(req):
                     m.Add(day >= prev0 + every - tol).OnlyEnforceIf(present)
                 for p_prev, d_prev in placed:
                     m.Add(day - d_prev >= every - tol).OnlyEnforceIf([present, p_prev])
-                score.append(ON_TIME * present)
                 stats["list"].append((plan["client"], disc, k, present, day, None))
                 placed.append((present, day))
                 k += 1
+            capped(plan["client"], disc, [p for p, _ in placed])
     for (p_i, d), ivs in prac_iv.items():
         m.AddNoOverlap(ivs)
     for (r_i, d), ivs in room_iv.items():
-        fixed = [m.NewFixedSizeIntervalVar(a, b - a, "") for a, b in room_class[r_i][d]]
+        # Class sessions that overlap in one studio take it once (as the planner removes their minutes).
+        fixed = [m.NewFixedSizeIntervalVar(a, b - a, "") for a, b in normalize(room_class[r_i][d])]
         cap = rooms[r_i]["cap"]
         m.AddCumulative(ivs + fixed, [1] * len(ivs) + [cap] * len(fixed), cap)
     for (c_ix, d), ivs in client_iv.items():

@@ -7,7 +7,13 @@
 //! calendar, places the demand, and puts each session it took off back on
 //! another day of that session's own window. A move is kept only when all
 //! of them find a place (one more demand met, or one massage no longer
-//! late); otherwise everything is put back as it was.
+//! late); otherwise everything is put back as it was. A second move
+//! re-times one or two blocking massage chains: each massage from the
+//! blocking one on goes to the last day of its interval that fits, which
+//! frees days for the target; kept only when every massage whose window
+//! closes inside the horizon still finds a day. Demand the sweep left to the
+//! next plan (its window runs past the horizon) is a target too, as is the
+//! massage after one the phase placed last in its chain.
 //!
 //! Every placement goes through the same checks as the sweep (C3 through
 //! the occupancy, C5 through the rolling counts, C4 through the windows
@@ -77,7 +83,7 @@ impl<'a> Planner<'a, '_> {
             chains.entry((self.items[i].client, self.items[i].what)).or_default().push(i);
         }
         // Where each item sits in its chain.
-        let position: HashMap<ItemIx, usize> =
+        let mut position: HashMap<ItemIx, usize> =
             chains.values().flat_map(|list| list.iter().enumerate().map(|(n, &i)| (i, n))).collect();
         let mut impossible: HashMap<Discipline, bool> = HashMap::new();
         self.on_day = Table::filled(self.ix.h.days, Vec::new());
@@ -97,7 +103,9 @@ impl<'a> Planner<'a, '_> {
                     let never = *impossible
                         .entry(discipline.clone())
                         .or_insert_with(|| self.ix.impossible(discipline).is_some());
-                    !never && (it.unmet.is_some() || it.late.is_some())
+                    // Unmet, late, or left to the next plan while a day of its window lies inside the horizon.
+                    let open = it.placed.is_none() && it.earliest < self.ix.h.end;
+                    !never && (it.unmet.is_some() || it.late.is_some() || open)
                 })
                 .collect();
             let mut progress = false;
@@ -109,6 +117,19 @@ impl<'a> Planner<'a, '_> {
                 let was_late = self.items[t].late.is_some();
                 if self.improve_one(t, &chains, &position, &mut rng) {
                     progress = true;
+                    // A massage placed last in its chain opens the next one, as in the sweep.
+                    let key = (self.items[t].client, What::Massage);
+                    if self.items[t].what == What::Massage && chains[&key].last() == Some(&t) {
+                        let date = self.items[t].placed.as_ref().map(|p| self.date(p.day));
+                        let before = self.items.len();
+                        self.push_massage(key.0, date);
+                        if self.items.len() > before {
+                            let new = ItemIx::at(before);
+                            let list = chains.get_mut(&key).expect("the chain");
+                            position.insert(new, list.len());
+                            list.push(new);
+                        }
+                    }
                     if was_late {
                         stats.on_time += 1;
                     } else {
@@ -335,6 +356,27 @@ impl<'a> Planner<'a, '_> {
                             break 'days;
                         }
                     }
+                    // A massage chain that blocks the day, re-timed from that massage on at the top of its
+                    // interval, may free it.
+                    let mut massages: Vec<ItemIx> =
+                        blockers.iter().copied().filter(|&b| self.items[b].what == What::Massage).collect();
+                    massages.sort_unstable();
+                    massages.dedup();
+                    for _ in 0..TRIES_PER_DAY.min(massages.len()) {
+                        let k = 1 + rng.below(2.min(massages.len()));
+                        let mut set: Vec<ItemIx> = Vec::with_capacity(k);
+                        while set.len() < k {
+                            let b = massages[rng.below(massages.len())];
+                            if !set.contains(&b) {
+                                set.push(b);
+                            }
+                        }
+                        set.sort_unstable();
+                        if self.try_retime(t, day, &set, chains, position) {
+                            kept = true;
+                            break 'days;
+                        }
+                    }
                 }
             }
         }
@@ -384,6 +426,92 @@ impl<'a> Planner<'a, '_> {
             return true;
         }
         for j in moved {
+            self.unplace(j);
+        }
+        if self.items[t].placed.is_some() {
+            self.unplace(t);
+        }
+        for (j, was) in old {
+            self.replace(j, was);
+        }
+        false
+    }
+
+    /// Takes each massage of `bs` and every massage after it in its chain off, places `t` on `day`, then places
+    /// those chains again, each massage on the last day of its interval that fits (so it takes the fewest days
+    /// of the horizon). Kept only when every massage whose window closes inside the horizon finds a day (the
+    /// ones whose window now runs past it are left to the next plan, as the sweep leaves them), none late;
+    /// otherwise everything goes back as it was.
+    fn try_retime(
+        &mut self,
+        t: ItemIx,
+        day: DayIx,
+        bs: &[ItemIx],
+        chains: &HashMap<(super::ClientIx, What), Vec<ItemIx>>,
+        position: &HashMap<ItemIx, usize>,
+    ) -> bool {
+        let h = self.ix.h;
+        // Per chain: the massages from `b` on, the day before them, `b`'s own first window.
+        let mut tails: Vec<(super::ClientIx, Vec<ItemIx>, Option<Date>, (Date, Date))> = Vec::new();
+        for &b in bs {
+            let client = self.items[b].client;
+            if client == self.items[t].client || tails.iter().any(|x| x.0 == client) {
+                return false;
+            }
+            let list = &chains[&(client, What::Massage)];
+            let tail: Vec<ItemIx> = list[position[&b]..].to_vec();
+            if tail.iter().any(|&j| self.items[j].placed.is_none() || self.items[j].late.is_some()) {
+                return false;
+            }
+            let (prev, _) = self.neighbours(b, chains, position);
+            tails.push((client, tail, prev, (self.items[b].earliest, self.items[b].latest)));
+        }
+        let old: Vec<(ItemIx, Placed)> = tails
+            .iter()
+            .flat_map(|x| x.1.clone())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|j| (j, self.unplace(j)))
+            .collect();
+        let mut placed: Vec<ItemIx> = Vec::new();
+        let mut ok = self.place_on(t, &[day]);
+        for (client, tail, prev, first) in &tails {
+            if !ok {
+                break;
+            }
+            let m = self.ix.clients[*client].plan.massage.as_ref().expect("a massage chain");
+            let (min, max) = (m.interval_days.min as i32, m.interval_days.max as i32);
+            let floor = m.not_before.map_or(h.start, |d| d.max(h.start));
+            let mut last = *prev;
+            for &j in tail {
+                let (lo, hi) = match last {
+                    Some(p) => (p.add_days(min), p.add_days(max)),
+                    None => *first,
+                };
+                let lo = lo.max(floor);
+                if lo >= h.end {
+                    break;
+                }
+                let days: Vec<DayIx> = match (h.day_of(lo), h.day_of(hi.min(h.end.add_days(-1)))) {
+                    (Some(a), Some(z)) if a <= z => DayIx::span(a, z.next()).rev().collect(),
+                    _ => Vec::new(),
+                };
+                if self.place_on(j, &days) {
+                    placed.push(j);
+                    last = self.items[j].placed.as_ref().map(|p| self.date(p.day));
+                } else if hi >= h.end {
+                    // Its window runs past the horizon: left to the next plan.
+                    break;
+                } else {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            return true;
+        }
+        for j in placed {
             self.unplace(j);
         }
         if self.items[t].placed.is_some() {
