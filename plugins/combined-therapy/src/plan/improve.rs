@@ -65,6 +65,17 @@ impl Rng {
 const MAX_REMOVED: usize = 3;
 const TRIES_PER_DAY: usize = 4;
 
+/// A massage chain taken off from one massage on, to place again.
+struct Tail {
+    client: super::ClientIx,
+    /// The massages from the blocking one on, in chain order.
+    items: Vec<ItemIx>,
+    /// The day of the massage before them, if placed.
+    prev: Option<Date>,
+    /// The first one's own window, for when none is placed before it.
+    first: (Date, Date),
+}
+
 /// The dates an item may take, given its chain's neighbours as they are placed now.
 #[derive(Debug, Clone, Copy)]
 struct Range {
@@ -452,10 +463,10 @@ impl<'a> Planner<'a, '_> {
     ) -> bool {
         let h = self.ix.h;
         // Per chain: the massages from `b` on, the day before them, `b`'s own first window.
-        let mut tails: Vec<(super::ClientIx, Vec<ItemIx>, Option<Date>, (Date, Date))> = Vec::new();
+        let mut tails: Vec<Tail> = Vec::new();
         for &b in bs {
             let client = self.items[b].client;
-            if client == self.items[t].client || tails.iter().any(|x| x.0 == client) {
+            if client == self.items[t].client || tails.iter().any(|x| x.client == client) {
                 return false;
             }
             let list = &chains[&(client, What::Massage)];
@@ -464,18 +475,18 @@ impl<'a> Planner<'a, '_> {
                 return false;
             }
             let (prev, _) = self.neighbours(b, chains, position);
-            tails.push((client, tail, prev, (self.items[b].earliest, self.items[b].latest)));
+            tails.push(Tail { client, items: tail, prev, first: (self.items[b].earliest, self.items[b].latest) });
         }
         let old: Vec<(ItemIx, Placed)> = tails
             .iter()
-            .flat_map(|x| x.1.clone())
+            .flat_map(|x| x.items.clone())
             .collect::<Vec<_>>()
             .into_iter()
             .map(|j| (j, self.unplace(j)))
             .collect();
         let mut placed: Vec<ItemIx> = Vec::new();
         let mut ok = self.place_on(t, &[day]);
-        for (client, tail, prev, first) in &tails {
+        for Tail { client, items: tail, prev, first } in &tails {
             if !ok {
                 break;
             }
