@@ -476,6 +476,21 @@ fn bench(c: &mut Criterion) {
     let handle = handle();
     let proposal = handle.schedule(&request).expect("plan");
     report(&calendar, &request, &proposal);
+    // The greedy construction alone (improvement phase off), for the phase's gain and cost.
+    let mut greedy_request = request.clone();
+    greedy_request.settings.insert("improve_ms".into(), 0.into());
+    let greedy = handle.schedule(&greedy_request).expect("greedy plan");
+    let sessions = |p: &ScheduleProposal| p.appointments.iter().filter(|a| a.adjunct.is_none()).count();
+    println!(
+        "  improvement phase (improve_ms {}): sessions {} -> {}, unmet {} -> {}, late {} -> {}",
+        praxis_combined_therapy::DEFAULT_IMPROVE_MS,
+        sessions(&greedy),
+        sessions(&proposal),
+        greedy.unmet.len(),
+        proposal.unmet.len(),
+        greedy.late.len(),
+        proposal.late.len()
+    );
     let mut group = c.benchmark_group("schedule");
     group.sample_size(10).measurement_time(Duration::from_secs(20)).warm_up_time(Duration::from_secs(2));
     group.bench_function("request_json", |b| {
@@ -486,6 +501,9 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.bench_function("plan", |b| b.iter(|| black_box(handle.schedule(black_box(&request)).expect("plan"))));
+    group.bench_function("plan_greedy", |b| {
+        b.iter(|| black_box(handle.schedule(black_box(&greedy_request)).expect("plan")))
+    });
     let appointments: &[Appointment] = &proposal.appointments;
     group.bench_function("check", |b| {
         b.iter(|| black_box(calendar.check_with_late(black_box(&request), appointments, &proposal.late)))

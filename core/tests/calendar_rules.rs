@@ -689,3 +689,19 @@ fn host_refuses_a_tampered_proposal_visit_by_visit() {
     assert!(second.contains("massage interval too long (C4)"), "{second}");
     assert!(review.accepted.is_empty());
 }
+
+/// The rule metadata is one table: every constraint names a rule of GUIDANCE-RULES.md (or the request's own
+/// data) and a label of its own.
+#[test]
+fn every_constraint_names_its_rule_and_a_distinct_label() {
+    use praxis_core::calendar::Constraint;
+    let rules = ["calendar", "plan", "C2", "C3", "C4", "C5"];
+    let mut labels: Vec<&str> = Constraint::ALL.iter().map(|c| c.label()).collect();
+    for c in Constraint::ALL {
+        assert!(rules.contains(&c.rule()), "{c:?} names rule `{}`", c.rule());
+    }
+    assert_eq!(Constraint::ALL.len(), 25);
+    labels.sort_unstable();
+    labels.dedup();
+    assert_eq!(labels.len(), Constraint::ALL.len(), "two constraints share a label");
+}

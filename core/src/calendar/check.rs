@@ -9,117 +9,89 @@ use praxis_sdk::{Adjunct, Date, Discipline, Weekday, WeeklyWindow};
 
 use super::Calendar;
 
-/// A constraint an appointment can break.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Constraint {
-    /// Zero minutes, or running past midnight.
-    BadLength,
-    /// Outside the planning horizon.
-    OutsideHorizon,
-    /// A local time the practice's clock skips (daylight-saving change).
-    NonexistentLocalTime,
-    /// The practitioner is not in the calendar.
-    UnknownPractitioner,
-    /// The room is not in the calendar.
-    UnknownRoom,
-    /// The group class is not in the calendar.
-    UnknownClass,
-    /// The client has no care plan in the request.
-    UnknownClient,
-    /// A class place that does not match its class (time, room, practitioner, discipline).
-    ClassMismatch,
-    /// The client's plan has no such discipline (or no massage: a hold or no advice).
-    NotInPlan,
-    /// The practitioner is not qualified in the discipline (C3).
-    NotQualified,
-    /// The room's kind does not suit the discipline (C3).
-    UnsuitableRoom,
-    /// Outside opening hours (C3).
-    OutsideHours,
-    /// Outside the practitioner's availability, or on leave (C3).
-    PractitionerUnavailable,
-    /// Outside the client's availability (C3).
-    ClientUnavailable,
-    /// The practitioner has something else then (C3).
-    DoubleBookedPractitioner,
-    /// The room is full then (C3).
-    DoubleBookedRoom,
-    /// The client has something else then (C3).
-    DoubleBookedClient,
-    /// The class has no place left (C3).
-    ClassFull,
-    /// Heat, massage and cold not one contiguous visit in that order, or
-    /// not the adjuncts the plan asks for (C2).
-    VisitOrder,
-    /// Massage minutes outside the merged guidance's range.
-    MassageLength,
-    /// A massage before the plan's first allowed day.
-    TooEarly,
-    /// Fewer days since the previous massage than the interval allows (C4).
-    IntervalTooShort,
-    /// More days since the previous massage than the interval allows (C4).
-    IntervalTooLong,
-    /// More visits in some run of consecutive days (7 by default) than the cap (C5).
-    WeeklyCapExceeded,
-    /// A second visit on one day (C5).
-    SameDay,
+/// Writes [`Constraint`] with each variant's rule id and label next to it: the rule metadata in one place.
+macro_rules! constraints {
+    ($($(#[$doc:meta])* $name:ident => $rule:literal, $label:literal;)*) => {
+        /// A constraint an appointment can break.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Constraint {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Constraint {
+            /// Every constraint, in order.
+            pub const ALL: &'static [Constraint] = &[$(Constraint::$name,)*];
+
+            /// The rule id of `GUIDANCE-RULES.md` behind it, or `plan`/`calendar` for a check of the request's
+            /// own data.
+            pub fn rule(self) -> &'static str {
+                match self {
+                    $(Constraint::$name => $rule,)*
+                }
+            }
+
+            /// A short name for people.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Constraint::$name => $label,)*
+                }
+            }
+        }
+    };
 }
 
-impl Constraint {
-    /// The rule id of `GUIDANCE-RULES.md` behind it, or `plan`/`calendar` for
-    /// a check of the request's own data.
-    pub fn rule(self) -> &'static str {
-        use Constraint::*;
-        match self {
-            BadLength | OutsideHorizon | NonexistentLocalTime | UnknownPractitioner | UnknownRoom | UnknownClass
-            | ClassMismatch => "calendar",
-            UnknownClient | NotInPlan | MassageLength | TooEarly => "plan",
-            VisitOrder => "C2",
-            NotQualified
-            | UnsuitableRoom
-            | OutsideHours
-            | PractitionerUnavailable
-            | ClientUnavailable
-            | DoubleBookedPractitioner
-            | DoubleBookedRoom
-            | DoubleBookedClient
-            | ClassFull => "C3",
-            IntervalTooShort | IntervalTooLong => "C4",
-            WeeklyCapExceeded | SameDay => "C5",
-        }
-    }
-
-    /// A short name for people.
-    pub fn label(self) -> &'static str {
-        use Constraint::*;
-        match self {
-            BadLength => "bad length",
-            OutsideHorizon => "outside the planning horizon",
-            NonexistentLocalTime => "nonexistent local time",
-            UnknownPractitioner => "unknown practitioner",
-            UnknownRoom => "unknown room",
-            UnknownClass => "unknown group class",
-            UnknownClient => "unknown client",
-            ClassMismatch => "class place does not match its class",
-            NotInPlan => "not in the care plan",
-            NotQualified => "practitioner not qualified",
-            UnsuitableRoom => "unsuitable room",
-            OutsideHours => "outside opening hours",
-            PractitionerUnavailable => "practitioner unavailable",
-            ClientUnavailable => "client unavailable",
-            DoubleBookedPractitioner => "practitioner double-booked",
-            DoubleBookedRoom => "room double-booked",
-            DoubleBookedClient => "client double-booked",
-            ClassFull => "class full",
-            VisitOrder => "heat, massage and cold not one visit in order",
-            MassageLength => "massage length outside guidance",
-            TooEarly => "massage before its first allowed day",
-            IntervalTooShort => "massage interval too short",
-            IntervalTooLong => "massage interval too long",
-            WeeklyCapExceeded => "cap of visits in 7 days exceeded",
-            SameDay => "second visit on one day",
-        }
-    }
+constraints! {
+    /// Zero minutes, or running past midnight.
+    BadLength => "calendar", "bad length";
+    /// Outside the planning horizon.
+    OutsideHorizon => "calendar", "outside the planning horizon";
+    /// A local time the practice's clock skips (daylight-saving change).
+    NonexistentLocalTime => "calendar", "nonexistent local time";
+    /// The practitioner is not in the calendar.
+    UnknownPractitioner => "calendar", "unknown practitioner";
+    /// The room is not in the calendar.
+    UnknownRoom => "calendar", "unknown room";
+    /// The group class is not in the calendar.
+    UnknownClass => "calendar", "unknown group class";
+    /// The client has no care plan in the request.
+    UnknownClient => "plan", "unknown client";
+    /// A class place that does not match its class (time, room, practitioner, discipline).
+    ClassMismatch => "calendar", "class place does not match its class";
+    /// The client's plan has no such discipline (or no massage: a hold or no advice).
+    NotInPlan => "plan", "not in the care plan";
+    /// The practitioner is not qualified in the discipline (C3).
+    NotQualified => "C3", "practitioner not qualified";
+    /// The room's kind does not suit the discipline (C3).
+    UnsuitableRoom => "C3", "unsuitable room";
+    /// Outside opening hours (C3).
+    OutsideHours => "C3", "outside opening hours";
+    /// Outside the practitioner's availability, or on leave (C3).
+    PractitionerUnavailable => "C3", "practitioner unavailable";
+    /// Outside the client's availability (C3).
+    ClientUnavailable => "C3", "client unavailable";
+    /// The practitioner has something else then (C3).
+    DoubleBookedPractitioner => "C3", "practitioner double-booked";
+    /// The room is full then (C3).
+    DoubleBookedRoom => "C3", "room double-booked";
+    /// The client has something else then (C3).
+    DoubleBookedClient => "C3", "client double-booked";
+    /// The class has no place left (C3).
+    ClassFull => "C3", "class full";
+    /// Heat, massage and cold not one contiguous visit in that order, or
+    /// not the adjuncts the plan asks for (C2).
+    VisitOrder => "C2", "heat, massage and cold not one visit in order";
+    /// Massage minutes outside the merged guidance's range.
+    MassageLength => "plan", "massage length outside guidance";
+    /// A massage before the plan's first allowed day.
+    TooEarly => "plan", "massage before its first allowed day";
+    /// Fewer days since the previous massage than the interval allows (C4).
+    IntervalTooShort => "C4", "massage interval too short";
+    /// More days since the previous massage than the interval allows (C4).
+    IntervalTooLong => "C4", "massage interval too long";
+    /// More visits in some run of consecutive days (7 by default) than the cap (C5).
+    WeeklyCapExceeded => "C5", "cap of visits in 7 days exceeded";
+    /// A second visit on one day (C5).
+    SameDay => "C5", "second visit on one day";
 }
 
 /// One broken constraint, naming the appointment.
@@ -282,11 +254,11 @@ impl<'a> Checker<'a> {
         }
         let mut entries: Vec<Entry<'_>> = self.booked.iter().map(|a| Entry::new(a, None)).collect();
         entries.extend(sane.iter().map(|&i| Entry::new(&proposal[i], Some(i))));
-        self.overlaps(&entries, proposal);
-        self.class_places(&entries);
-        self.visits(&entries);
-        self.intervals(&entries);
-        self.weeks(&entries);
+        for &(rule, check) in GROUP_CHECKS {
+            let before = self.out.len();
+            check(&mut self, &entries, proposal);
+            debug_assert!(self.out[before..].iter().all(|v| v.rule() == rule), "a {rule} check flagged another rule");
+        }
         let mut out = self.out;
         out.sort_by(|x, y| (x.index, x.constraint, &x.detail).cmp(&(y.index, y.constraint, &y.detail)));
         out.dedup_by(|x, y| x.index == y.index && x.constraint == y.constraint && x.detail == y.detail);
@@ -297,165 +269,24 @@ impl<'a> Checker<'a> {
         self.cal.classes.iter().find(|c| c.id == id)
     }
 
-    /// The checks of one appointment on its own; `false` when its length makes the rest meaningless.
+    /// The checks of one appointment on its own ([`SINGLE_CHECKS`]); `false` when its length makes the rest
+    /// meaningless.
     fn single(&mut self, i: usize, a: &Appointment) -> bool {
-        use Constraint::*;
-        let cal = self.cal;
         let end = end_minute(a);
         if a.minutes == 0 || end > 24 * 60 {
-            self.flag(i, a, BadLength, format!("{} minutes from {} do not fit in one day", a.minutes, a.start.time));
+            let detail = format!("{} minutes from {} do not fit in one day", a.minutes, a.start.time);
+            self.flag(i, a, Constraint::BadLength, detail);
             return false;
         }
-        let (start, end) = (a.start.time.minutes(), end as u16);
-        let date = a.start.date;
-        let day = date.weekday();
-        if let Some((first, days)) = self.horizon {
-            let last = first.add_days(days as i32 - 1);
-            if date < first || date > last {
-                self.flag(i, a, OutsideHorizon, format!("the horizon runs from {first} to {last}"));
-            }
+        let one = One { ck: self, a, start: a.start.time.minutes(), end: end as u16, date: a.start.date };
+        let mut found: Vec<(Constraint, String)> = Vec::new();
+        for &(rule, check) in SINGLE_CHECKS {
+            let before = found.len();
+            check(&one, &mut found);
+            debug_assert!(found[before..].iter().all(|(c, _)| c.rule() == rule), "a {rule} check flagged another rule");
         }
-        if let Some(tz) = self.tz.clone() {
-            let (y, m, d) = date.ymd();
-            for minute in [start, end.min(24 * 60 - 1)] {
-                let civil = jiff::civil::DateTime::new(
-                    y as i16,
-                    m as i8,
-                    d as i8,
-                    (minute / 60) as i8,
-                    (minute % 60) as i8,
-                    0,
-                    0,
-                );
-                if let Ok(civil) = civil
-                    && matches!(tz.to_ambiguous_zoned(civil).offset(), jiff::tz::AmbiguousOffset::Gap { .. })
-                {
-                    self.flag(
-                        i,
-                        a,
-                        NonexistentLocalTime,
-                        format!("{date} {} does not exist in {} (clock change)", hhmm(minute), cal.time_zone),
-                    );
-                }
-            }
-        }
-        let is_class = a.class.is_some();
-        if let Some(id) = &a.class {
-            match self.class(id) {
-                None => self.flag(i, a, UnknownClass, format!("group class `{id}` is not in the calendar")),
-                Some(c) => {
-                    let mut wrong = Vec::new();
-                    if c.discipline != a.discipline {
-                        wrong.push(format!("the class is {}", c.discipline));
-                    }
-                    if c.day != day || c.start != a.start.time || c.minutes != a.minutes {
-                        wrong.push(format!("the class runs {} {} for {} minutes", c.day, c.start, c.minutes));
-                    }
-                    if c.practitioner != a.practitioner {
-                        wrong.push(format!("the class is led by `{}`", c.practitioner));
-                    }
-                    if c.room != a.room {
-                        wrong.push(format!("the class is in room `{}`", c.room));
-                    }
-                    if a.adjunct.is_some() {
-                        wrong.push("a class place cannot be a heat or cold step".to_owned());
-                    }
-                    if !wrong.is_empty() {
-                        self.flag(i, a, ClassMismatch, format!("{}: {}", id, wrong.join(", ")));
-                    }
-                }
-            }
-        }
-        match cal.practitioners.iter().find(|p| p.id == a.practitioner) {
-            None => self.flag(i, a, UnknownPractitioner, format!("`{}` is not in the calendar", a.practitioner)),
-            Some(p) => {
-                if !p.disciplines.contains(&a.discipline) {
-                    self.flag(i, a, NotQualified, format!("`{}` is not qualified in {}", p.id, a.discipline));
-                }
-                if let Some(off) = p.time_off.iter().find(|r| r.contains(date)) {
-                    self.flag(
-                        i,
-                        a,
-                        PractitionerUnavailable,
-                        format!("`{}` is on leave from {} to {}", p.id, off.from, off.to),
-                    );
-                } else if !p.availability.is_empty() && !within_windows(&p.availability, day, start, end) {
-                    self.flag(
-                        i,
-                        a,
-                        PractitionerUnavailable,
-                        format!("`{}` does not work {day} {}-{}", p.id, hhmm(start), hhmm(end)),
-                    );
-                }
-            }
-        }
-        match cal.rooms.iter().find(|r| r.id == a.room) {
-            None => self.flag(i, a, UnknownRoom, format!("`{}` is not in the calendar", a.room)),
-            Some(r) => {
-                let kinds = suitable_room_kinds(&a.discipline, is_class);
-                if !kinds.contains(&r.kind) {
-                    let what = if is_class { "a group class".to_owned() } else { a.discipline.to_string() };
-                    self.flag(
-                        i,
-                        a,
-                        UnsuitableRoom,
-                        format!("`{}` is a {:?}; {what} needs a {:?}", r.id, r.kind, kinds[0]),
-                    );
-                }
-            }
-        }
-        if !within_windows(&cal.opening_hours, day, start, end) {
-            self.flag(
-                i,
-                a,
-                OutsideHours,
-                format!("the practice is not open all of {day} {}-{}", hhmm(start), hhmm(end)),
-            );
-        }
-        match self.plans.get(a.client.as_str()).copied() {
-            None => {
-                if self.require_plan {
-                    self.flag(i, a, UnknownClient, format!("client `{}` has no care plan in the request", a.client));
-                }
-            }
-            Some(plan) => {
-                if !plan.availability.is_empty() && !within_windows(&plan.availability, day, start, end) {
-                    self.flag(
-                        i,
-                        a,
-                        ClientUnavailable,
-                        format!("the client is not available {day} {}-{}", hhmm(start), hhmm(end)),
-                    );
-                }
-                if a.discipline == Discipline::Massage {
-                    match &plan.massage {
-                        None => self.flag(
-                            i,
-                            a,
-                            NotInPlan,
-                            "no massage is planned for the client (a hold, or no protocol advice)".to_owned(),
-                        ),
-                        Some(m) if a.adjunct.is_none() => {
-                            if !m.minutes.contains(u32::from(a.minutes)) {
-                                self.flag(
-                                    i,
-                                    a,
-                                    MassageLength,
-                                    format!("{} minutes; the guidance gives {} minutes", a.minutes, m.minutes),
-                                );
-                            }
-                            if let Some(nb) = m.not_before
-                                && date < nb
-                            {
-                                self.flag(i, a, TooEarly, format!("no massage before {nb}"));
-                            }
-                        }
-                        Some(_) => {}
-                    }
-                } else if !plan.other.iter().any(|o| o.discipline == a.discipline) {
-                    self.flag(i, a, NotInPlan, format!("the care plan has no {}", a.discipline));
-                }
-            }
+        for (constraint, detail) in found {
+            self.flag(i, a, constraint, detail);
         }
         true
     }
@@ -821,6 +652,232 @@ impl<'a> Checker<'a> {
                 days.push(date);
             }
         }
+    }
+}
+
+/// A check over all appointments (booked for context, proposed to check) at once.
+type GroupCheck = for<'a, 'e> fn(&mut Checker<'a>, &[Entry<'e>], &'e [Appointment]);
+
+/// The checks that need the other appointments, each with the rule id of what it flags.
+const GROUP_CHECKS: &[(&str, GroupCheck)] = &[
+    ("C3", |ck, entries, proposal| ck.overlaps(entries, proposal)),
+    ("C3", |ck, entries, _| ck.class_places(entries)),
+    ("C2", |ck, entries, _| ck.visits(entries)),
+    ("C4", |ck, entries, _| ck.intervals(entries)),
+    ("C5", |ck, entries, _| ck.weeks(entries)),
+];
+
+/// One appointment as the per-appointment checks see it: its minutes of the day and its date.
+struct One<'c, 'a> {
+    ck: &'c Checker<'a>,
+    a: &'c Appointment,
+    start: u16,
+    end: u16,
+    date: Date,
+}
+
+impl One<'_, '_> {
+    fn day(&self) -> Weekday {
+        self.date.weekday()
+    }
+}
+
+/// A check of one appointment on its own: pushes each constraint it finds broken, with the detail.
+type SingleCheck = fn(&One<'_, '_>, &mut Vec<(Constraint, String)>);
+
+/// The checks of one appointment on its own, each with the rule id every constraint it flags belongs to. The
+/// checks that need the other appointments (double booking, class places, visits, intervals, the C5 window) run
+/// after these, over all of them.
+const SINGLE_CHECKS: &[(&str, SingleCheck)] = &[
+    ("calendar", check_horizon),
+    ("calendar", check_local_time),
+    ("calendar", check_class_place),
+    ("calendar", check_practitioner_known),
+    ("C3", check_qualified),
+    ("C3", check_practitioner_available),
+    ("calendar", check_room_known),
+    ("C3", check_room_suits),
+    ("C3", check_opening_hours),
+    ("plan", check_client_known),
+    ("C3", check_client_available),
+    ("plan", check_in_plan),
+    ("plan", check_massage_length),
+    ("plan", check_not_before),
+];
+
+fn check_horizon(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    if let Some((first, days)) = o.ck.horizon {
+        let last = first.add_days(days as i32 - 1);
+        if o.date < first || o.date > last {
+            out.push((Constraint::OutsideHorizon, format!("the horizon runs from {first} to {last}")));
+        }
+    }
+}
+
+fn check_local_time(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    let Some(tz) = &o.ck.tz else { return };
+    let (y, m, d) = o.date.ymd();
+    for minute in [o.start, o.end.min(24 * 60 - 1)] {
+        let civil =
+            jiff::civil::DateTime::new(y as i16, m as i8, d as i8, (minute / 60) as i8, (minute % 60) as i8, 0, 0);
+        if let Ok(civil) = civil
+            && matches!(tz.to_ambiguous_zoned(civil).offset(), jiff::tz::AmbiguousOffset::Gap { .. })
+        {
+            out.push((
+                Constraint::NonexistentLocalTime,
+                format!("{} {} does not exist in {} (clock change)", o.date, hhmm(minute), o.ck.cal.time_zone),
+            ));
+        }
+    }
+}
+
+fn check_class_place(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    let a = o.a;
+    let Some(id) = &a.class else { return };
+    let Some(c) = o.ck.class(id) else {
+        out.push((Constraint::UnknownClass, format!("group class `{id}` is not in the calendar")));
+        return;
+    };
+    let mut wrong = Vec::new();
+    if c.discipline != a.discipline {
+        wrong.push(format!("the class is {}", c.discipline));
+    }
+    if c.day != o.day() || c.start != a.start.time || c.minutes != a.minutes {
+        wrong.push(format!("the class runs {} {} for {} minutes", c.day, c.start, c.minutes));
+    }
+    if c.practitioner != a.practitioner {
+        wrong.push(format!("the class is led by `{}`", c.practitioner));
+    }
+    if c.room != a.room {
+        wrong.push(format!("the class is in room `{}`", c.room));
+    }
+    if a.adjunct.is_some() {
+        wrong.push("a class place cannot be a heat or cold step".to_owned());
+    }
+    if !wrong.is_empty() {
+        out.push((Constraint::ClassMismatch, format!("{}: {}", id, wrong.join(", "))));
+    }
+}
+
+fn practitioner<'c>(o: &One<'c, '_>) -> Option<&'c praxis_sdk::schedule::Practitioner> {
+    o.ck.cal.practitioners.iter().find(|p| p.id == o.a.practitioner)
+}
+
+fn check_practitioner_known(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    if practitioner(o).is_none() {
+        out.push((Constraint::UnknownPractitioner, format!("`{}` is not in the calendar", o.a.practitioner)));
+    }
+}
+
+fn check_qualified(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    if let Some(p) = practitioner(o)
+        && !p.disciplines.contains(&o.a.discipline)
+    {
+        out.push((Constraint::NotQualified, format!("`{}` is not qualified in {}", p.id, o.a.discipline)));
+    }
+}
+
+fn check_practitioner_available(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    let Some(p) = practitioner(o) else { return };
+    if let Some(off) = p.time_off.iter().find(|r| r.contains(o.date)) {
+        out.push((
+            Constraint::PractitionerUnavailable,
+            format!("`{}` is on leave from {} to {}", p.id, off.from, off.to),
+        ));
+    } else if !p.availability.is_empty() && !within_windows(&p.availability, o.day(), o.start, o.end) {
+        out.push((
+            Constraint::PractitionerUnavailable,
+            format!("`{}` does not work {} {}-{}", p.id, o.day(), hhmm(o.start), hhmm(o.end)),
+        ));
+    }
+}
+
+fn room<'c>(o: &One<'c, '_>) -> Option<&'c praxis_sdk::schedule::Room> {
+    o.ck.cal.rooms.iter().find(|r| r.id == o.a.room)
+}
+
+fn check_room_known(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    if room(o).is_none() {
+        out.push((Constraint::UnknownRoom, format!("`{}` is not in the calendar", o.a.room)));
+    }
+}
+
+fn check_room_suits(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    let Some(r) = room(o) else { return };
+    let is_class = o.a.class.is_some();
+    let kinds = suitable_room_kinds(&o.a.discipline, is_class);
+    if !kinds.contains(&r.kind) {
+        let what = if is_class { "a group class".to_owned() } else { o.a.discipline.to_string() };
+        out.push((Constraint::UnsuitableRoom, format!("`{}` is a {:?}; {what} needs a {:?}", r.id, r.kind, kinds[0])));
+    }
+}
+
+fn check_opening_hours(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    if !within_windows(&o.ck.cal.opening_hours, o.day(), o.start, o.end) {
+        out.push((
+            Constraint::OutsideHours,
+            format!("the practice is not open all of {} {}-{}", o.day(), hhmm(o.start), hhmm(o.end)),
+        ));
+    }
+}
+
+fn plan<'c>(o: &One<'c, '_>) -> Option<&'c CarePlan> {
+    o.ck.plans.get(o.a.client.as_str()).copied()
+}
+
+fn check_client_known(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    if o.ck.require_plan && plan(o).is_none() {
+        out.push((Constraint::UnknownClient, format!("client `{}` has no care plan in the request", o.a.client)));
+    }
+}
+
+fn check_client_available(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    if let Some(plan) = plan(o)
+        && !plan.availability.is_empty()
+        && !within_windows(&plan.availability, o.day(), o.start, o.end)
+    {
+        out.push((
+            Constraint::ClientUnavailable,
+            format!("the client is not available {} {}-{}", o.day(), hhmm(o.start), hhmm(o.end)),
+        ));
+    }
+}
+
+fn check_in_plan(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    let Some(plan) = plan(o) else { return };
+    if o.a.discipline == Discipline::Massage {
+        if plan.massage.is_none() {
+            out.push((
+                Constraint::NotInPlan,
+                "no massage is planned for the client (a hold, or no protocol advice)".to_owned(),
+            ));
+        }
+    } else if !plan.other.iter().any(|d| d.discipline == o.a.discipline) {
+        out.push((Constraint::NotInPlan, format!("the care plan has no {}", o.a.discipline)));
+    }
+}
+
+/// The plan's massage demand, when `o` is the massage itself (not a heat or cold step).
+fn massage_demand<'c>(o: &One<'c, '_>) -> Option<&'c praxis_sdk::schedule::MassageDemand> {
+    (o.a.discipline == Discipline::Massage && o.a.adjunct.is_none()).then(|| plan(o)?.massage.as_ref()).flatten()
+}
+
+fn check_massage_length(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    if let Some(m) = massage_demand(o)
+        && !m.minutes.contains(u32::from(o.a.minutes))
+    {
+        out.push((
+            Constraint::MassageLength,
+            format!("{} minutes; the guidance gives {} minutes", o.a.minutes, m.minutes),
+        ));
+    }
+}
+
+fn check_not_before(o: &One<'_, '_>, out: &mut Vec<(Constraint, String)>) {
+    if let Some(nb) = massage_demand(o).and_then(|m| m.not_before)
+        && o.date < nb
+    {
+        out.push((Constraint::TooEarly, format!("no massage before {nb}")));
     }
 }
 

@@ -51,8 +51,9 @@ use praxis_sdk::prelude::*;
 
 pub use plan::{MAX_HORIZON_DAYS, suitable_room};
 pub use settings::{
-    DEFAULT_CAP_WINDOW_DAYS, DEFAULT_COLD_MINUTES, DEFAULT_HEAT_MINUTES, DEFAULT_SLOT_MINUTES, DEFAULT_TOLERANCE_DAYS,
-    DEFAULT_WEEKLY_CAP, Settings as SchedulerSettings,
+    DEFAULT_CAP_WINDOW_DAYS, DEFAULT_COLD_MINUTES, DEFAULT_HEAT_MINUTES, DEFAULT_IMPROVE_MS, DEFAULT_IMPROVE_ROUNDS,
+    DEFAULT_IMPROVE_SEED, DEFAULT_SLOT_MINUTES, DEFAULT_TOLERANCE_DAYS, DEFAULT_WEEKLY_CAP,
+    Settings as SchedulerSettings,
 };
 
 /// The plugin's id, as the practice config names it.
@@ -98,5 +99,7 @@ impl Scheduler for CombinedTherapy {
 
 praxis_sdk::export_plugin!(scheduler = CombinedTherapy);
 
+#[cfg(test)]
+mod testgen;
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,13 @@ pub const DEFAULT_CAP_WINDOW_DAYS: u32 = 7;
 pub const DEFAULT_SLOT_MINUTES: u16 = 15;
 /// Default slack around the due day of a non-massage session, in days (project default).
 pub const DEFAULT_TOLERANCE_DAYS: u32 = 3;
+/// Default time budget of the improvement phase after the greedy construction, in milliseconds (project default;
+/// 0 turns the phase off).
+pub const DEFAULT_IMPROVE_MS: u32 = 300;
+/// Default seed of the improvement phase's random choices (project default).
+pub const DEFAULT_IMPROVE_SEED: u64 = 1;
+/// Default number of passes of the improvement phase over the demand it tries to place (project default).
+pub const DEFAULT_IMPROVE_ROUNDS: u32 = 3;
 
 /// The combined-therapy scheduler's settings, decoded from the practice config.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -39,6 +46,13 @@ pub struct Settings {
     pub tolerance_days: u32,
     /// Whether yoga, tai chi and mindfulness go to a group class before an individual session is tried.
     pub prefer_classes: bool,
+    /// The improvement phase's time budget in milliseconds; 0 turns it off.
+    pub improve_ms: u32,
+    /// The seed of the improvement phase's random choices: the same seed gives the same plan.
+    pub improve_seed: u64,
+    /// Passes of the improvement phase over the unmet and late demand (it stops early after a pass that places
+    /// nothing, or when the time budget runs out).
+    pub improve_rounds: u32,
 }
 
 impl Default for Settings {
@@ -52,6 +66,9 @@ impl Default for Settings {
             slot_minutes: DEFAULT_SLOT_MINUTES,
             tolerance_days: DEFAULT_TOLERANCE_DAYS,
             prefer_classes: true,
+            improve_ms: DEFAULT_IMPROVE_MS,
+            improve_seed: DEFAULT_IMPROVE_SEED,
+            improve_rounds: DEFAULT_IMPROVE_ROUNDS,
         }
     }
 }
@@ -100,6 +117,15 @@ impl Settings {
         if self.tolerance_days > 14 {
             return bad(format!("tolerance_days {} is above 14: give 0 to 14 days", self.tolerance_days));
         }
+        if self.improve_ms > 60_000 {
+            return bad(format!(
+                "improve_ms {} is above 60000: give the improvement phase's budget in milliseconds (0 turns it off)",
+                self.improve_ms
+            ));
+        }
+        if self.improve_rounds > 100 {
+            return bad(format!("improve_rounds {} is above 100: give 0 to 100 passes", self.improve_rounds));
+        }
         Ok(())
     }
 
@@ -147,6 +173,25 @@ impl Settings {
                  placed up to this many days either side of D, at most half its interval (project default).",
             ),
             SettingSpec::new(
+                "improve_ms",
+                DEFAULT_IMPROVE_MS,
+                "Time budget in milliseconds of the improvement phase, a large-neighbourhood search after the \
+                 greedy plan that moves other sessions to place unmet or late demand (project default; 0 turns \
+                 it off).",
+            ),
+            SettingSpec::new(
+                "improve_seed",
+                DEFAULT_IMPROVE_SEED,
+                "Seed of the improvement phase's random choices; the same seed gives the same plan when the \
+                 phase finishes its passes within its budget (project default).",
+            ),
+            SettingSpec::new(
+                "improve_rounds",
+                DEFAULT_IMPROVE_ROUNDS,
+                "Passes of the improvement phase over the unmet and late demand; it stops after a pass that \
+                 places nothing (project default).",
+            ),
+            SettingSpec::new(
                 "prefer_classes",
                 true,
                 "Yoga, tai chi and mindfulness go to a group class when one fits before an individual session \
@@ -187,6 +232,10 @@ mod tests {
         check(r#"{"tolerance_days": 30}"#, Err("tolerance_days 30"));
         check(r#"{"weekly_caps": 3}"#, Err("unknown field `weekly_caps`"));
         check(r#"{"prefer_classes": "yes"}"#, Err("bad settings"));
+        check(r#"{"improve_ms": 0, "improve_seed": 7, "improve_rounds": 1}"#, Ok(()));
+        check(r#"{"improve_ms": 600000}"#, Err("improve_ms 600000 is above 60000"));
+        check(r#"{"improve_rounds": 1000}"#, Err("improve_rounds 1000"));
+        check(r#"{"improve_seed": -1}"#, Err("bad settings"));
     }
 
     #[test]

@@ -399,3 +399,131 @@ fn waiting_for_a_massage_loses_no_day() {
         ],
     );
 }
+
+/// FNV-1a over the proposal's JSON: a short, stable fingerprint of a whole plan.
+fn digest(p: &ScheduleProposal) -> u64 {
+    let json = serde_json::to_string(p).unwrap();
+    json.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The generated instances of the guard below: (seed, clients, days), and whether half of a first plan is booked
+/// before planning again (so booked appointments are exercised too).
+const GUARD: &[(u64, usize, u32, bool)] = &[
+    (1, 20, 14, false),
+    (2, 20, 28, true),
+    (3, 40, 14, false),
+    (4, 40, 28, true),
+    (5, 60, 21, false),
+    (6, 80, 28, true),
+    (7, 100, 14, false),
+    (8, 100, 28, true),
+    (9, 150, 28, false),
+    (10, 150, 21, true),
+    (11, 300, 56, false),
+    (12, 30, 56, true),
+];
+
+fn guard_plan(seed: u64, clients: usize, days: u32, booked: bool) -> ScheduleProposal {
+    let mut req = crate::testgen::request(seed, clients, days);
+    req.settings.insert("improve_ms".into(), 0.into());
+    if booked {
+        let first = CombinedTherapy.schedule(&req).unwrap_or_else(|e| panic!("{e}"));
+        let mid = req.start.add_days(days as i32 / 2);
+        req.booked = first.appointments.into_iter().filter(|a| a.start.date < mid).step_by(2).collect();
+    }
+    CombinedTherapy.schedule(&req).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The greedy construction's plans, fingerprinted before the planner was split into a validated request, an
+/// index and an occupancy (issue 16, item 8): a change of structure must not change one plan.
+#[test]
+fn restructuring_keeps_every_greedy_plan() {
+    let expected: &[u64] = &[
+        9297657100408992492,
+        13404730482647073829,
+        6684577037903917281,
+        12812785450124504424,
+        16308406659198329027,
+        11036933570220260306,
+        9517854982984896737,
+        15178678781022468750,
+        13094730713082404800,
+        17310215243877169624,
+        9509740931461092823,
+        15162364803134288320,
+    ];
+    let got: Vec<u64> = GUARD.iter().map(|&(s, c, d, b)| digest(&guard_plan(s, c, d, b))).collect();
+    let sizes: Vec<usize> = GUARD.iter().map(|&(s, c, d, b)| guard_plan(s, c, d, b).appointments.len()).collect();
+    assert!(sizes.iter().all(|&n| n > 0), "a guard instance plans nothing: {sizes:?}");
+    assert_eq!(got, expected, "sizes {sizes:?}");
+}
+
+fn improved(mut req: ScheduleRequest, seed: u64) -> ScheduleProposal {
+    req.settings.insert("improve_ms".into(), 10_000.into());
+    req.settings.insert("improve_seed".into(), seed.into());
+    run(&req)
+}
+
+/// The number of sessions a plan places (a heat-massage-cold visit counts once), and how many of its massages
+/// are late.
+fn score(p: &ScheduleProposal) -> (usize, usize) {
+    (p.appointments.iter().filter(|a| a.adjunct.is_none()).count(), p.late.len())
+}
+
+#[test]
+fn the_improvement_phase_is_deterministic_for_a_seed_and_never_worse() {
+    for &(seed, clients, days, _) in &GUARD[..8] {
+        let req = crate::testgen::request(seed, clients, days);
+        let mut greedy = req.clone();
+        greedy.settings.insert("improve_ms".into(), 0.into());
+        let greedy = run(&greedy);
+        let a = improved(req.clone(), 7);
+        let b = improved(req.clone(), 7);
+        assert_eq!(digest(&a), digest(&b), "seed {seed}: the same improvement seed gave two plans");
+        let (placed, late) = (score(&greedy), score(&a));
+        assert!(late.0 >= placed.0, "seed {seed}: the improved plan places fewer sessions ({late:?} < {placed:?})");
+        assert!(
+            a.unmet.len() <= greedy.unmet.len(),
+            "seed {seed}: more unmet after improving ({} > {})",
+            a.unmet.len(),
+            greedy.unmet.len()
+        );
+    }
+}
+
+#[test]
+fn the_improvement_phase_places_what_greedy_leaves_unmet() {
+    // One acupuncturist and one room, open one hour on Monday and one on Tuesday. Client `a` can come either
+    // day, `b` only on Monday. The sweep takes `a` first on Monday (same window, `a` before `b`), so `b` is
+    // unmet; moving `a` to Tuesday places both.
+    let acu = || DisciplineDemand { discipline: Discipline::Acupuncture, every_days: 7, minutes: 60, last: None };
+    let plan = |id: &str, days: &[Weekday]| CarePlan {
+        client: id.into(),
+        availability: days.iter().map(|&d| window(d, "09:00", "10:00")).collect(),
+        fibromyalgia: false,
+        massage: None,
+        other: vec![acu()],
+    };
+    let req = ScheduleRequest {
+        start: date("2026-11-23"),
+        days: 7,
+        opening_hours: vec![window(Weekday::Monday, "09:00", "10:00"), window(Weekday::Tuesday, "09:00", "10:00")],
+        practitioners: vec![prac("ac", &[Discipline::Acupuncture])],
+        rooms: vec![room("a1", RoomKind::AcupunctureRoom, 1)],
+        classes: vec![],
+        booked: vec![],
+        plans: vec![plan("a", &[Weekday::Monday, Weekday::Tuesday]), plan("b", &[Weekday::Monday])],
+        settings: Default::default(),
+    };
+    let mut greedy = req.clone();
+    greedy.settings.insert("improve_ms".into(), 0.into());
+    let greedy = run(&greedy);
+    let who = |p: &ScheduleProposal| -> Vec<String> {
+        p.appointments.iter().map(|a| format!("{} {}", a.client, a.start)).collect()
+    };
+    assert_eq!(who(&greedy), ["a 2026-11-23T09:00"]);
+    assert_eq!(greedy.unmet.len(), 1, "{:#?}", greedy.unmet);
+    let better = improved(req, 1);
+    assert_eq!(who(&better), ["b 2026-11-23T09:00", "a 2026-11-24T09:00"]);
+    assert!(better.unmet.is_empty(), "{:#?}", better.unmet);
+}
