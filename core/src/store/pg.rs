@@ -141,6 +141,21 @@ pub(crate) struct Pg {
     pool: Mutex<Vec<Conn>>,
 }
 
+impl Drop for Pg {
+    fn drop(&mut self) {
+        let conns = std::mem::take(self.pool.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner));
+        if conns.is_empty() {
+            return;
+        }
+        // Closing a `postgres::Client` blocks on its own runtime, which tokio
+        // forbids on its worker threads, where a server's last handle of the
+        // store may be dropped at shutdown: close them on a thread of their own.
+        if let Ok(closing) = std::thread::Builder::new().name("praxis-pg-close".into()).spawn(move || drop(conns)) {
+            let _ = closing.join();
+        }
+    }
+}
+
 /// A connection taken from the pool, given back when dropped (unless broken).
 struct Lease<'a> {
     pg: &'a Pg,
