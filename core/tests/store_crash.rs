@@ -18,12 +18,17 @@ use std::time::{Duration, Instant};
 
 use praxis_core::store::{
     Appointment, AppointmentStatus, Client, PracticeExport, Practitioner, Room, Session, Store, StoreError,
-    StoreOptions, new_id,
+    StoreLocation, StoreOptions, new_id,
 };
+
+mod backends;
 use praxis_sdk::{AdverseEvent, Date, DateTime, Discipline, RoomKind};
 
 const CHILD_DIR: &str = "PRAXIS_STORE_CRASH_CHILD_DIR";
 const CHILD_MODE: &str = "PRAXIS_STORE_CRASH_CHILD_MODE";
+/// The parent's round, so that each child books times of its own (on
+/// PostgreSQL the database refuses overlapping appointments).
+const CHILD_ROUND: &str = "PRAXIS_STORE_CRASH_CHILD_ROUND";
 const ACTOR: &str = "crash-test";
 /// Every line a child prints for the parent ends with this, so that a line cut
 /// short by the kill is never taken for an acknowledgement.
@@ -93,20 +98,27 @@ fn crash_child() {
     let dir = Path::new(&dir);
     match mode.as_str() {
         "write" => {
-            let store = Store::open(dir).unwrap();
+            // The folder, or a PostgreSQL URL.
+            let at = StoreLocation::parse(&dir.to_string_lossy());
+            let store = Store::open_at(&at, StoreOptions::default()).unwrap();
+            let round: i64 = std::env::var(CHILD_ROUND).ok().and_then(|r| r.parse().ok()).unwrap_or(0);
             store.put_practitioner(&practitioner(), ACTOR).unwrap();
             store.put_room(&room(), ACTOR).unwrap();
             store.put_client_as_of(&Client::new("c-1", "Crash"), today(), ACTOR).unwrap();
             for n in 0.. {
                 if n % 4 == 3 {
                     let id = new_id();
+                    // Eight hour-long slots a day, a hundred days per round: none overlap.
+                    let k = (n / 4) as i64;
+                    let day = today().add_days((1000 + round * 100 + k / 8) as i32);
+                    let start = DateTime::from_epoch_minutes(i64::from(day.days()) * 1440 + (8 + k % 8) * 60);
                     let a = Appointment {
                         id: id.clone(),
                         client: "c-1".into(),
                         practitioner: "p-1".into(),
                         room: "r-1".into(),
                         discipline: Discipline::Massage,
-                        start: start(n).add_minutes(600_000),
+                        start,
                         minutes: 60,
                         status: AppointmentStatus::Booked,
                         visit: None,
@@ -205,9 +217,14 @@ struct Running {
 }
 
 fn spawn(dir: &Path, mode: &str) -> Running {
+    spawn_round(dir, mode, 0)
+}
+
+fn spawn_round(dir: &Path, mode: &str, round: usize) -> Running {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
         .env(CHILD_DIR, dir)
+        .env(CHILD_ROUND, round.to_string())
         .env(CHILD_MODE, mode)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -253,12 +270,23 @@ fn kills() -> usize {
 
 #[test]
 fn every_acknowledged_write_survives_sigkill() {
-    let dir = tempfile::tempdir().unwrap();
+    backends::each(|_| acknowledged_writes_survive_sigkill());
+}
+
+/// On PostgreSQL the kill lands in the client, mid-transaction or between
+/// commit and its acknowledgement: what was acknowledged was committed.
+fn acknowledged_writes_survive_sigkill() {
+    let place = backends::Place::new(&backends::current());
+    // The child opens the folder, or the URL of the schema.
+    let dir = match place.url() {
+        Some(url) => std::path::PathBuf::from(url),
+        None => place.path().to_owned(),
+    };
     let mut rng = Rng::from_env();
     let (mut sessions, mut appointments, mut follow_ups) = (Vec::new(), Vec::new(), Vec::new());
     let kills = kills();
     for round in 0..kills {
-        let child = spawn(dir.path(), "write");
+        let child = spawn_round(&dir, "write", round);
         let first = child.next().unwrap_or_else(|| panic!("round {round}: the child acknowledged nothing"));
         std::thread::sleep(Duration::from_millis(rng.below(120)));
         let mut lines = vec![first];
@@ -271,7 +299,7 @@ fn every_acknowledged_write_survives_sigkill() {
                 _ => panic!("round {round}: unexpected line {line:?}"),
             }
         }
-        let store = Store::open(dir.path()).unwrap_or_else(|e| panic!("round {round}: reopening failed: {e}"));
+        let store = place.open().unwrap_or_else(|e| panic!("round {round}: reopening failed: {e}"));
         for id in &sessions {
             let found = store.get_session(id).unwrap();
             assert!(found.is_some(), "round {round}: acknowledged session {id} is lost");

@@ -267,3 +267,58 @@ fn a_copy_to_postgres_and_back_exports_the_same_practice() {
     assert_eq!(back.get_user("anna").unwrap(), Some(user));
     assert_eq!(back.verify_audit().unwrap().head, sled.verify_audit().unwrap().head);
 }
+
+/// A live service (a server's) on the PostgreSQL store at `url`, with a data folder of its own.
+fn server(url: &str) -> (tempfile::TempDir, Arc<praxis_core::service::PracticeService>) {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "[practice]\nname = \"Group\"\n[[practitioners]]\nid = \"ana\"\nname = \"Ana\"\ndisciplines = [\"massage\"]\n\
+         [store]\nurl = \"{url}\"\n"
+    );
+    let path = dir.path().join("praxis.toml");
+    std::fs::write(&path, toml).unwrap();
+    let config = praxis_core::config::PracticeConfig::load(&path, None).unwrap();
+    let service = Arc::new(praxis_core::service::PracticeService::open_live(config).unwrap());
+    assert!(praxis_core::service::follow_other_servers(&service).unwrap(), "a PostgreSQL store is followed");
+    (dir, service)
+}
+
+#[test]
+fn a_session_recorded_through_one_server_changes_the_others_guidance_within_a_second() {
+    use praxis_core::service::{Actor, ClientChanges, SessionInput};
+    let Some(place) = place() else { return };
+    let url = place.url().unwrap().to_owned();
+    let (_a_dir, a) = server(&url);
+    let (_b_dir, b) = server(&url);
+    let desk = Actor::new("desk").unwrap();
+    let changes = ClientChanges { name: Some("Rosa Group".into()), ..ClientChanges::default() };
+    let client = a.add_client(&changes, &desk).unwrap().id;
+    let s2 = |service: &praxis_core::service::PracticeService| {
+        let g = service.guidance(&client, None, &desk).unwrap();
+        g.rules().contains(&"S2")
+    };
+    // B hears of the new client, and neither has an S2 card yet.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while b.guidance(&client, None, &desk).is_err() {
+        assert!(std::time::Instant::now() < deadline, "server B never heard of the client added through A");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(!s2(&a) && !s2(&b));
+    let stopped = SessionInput {
+        practitioner: "ana".into(),
+        minutes: 30,
+        pain_before: Some(4),
+        pain_after: Some(8),
+        adverse: "stopped-early".into(),
+        reason: Some("pain rose".into()),
+        ..SessionInput::default()
+    };
+    a.record_session(&client, &stopped, &desk).unwrap();
+    let recorded = std::time::Instant::now();
+    assert!(s2(&a), "the server that recorded it shows rule S2 at once");
+    while !s2(&b) {
+        assert!(recorded.elapsed() < std::time::Duration::from_secs(1), "server B's guidance did not change in 1 s");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    eprintln!("server B's guidance changed {} ms after A's write returned", recorded.elapsed().as_millis());
+}

@@ -56,6 +56,8 @@ pub fn serve(loc: &Locations, args: &ServeArgs) -> Result<()> {
             data_dir.display()
         ));
     }
+    // On PostgreSQL, other servers may share the database: follow their changes.
+    praxis_core::service::follow_other_servers(&service).map_err(service_error)?;
     // Evaluate everyone now, so that the first request does not wait.
     let clients =
         service.all_guidance(None, &Actor::new("praxis serve").map_err(service_error)?).map_err(service_error)?.len();

@@ -37,6 +37,7 @@
 //!   client whose plugin's settings changed on [`PracticeService::reload_config`]).
 
 pub mod auth;
+mod changes;
 pub mod input;
 pub mod interop;
 pub mod protocol;
@@ -62,6 +63,7 @@ use crate::store::{
 use crate::world::{ClientGuidance, ClinicWorld, OverrideGrant, evaluate_client_with_overrides, pending_overrides};
 
 pub use auth::{Actor, Operation, SecuritySettings, Sessions, TherapistsSee, allowed};
+pub use changes::follow_other_servers;
 pub use input::{excerpt, known_condition_name};
 
 /// What went wrong in an operation, in the words the person should read.

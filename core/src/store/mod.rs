@@ -62,7 +62,7 @@ use sled::transaction::{ConflictableTransactionError, ConflictableTransactionRes
 
 use backend::{Backend, Handles, Scan};
 pub use backend::{StoreLocation, is_postgres_url};
-pub use pg::CHANGES_CHANNEL;
+pub use pg::{CHANGES_CHANNEL, ChangeListener};
 
 pub use chain::{AuditCheck, AuditProblem, verify_chain};
 pub use copy::CopyReport;
@@ -520,6 +520,16 @@ impl Store {
     /// Where the store is, for people: the folder, or the URL without its password.
     pub fn location(&self) -> String {
         self.path.display().to_string()
+    }
+
+    /// A listener for the clients that writers of this database change
+    /// (every write on PostgreSQL notifies them on [`CHANGES_CHANNEL`] as it
+    /// commits); `None` for sled, which one process holds alone.
+    pub fn listen_changes(&self) -> Result<Option<ChangeListener>, StoreError> {
+        match self.backend() {
+            Backend::Sled(_) => Ok(None),
+            Backend::Postgres(p) => p.listen().map(Some),
+        }
     }
 
     /// Whether the store is on PostgreSQL.

@@ -37,6 +37,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::{Client, IsolationLevel, NoTls, Statement};
 use sled::IVec;
 use sled::transaction::ConflictableTransactionError;
@@ -138,6 +139,21 @@ pub(crate) struct Pg {
     url: String,
     location: String,
     pool: Mutex<Vec<Conn>>,
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        let conns = std::mem::take(self.pool.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner));
+        if conns.is_empty() {
+            return;
+        }
+        // Closing a `postgres::Client` blocks on its own runtime, which tokio
+        // forbids on its worker threads, where a server's last handle of the
+        // store may be dropped at shutdown: close them on a thread of their own.
+        if let Ok(closing) = std::thread::Builder::new().name("praxis-pg-close".into()).spawn(move || drop(conns)) {
+            let _ = closing.join();
+        }
+    }
 }
 
 /// A connection taken from the pool, given back when dropped (unless broken).
@@ -438,6 +454,59 @@ impl PgTx<'_> {
         if let Some(c) = client {
             self.changed.borrow_mut().insert(c);
         }
+    }
+}
+
+/// A connection that listens on [`CHANGES_CHANNEL`]: the client ids other
+/// servers (and this one) changed, as their transactions commit.
+pub struct ChangeListener {
+    client: Client,
+    location: String,
+}
+
+impl std::fmt::Debug for ChangeListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeListener").field("location", &self.location).finish_non_exhaustive()
+    }
+}
+
+impl ChangeListener {
+    pub(crate) fn new(url: &str) -> Result<ChangeListener, StoreError> {
+        let location = redact(url);
+        let mut client = connect(url)?;
+        client.batch_execute(&format!("listen {CHANGES_CHANNEL}")).map_err(|e| db_error(&location, &e))?;
+        Ok(ChangeListener { client, location })
+    }
+
+    /// The client ids notified, waiting at most `timeout` for the first
+    /// (empty when none came); an error when the connection broke.
+    pub fn wait(&mut self, timeout: std::time::Duration) -> Result<Vec<String>, StoreError> {
+        let location = self.location.clone();
+        let err = |e: postgres::Error| db_error(&location, &e);
+        let mut ids = Vec::new();
+        {
+            let mut notes = self.client.notifications();
+            let first = notes.timeout_iter(timeout).next().map_err(err)?;
+            if let Some(first) = first {
+                ids.push(first.payload().to_owned());
+                let mut pending = notes.iter();
+                while let Some(n) = pending.next().map_err(err)? {
+                    ids.push(n.payload().to_owned());
+                }
+            }
+        }
+        if self.client.is_closed() {
+            return Err(StoreError::Database { location, message: "the listening connection closed".into() });
+        }
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+}
+
+impl Pg {
+    pub(crate) fn listen(&self) -> Result<ChangeListener, StoreError> {
+        ChangeListener::new(&self.url)
     }
 }
 
