@@ -34,7 +34,10 @@ fn session(n: usize, client: &str) -> Session {
         client: client.into(),
         practitioner: "p-1".into(),
         discipline: Discipline::Massage,
-        start: DateTime::from_epoch_minutes(i64::from(today().add_days(-3000).days()) * 1440 + n as i64 * 7),
+        // Twenty a day from 08:00, half an hour apart: none runs past midnight.
+        start: DateTime::from_epoch_minutes(
+            i64::from(today().add_days(-3000).days()) * 1440 + (n / 20) as i64 * 1440 + 480 + (n % 20) as i64 * 30,
+        ),
         minutes: 60,
         pressure: Some(Pressure::Light),
         techniques: vec!["effleurage".into()],
