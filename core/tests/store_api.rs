@@ -685,6 +685,44 @@ fn a_second_open_of_a_store_in_use_is_refused() {
 }
 
 #[test]
+fn a_released_store_can_be_used_by_another_opener_meanwhile_and_sees_its_writes_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.put_client_as_of(&client("c1"), today(), ACTOR).unwrap();
+    let inner = store
+        .released(|| {
+            // What another process does while this one runs a plugin.
+            let other = Store::open(dir.path()).expect("the released store opens");
+            assert_eq!(other.clients().unwrap().len(), 1, "the write before the release is durable");
+            other.put_client_as_of(&client("c2"), today(), "other").unwrap();
+            "done"
+        })
+        .unwrap();
+    assert_eq!(inner, "done");
+    let ids: Vec<String> = store.clients().unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(ids, ["c1", "c2"], "the store opened again sees the other's write");
+    store.put_client_as_of(&client("c3"), today(), ACTOR).unwrap();
+    assert!(store.verify_audit().unwrap().ok(), "one chain across both openers");
+    // Held again: a second opener is refused once more.
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::InUse { .. }), "{err:?}");
+}
+
+#[test]
+fn a_store_kept_by_another_opener_after_a_release_answers_in_use_and_does_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions { lock_wait: std::time::Duration::from_millis(100), ..StoreOptions::default() };
+    let store = Store::open_with(dir.path(), options).unwrap();
+    let mut kept = None;
+    let err = store.released(|| kept = Some(Store::open(dir.path()).unwrap())).unwrap_err();
+    assert!(matches!(err, StoreError::InUse { .. }), "{err:?}");
+    assert!(err.to_string().contains("in use by another Praxis process"), "{err}");
+    let err = store.clients().unwrap_err();
+    assert!(matches!(err, StoreError::InUse { .. }), "later calls say so too: {err:?}");
+    drop(kept);
+}
+
+#[test]
 fn a_store_from_a_newer_praxis_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
     drop(Store::open(dir.path()).unwrap());

@@ -310,6 +310,46 @@ fn misbehaving_plugins_in_the_plugin_folder_become_warning_cards_and_the_others_
 }
 
 #[test]
+fn a_hung_plugin_does_not_hold_the_store_other_commands_work_meanwhile() {
+    let a = artifacts();
+    let p = Practice::new();
+    p.add_client("Neck", &["neck-pain:active"]);
+    let file = p.install(&a.c_fixture(CFixture::Loop), CFixture::Loop.name());
+    p.trust_by_hand(&file);
+    let mut guidance = p
+        .command(&["guidance", "Neck", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start praxis guidance");
+    // The plugin hangs until the call limit (2 s) stops it. While it does,
+    // another command opens the store and adds a client; before, it waited
+    // `lock_wait_seconds` and failed "in use" until the guidance ended.
+    let mut added_while_hung = false;
+    let mut n = 0;
+    while guidance.try_wait().unwrap().is_none() {
+        n += 1;
+        let out = p.run(&["client", "add", "--name", &format!("Walk-in {n}")]);
+        if out.status.success() && guidance.try_wait().unwrap().is_none() {
+            added_while_hung = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = guidance.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(added_while_hung, "no other command got the store while the plugin hung ({n} tries)");
+    let g: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"));
+    let warnings = host_warnings(&g);
+    assert!(warnings.iter().any(|(_, d)| d.contains("no answer within 2000 ms")), "{warnings:#?}");
+    // Both processes wrote to one audit chain, and it verifies.
+    let names = p.ok(&["client", "list"]);
+    assert!(names.contains("Walk-in"), "{names}");
+    p.ok(&["audit", "verify"]);
+}
+
+#[test]
 fn an_answer_over_the_size_limit_is_a_warning_card() {
     let a = artifacts();
     let p = Practice::new();

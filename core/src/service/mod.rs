@@ -60,7 +60,9 @@ use crate::store::{
     ApiToken, Appointment, AuditAction, Authorization, Client, Consent, ImportReport, Insurance, Intake, LimitPeriod,
     MedicationUse, Override, PracticeExport, Role, Session, SessionLimit, Store, StoreError, new_id,
 };
-use crate::world::{ClientGuidance, ClinicWorld, OverrideGrant, evaluate_client_with_overrides, pending_overrides};
+use crate::world::{
+    ClientGuidance, ClinicWorld, Hydration, OverrideGrant, evaluate_client_with_overrides, pending_overrides,
+};
 
 pub use auth::{Actor, Operation, SecuritySettings, Sessions, TherapistsSee, allowed};
 pub use changes::follow_other_servers;
@@ -472,6 +474,19 @@ impl PracticeService {
     /// The practice's plugins, loaded on first use.
     pub fn plugins(&self) -> &PluginRegistry {
         self.plugins.get_or_init(|| load_plugins(&self.config()))
+    }
+
+    /// Runs `f`, which calls plugins, with the plugins loaded. For one
+    /// command (no live world) the store is released meanwhile, so that a
+    /// slow or hung plugin never holds the practice's store: another command
+    /// can use it, and this one opens it again after (see
+    /// [`Store::released`]). A server keeps its store: it is the only
+    /// process that opens it.
+    pub(crate) fn with_plugins<R>(&self, f: impl FnOnce(&PluginRegistry) -> R) -> Result<R> {
+        if self.live.is_some() {
+            return Ok(f(self.plugins()));
+        }
+        Ok(self.store.released(|| f(self.plugins()))?)
     }
 
     /// Whether this service keeps a live world (a server).
@@ -948,7 +963,8 @@ impl PracticeService {
         }
         let snapshot = self.store.snapshot(&client.id)?;
         let grants = self.pending_grants(&client.id)?;
-        Ok(evaluate_client_with_overrides(self.plugins(), &self.config().file.rules, as_of, &snapshot, &grants))
+        let rules = self.config().file.rules.clone();
+        self.with_plugins(|plugins| evaluate_client_with_overrides(plugins, &rules, as_of, &snapshot, &grants))
     }
 
     /// Guidance for every client, for `as_of` (default today), in client id order.
@@ -973,11 +989,15 @@ impl PracticeService {
             tracing::debug!(clients = stats.clients, plugin_calls = stats.plugin_calls, "re-evaluated changed clients");
             return Ok(world.all_guidance());
         }
-        let mut world = ClinicWorld::new(self.plugins().clone(), self.config().file.rules.clone(), as_of);
-        world.hydrate_from_store(&self.store)?;
-        let stats = world.evaluate();
-        tracing::info!(clients = stats.clients, plugin_calls = stats.plugin_calls, "evaluated the clinic");
-        Ok(world.all_guidance())
+        let from = Hydration::read(&self.store)?;
+        let rules = self.config().file.rules.clone();
+        self.with_plugins(|plugins| {
+            let mut world = ClinicWorld::new(plugins.clone(), rules, as_of);
+            world.hydrate_with(from);
+            let stats = world.evaluate();
+            tracing::info!(clients = stats.clients, plugin_calls = stats.plugin_calls, "evaluated the clinic");
+            world.all_guidance()
+        })
     }
 
     /// The live world, its date moved to `today` (a new day re-evaluates everyone).

@@ -65,7 +65,7 @@ impl PracticeService {
         let input =
             scheduling::plan_input(&self.store, &config, self.plugins(), &guidance, today, start, options.weeks * 7)?;
         let request = with_request.then(|| input.request.clone());
-        let mut plan = scheduling::plan_from_input(&config, self.plugins(), input)?;
+        let mut plan = self.with_plugins(|plugins| scheduling::plan_from_input(&config, plugins, input))??;
         if !super::allowed(actor.role(), Operation::ReadGuidance) {
             // The reasons name clinical findings (an injury, a flare): the
             // front desk sees only that the client needs an override.

@@ -17,6 +17,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
+use parking_lot::{MappedRwLockReadGuard, RwLockReadGuard};
 use sled::transaction::{TransactionError, TransactionalTree};
 use sled::{IVec, Transactional};
 
@@ -86,15 +87,26 @@ pub(crate) enum Scan {
 pub(crate) type KvIter<'a> = Box<dyn Iterator<Item = Result<(IVec, IVec), StoreError>> + 'a>;
 
 impl Store {
-    pub(crate) fn backend(&self) -> &Backend {
-        self.backend.as_ref().expect("the backend is there until the store is dropped")
+    /// The engine. Waits while the store is released (see
+    /// [`Store::released`]); a recursive read, so a method that holds it may
+    /// call another that takes it.
+    /// It is missing only when opening the store again after a release
+    /// failed (another process kept it): the store is then in use.
+    pub(crate) fn backend(&self) -> Result<MappedRwLockReadGuard<'_, Backend>, StoreError> {
+        RwLockReadGuard::try_map(self.backend.read_recursive(), Option::as_ref)
+            .map_err(|_| StoreError::InUse { path: self.path.clone(), holder: super::open::read_holder(&self.path) })
     }
 
-    /// The sled handles; `None` on PostgreSQL.
-    pub(crate) fn sled(&self) -> Option<&Handles> {
-        match self.backend() {
-            Backend::Sled(h) => Some(h),
-            Backend::Postgres(_) => None,
+    /// Whether the engine is sled.
+    pub(crate) fn is_sled(&self) -> bool {
+        matches!(*self.backend.read_recursive(), Some(Backend::Sled(_)))
+    }
+
+    /// sled's size on disk; `None` on PostgreSQL.
+    pub(crate) fn sled_size_on_disk(&self) -> Option<Result<u64, StoreError>> {
+        match &*self.backend.read_recursive() {
+            Some(Backend::Sled(h)) => Some(h.db.size_on_disk().map_err(|e| self.sled_err(e))),
+            _ => None,
         }
     }
 
@@ -115,7 +127,7 @@ impl Store {
 
     /// One value.
     pub(crate) fn get_raw(&self, t: T, key: &[u8]) -> Result<Option<IVec>, StoreError> {
-        match self.backend() {
+        match &*self.backend()? {
             Backend::Sled(h) => h.trees[t as usize].get(key).map_err(|e| self.sled_err(e)),
             Backend::Postgres(p) => p.get(t, key),
         }
@@ -123,7 +135,7 @@ impl Store {
 
     /// The pairs of a tree that `scan` selects, in key order.
     pub(crate) fn scan(&self, t: T, scan: Scan) -> Result<KvIter<'_>, StoreError> {
-        match self.backend() {
+        match &*self.backend()? {
             Backend::Sled(h) => {
                 let tree = self.sled_tree(h, t);
                 let iter = match scan {
@@ -139,7 +151,7 @@ impl Store {
 
     /// The last key of a tree.
     pub(crate) fn last_key(&self, t: T) -> Result<Option<IVec>, StoreError> {
-        match self.backend() {
+        match &*self.backend()? {
             Backend::Sled(h) => Ok(h.trees[t as usize].last().map_err(|e| self.sled_err(e))?.map(|(k, _)| k)),
             Backend::Postgres(p) => p.last_key(t),
         }
@@ -147,7 +159,7 @@ impl Store {
 
     /// Whether a tree holds nothing.
     pub(crate) fn tree_is_empty(&self, t: T) -> Result<bool, StoreError> {
-        match self.backend() {
+        match &*self.backend()? {
             Backend::Sled(h) => Ok(h.trees[t as usize].is_empty()),
             Backend::Postgres(p) => Ok(p.scan_limit(t, 1)?.is_empty()),
         }
@@ -156,7 +168,7 @@ impl Store {
     /// Writes one value outside a transaction (durable at the next flush;
     /// on PostgreSQL committed at once).
     pub(crate) fn insert_raw(&self, t: T, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        match self.backend() {
+        match &*self.backend()? {
             Backend::Sled(h) => h.trees[t as usize].insert(key, value).map(|_| ()).map_err(|e| self.sled_err(e)),
             Backend::Postgres(p) => p.write(true, |tx| tx.put_raw(t, key, value)),
         }
@@ -164,7 +176,7 @@ impl Store {
 
     /// Removes one value outside a transaction; returns what was there.
     pub(crate) fn remove_raw(&self, t: T, key: &[u8]) -> Result<Option<IVec>, StoreError> {
-        match self.backend() {
+        match &*self.backend()? {
             Backend::Sled(h) => h.trees[t as usize].remove(key).map_err(|e| self.sled_err(e)),
             Backend::Postgres(p) => p.write(true, |tx| {
                 let old = tx.raw(t, key)?;
@@ -176,7 +188,7 @@ impl Store {
 
     /// Removes everything in a tree.
     pub(crate) fn clear_tree(&self, t: T) -> Result<(), StoreError> {
-        match self.backend() {
+        match &*self.backend()? {
             Backend::Sled(h) => h.trees[t as usize].clear().map_err(|e| self.sled_err(e)),
             Backend::Postgres(p) => p.clear(t),
         }
@@ -186,7 +198,7 @@ impl Store {
     /// most `flush_timeout`, see the `space` module); nothing on PostgreSQL,
     /// where every commit is durable already.
     pub(crate) fn flush(&self) -> Result<(), StoreError> {
-        if self.sled().is_none() {
+        if !self.is_sled() {
             return Ok(());
         }
         let waited = self.options.flush_timeout;
@@ -197,7 +209,8 @@ impl Store {
 
     /// One sled flush, waited for at most `flush_timeout`.
     fn flush_now(&self) -> Result<(), StoreError> {
-        let Backend::Sled(h) = self.backend() else {
+        let backend = self.backend()?;
+        let Backend::Sled(h) = &*backend else {
             return Ok(());
         };
         let waited = self.options.flush_timeout;
@@ -205,6 +218,7 @@ impl Store {
             return Err(StoreError::Stuck { path: self.path.clone(), waited });
         }
         let db = h.db.clone();
+        drop(backend);
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let spawned = std::thread::Builder::new().name("praxis-flush".into()).spawn(move || {
             let _ = tx.send(db.flush());
@@ -225,7 +239,7 @@ impl Store {
 
     /// Refuses a write when the sled store's device is (nearly) full.
     pub(crate) fn check_space(&self) -> Result<(), StoreError> {
-        if self.sled().is_none() {
+        if !self.is_sled() {
             return Ok(());
         }
         match space::free_bytes(&self.path) {
@@ -253,7 +267,8 @@ impl Store {
         durable: bool,
         f: impl Fn(&super::Tx<'_>) -> TxResult<A>,
     ) -> Result<A, StoreError> {
-        let h = match self.backend() {
+        let backend = self.backend()?;
+        let h = match &*backend {
             Backend::Sled(h) => h,
             Backend::Postgres(p) => return p.write(durable, f),
         };

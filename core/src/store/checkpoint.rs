@@ -35,8 +35,8 @@ impl Store {
     /// The audit check of [`Store::open`]: the chain since the last full
     /// check, or a full check (see the module's documentation).
     pub(crate) fn verify_audit_on_open(&self) -> Result<AuditCheck, StoreError> {
-        let small = match self.sled() {
-            Some(h) => h.db.size_on_disk().map_err(|e| self.sled_err(e))? <= self.options.full_audit_check_below,
+        let small = match self.sled_size_on_disk() {
+            Some(size) => size? <= self.options.full_audit_check_below,
             None => false,
         };
         let checkpoint: Option<Checkpoint> = if small { None } else { self.read(T::Meta, AUDIT_VERIFIED)? };

@@ -145,10 +145,11 @@ pub const SLED_SEGMENT_SIZE: usize = 64 * 1024;
 /// The practice's store. Cheap to share between threads (`&Store` is enough);
 /// one process at a time.
 pub struct Store {
-    /// The storage engine. `None` only inside `drop`. Not dropped when sled
-    /// met a full disk or a stuck flush: sled's own drop then waits forever
-    /// for a buffer it can no longer write (see `space`).
-    backend: Option<Backend>,
+    /// The storage engine. `None` while the store is released (see
+    /// [`Store::released`]) and inside `drop`. Not dropped when sled met a
+    /// full disk or a stuck flush: sled's own drop then waits forever for a
+    /// buffer it can no longer write (see `space`).
+    backend: parking_lot::RwLock<Option<Backend>>,
     /// The sled store's folder; for PostgreSQL, the URL without its password.
     path: PathBuf,
     options: StoreOptions,
@@ -168,12 +169,12 @@ pub struct Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        if !matches!(self.backend, Some(Backend::Sled(_))) {
+        if !matches!(*self.backend.get_mut(), Some(Backend::Sled(_))) {
             return;
         }
         open::remove_holder(&self.path);
         if self.poisoned.load(std::sync::atomic::Ordering::SeqCst) {
-            std::mem::forget(self.backend.take());
+            std::mem::forget(self.backend.get_mut().take());
             tracing::warn!(
                 path = %self.path.display(),
                 "sled met a full disk: its handles are not closed (closing would wait forever); \
@@ -407,46 +408,11 @@ impl Store {
         let warnings = Vec::new();
         private::create_private_dir(dir).map_err(io)?;
         private::restrict_tree(dir).map_err(io)?;
-        // sled releases its file lock when its background threads let go of
-        // the database, a moment after the last handle is dropped: a store
-        // closed just now (in this process or one that is exiting) is waited
-        // for before it counts as in use; so is a store another process
-        // holds, up to `lock_wait`.
-        let deadline = std::time::Instant::now() + options.lock_wait;
-        let mut recovered = Vec::new();
-        let db = loop {
-            match sled::Config::new().path(dir).segment_size(SLED_SEGMENT_SIZE).open() {
-                Ok(db) => break db,
-                Err(e) => match StoreError::from_sled(e, dir) {
-                    StoreError::InUse { .. } if std::time::Instant::now() < deadline => {
-                        std::thread::sleep(std::time::Duration::from_millis(20));
-                    }
-                    StoreError::InUse { path, .. } => {
-                        return Err(StoreError::InUse { path, holder: open::read_holder(dir) });
-                    }
-                    other => {
-                        // The lock is ours (sled takes it first): an unfinished
-                        // snapshot is the one failure known to be recoverable.
-                        let moved = open::recover_snapshots(dir).map_err(io)?;
-                        if moved.is_empty() || !recovered.is_empty() {
-                            return Err(other);
-                        }
-                        recovered = moved;
-                    }
-                },
-            }
-        };
+        let (db, recovered) = open_sled(dir, options.lock_wait)?;
         open::write_holder(dir);
-        let meta = db.open_tree(T::Meta.name()).map_err(|e| StoreError::from_sled(e, dir))?;
-        let found = migrate::check_version(meta.get(keys::SCHEMA_VERSION).map_err(|e| StoreError::from_sled(e, dir))?)?;
-        let trees = T::ALL
-            .into_iter()
-            .chain(T::CREDENTIALS)
-            .map(|t| db.open_tree(t.name()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| StoreError::from_sled(e, dir))?;
+        let (handles, found) = sled_handles(db, dir)?;
         let mut store = Store {
-            backend: Some(Backend::Sled(Handles { db, trees })),
+            backend: parking_lot::RwLock::new(Some(Backend::Sled(handles))),
             path: dir.to_owned(),
             options,
             import_lock: std::sync::Mutex::new(()),
@@ -526,7 +492,7 @@ impl Store {
     /// (every write on PostgreSQL notifies them on [`CHANGES_CHANNEL`] as it
     /// commits); `None` for sled, which one process holds alone.
     pub fn listen_changes(&self) -> Result<Option<ChangeListener>, StoreError> {
-        match self.backend() {
+        match &*self.backend()? {
             Backend::Sled(_) => Ok(None),
             Backend::Postgres(p) => p.listen().map(Some),
         }
@@ -534,7 +500,50 @@ impl Store {
 
     /// Whether the store is on PostgreSQL.
     pub fn is_postgres(&self) -> bool {
-        matches!(self.backend, Some(Backend::Postgres(_)))
+        matches!(*self.backend.read_recursive(), Some(Backend::Postgres(_)))
+    }
+
+    /// Runs `f` with the sled store closed, so that another Praxis process
+    /// can use it meanwhile, then opens it again, waiting up to
+    /// [`StoreOptions::lock_wait`] for a process that took it. The command
+    /// line runs plugins this way: a slow or hung plugin never locks the
+    /// rest of the practice out.
+    ///
+    /// Everything written before is made durable first. While released, the
+    /// store's other methods wait (in this process) for it to be back. If it
+    /// cannot be opened again (another process kept it), the error names
+    /// that process, and the store answers [`StoreError::InUse`] from then
+    /// on. On PostgreSQL, which many processes share, and on a sled store
+    /// that met a full disk (whose handles cannot be closed, see `space`),
+    /// `f` just runs.
+    pub fn released<R>(&self, f: impl FnOnce() -> R) -> Result<R, StoreError> {
+        if !self.is_sled() || self.poisoned.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(f());
+        }
+        self.flush()?;
+        let mut slot = self.backend.write();
+        drop(slot.take());
+        open::remove_holder(&self.path);
+        tracing::debug!(path = %self.path.display(), "store released");
+        let value = f();
+        let (db, recovered) = open_sled(&self.path, self.options.lock_wait)?;
+        open::write_holder(&self.path);
+        let (handles, found) = sled_handles(db, &self.path)?;
+        if found != Some(SCHEMA_VERSION) {
+            // Another version of Praxis changed the store meanwhile.
+            return Err(StoreError::TooNew { found: found.unwrap_or(0), supported: SCHEMA_VERSION });
+        }
+        *slot = Some(Backend::Sled(handles));
+        drop(slot);
+        tracing::debug!(path = %self.path.display(), "store opened again");
+        if !recovered.is_empty() {
+            tracing::warn!(path = %self.path.display(), set_aside = %recovered.join("; "), "the store was recovered on open");
+            let after = serde_json::json!({ "set_aside": recovered });
+            self.write(|tx| {
+                tx.audit(migrate::SYSTEM_ACTOR, AuditAction::Recover, "store", "snapshot", None, Some(after.clone()))
+            })?;
+        }
+        Ok(value)
     }
 
     /// The options the store was opened with.
@@ -1017,4 +1026,50 @@ fn remove_appointment(tx: &Tx<'_>, id: &str) -> TxResult<Option<Appointment>> {
     }
     tx.del(T::AppointmentIds, id.as_bytes())?;
     Ok(Some(old))
+}
+
+/// Opens sled in `dir`. sled releases its file lock when its background
+/// threads let go of the database, a moment after the last handle is
+/// dropped: a store closed just now (in this process or one that is exiting)
+/// is waited for before it counts as in use; so is a store another process
+/// holds, up to `lock_wait`. A snapshot sled left unfinished is set aside
+/// (once; see `open.rs`); what was set aside is returned.
+fn open_sled(dir: &Path, lock_wait: std::time::Duration) -> Result<(sled::Db, Vec<String>), StoreError> {
+    let deadline = std::time::Instant::now() + lock_wait;
+    let mut recovered = Vec::new();
+    loop {
+        match sled::Config::new().path(dir).segment_size(SLED_SEGMENT_SIZE).open() {
+            Ok(db) => return Ok((db, recovered)),
+            Err(e) => match StoreError::from_sled(e, dir) {
+                StoreError::InUse { .. } if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                StoreError::InUse { path, .. } => {
+                    return Err(StoreError::InUse { path, holder: open::read_holder(dir) });
+                }
+                other => {
+                    // The lock is ours (sled takes it first): an unfinished
+                    // snapshot is the one failure known to be recoverable.
+                    let moved = open::recover_snapshots(dir).map_err(|source| StoreError::io(dir, source))?;
+                    if moved.is_empty() || !recovered.is_empty() {
+                        return Err(other);
+                    }
+                    recovered = moved;
+                }
+            },
+        }
+    }
+}
+
+/// The trees of a sled store just opened, and the schema version it has.
+fn sled_handles(db: sled::Db, dir: &Path) -> Result<(Handles, Option<u32>), StoreError> {
+    let meta = db.open_tree(T::Meta.name()).map_err(|e| StoreError::from_sled(e, dir))?;
+    let found = migrate::check_version(meta.get(keys::SCHEMA_VERSION).map_err(|e| StoreError::from_sled(e, dir))?)?;
+    let trees = T::ALL
+        .into_iter()
+        .chain(T::CREDENTIALS)
+        .map(|t| db.open_tree(t.name()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::from_sled(e, dir))?;
+    Ok((Handles { db, trees }, found))
 }

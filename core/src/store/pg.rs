@@ -566,7 +566,7 @@ fn open_locked(guard: &mut Client, url: &str, options: StoreOptions) -> Result<S
     let pg = Pg::new(url);
     let found = migrate::check_version(pg.get(T::Meta, super::keys::SCHEMA_VERSION)?)?;
     let mut store = Store {
-        backend: Some(Backend::Postgres(pg)),
+        backend: parking_lot::RwLock::new(Some(Backend::Postgres(pg))),
         path: location.clone().into(),
         options,
         import_lock: std::sync::Mutex::new(()),

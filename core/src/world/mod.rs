@@ -275,6 +275,43 @@ fn merge_system(as_of: Res<AsOf>, counters: Res<Counters>, mut q: Query<MergeInp
 
 // --- the world -------------------------------------------------------------------
 
+/// What the world is built from, read from the store in one go, so that
+/// the store need not be open while the world is built and evaluated (the
+/// command line releases it while plugins run).
+#[derive(Debug, Clone, Default)]
+pub struct Hydration {
+    /// Every client's snapshot.
+    pub clients: Vec<ClientSnapshot>,
+    /// The practitioners.
+    pub practitioners: Vec<Practitioner>,
+    /// The rooms.
+    pub rooms: Vec<Room>,
+    /// The appointments still booked.
+    pub appointments: Vec<Appointment>,
+    /// Each client's overrides not yet used by a booking.
+    pub grants: Vec<(String, Vec<OverrideGrant>)>,
+}
+
+impl Hydration {
+    /// Reads every client's snapshot, the practitioners, the rooms, the
+    /// booked appointments and the pending overrides.
+    pub fn read(store: &Store) -> Result<Hydration, StoreError> {
+        let clients = store.snapshots()?;
+        let mut appointments = Vec::new();
+        let mut grants = Vec::with_capacity(clients.len());
+        for client in &clients {
+            for a in store.appointments_for_client(&client.id)? {
+                if a.status == AppointmentStatus::Booked {
+                    appointments.push(a.plain());
+                }
+            }
+            let pending = pending_overrides(store.overrides_for(&client.id)?);
+            grants.push((client.id.clone(), pending.iter().map(OverrideGrant::from).collect()));
+        }
+        Ok(Hydration { practitioners: store.practitioners()?, rooms: store.rooms()?, clients, appointments, grants })
+    }
+}
+
 /// The clinic world: clients as entities, the plugin registry, the host rules
 /// and the evaluation date as resources, and the guidance schedule.
 ///
@@ -336,28 +373,20 @@ impl ClinicWorld {
     /// booked. Returns how many clients were loaded; all are evaluated by the
     /// next [`evaluate`](ClinicWorld::evaluate).
     pub fn hydrate_from_store(&mut self, store: &Store) -> Result<usize, StoreError> {
-        let clients = store.snapshots()?;
-        let mut appointments = Vec::new();
-        for client in &clients {
-            for a in store.appointments_for_client(&client.id)? {
-                if a.status != AppointmentStatus::Booked {
-                    continue;
-                }
-                appointments.push(a.plain());
-            }
-        }
-        self.set_calendar(store.practitioners()?, store.rooms()?, appointments);
-        let mut grants = Vec::with_capacity(clients.len());
-        for client in &clients {
-            let pending = pending_overrides(store.overrides_for(&client.id)?);
-            grants.push((client.id.clone(), pending.iter().map(OverrideGrant::from).collect::<Vec<_>>()));
-        }
+        Ok(self.hydrate_with(Hydration::read(store)?))
+    }
+
+    /// Rebuilds the world from what [`Hydration::read`] read from the store;
+    /// returns how many clients were loaded.
+    pub fn hydrate_with(&mut self, from: Hydration) -> usize {
+        let Hydration { clients, practitioners, rooms, appointments, grants } = from;
+        self.set_calendar(practitioners, rooms, appointments);
         let n = clients.len();
         self.hydrate(clients);
         for (id, list) in grants {
             self.set_overrides(&id, list);
         }
-        Ok(n)
+        n
     }
 
     /// Adds a client or replaces its record (a recorded session, a changed
