@@ -741,12 +741,13 @@ impl<'a, 'p> Planner<'a, 'p> {
             }
             anchors.sort_unstable();
             anchors.dedup();
-            anchors.retain(|&a| u32::from(a) + u32::from(total) <= 1440);
+            // A pair's minutes lie inside the client's free ones, so an anchor outside them never serves.
+            anchors.retain(|&a| u32::from(a) + u32::from(total) <= 1440 && contains(&free, (a, a + total)));
         }
         // The practitioners come from the occupancy's index, least loaded first then by index, and only
         // those whose free minutes hold the discipline's shortest session (the others could not fit this
         // one either); the rooms likewise, by index. A room's minutes free while the client is are
-        // computed once, when first needed.
+        // computed when first needed, and kept for the next practitioner.
         let mut room_cache: Vec<(RoomIx, Vec<Iv>)> = Vec::new();
         let mut rooms_left = self.occ.open_rooms(d, day);
         let mut rooms_done = false;
@@ -764,64 +765,58 @@ impl<'a, 'p> Planner<'a, 'p> {
             }
             n < cache.len()
         };
-        let mut any_prac = false;
-        if anchors.is_empty() {
-            // No session to sit next to: the least-loaded practitioner with a room wins; stop at the first.
-            for p in self.occ.open_pracs(d, day) {
-                let pf = intersect(&free, &self.occ.prac_free[p][day]);
-                if first_fit(&pf, total, step).is_none() {
-                    continue;
-                }
-                any_prac = true;
+        // The practitioners free long enough while the client is, with those minutes, in order.
+        let mut open = self.occ.open_pracs(d, day).filter_map(|p| {
+            let pf = intersect(&free, &self.occ.prac_free[p][day]);
+            first_fit(&pf, total, step).map(|_| (p, pf))
+        });
+        let mut passed: Vec<(PracIx, Vec<Iv>)> = Vec::new();
+        if !anchors.is_empty() {
+            // Back-to-back first: the first practitioner (in order) who can sit at an anchor that some room
+            // can take, with the first room (by index) that can take one of that practitioner's anchors, at
+            // the first anchor both can (the pairs in the planner's order). A room that can take an anchor
+            // does not depend on the practitioner, so each anchor's first room is found once.
+            let mut live: Vec<(u16, usize)> = Vec::new();
+            for &a in &anchors {
                 let mut n = 0;
                 while room_at(n, &mut room_cache) {
-                    let (r, rf) = &room_cache[n];
-                    let both = intersect(&pf, rf);
-                    if let Some(s) = first_fit(&both, total, step) {
-                        return Ok(Spot::Individual { prac: p, room: *r, start: s });
+                    if contains(&room_cache[n].1, (a, a + total)) {
+                        live.push((a, n));
+                        break;
                     }
                     n += 1;
                 }
-                if room_cache.is_empty() {
-                    break;
-                }
             }
-            return Err(if any_prac { Fail::NoRoom } else { Fail::NoPractitioner });
-        }
-        let fits_anchor = |f: &[Iv]| anchors.iter().any(|&a| contains(f, (a, a + total)));
-        let mut candidates: Vec<(PracIx, Vec<Iv>)> = Vec::new();
-        for p in self.occ.open_pracs(d, day) {
-            let pf = intersect(&free, &self.occ.prac_free[p][day]);
-            if first_fit(&pf, total, step).is_some() {
-                any_prac = true;
-                candidates.push((p, pf));
-            }
-        }
-        if candidates.is_empty() {
-            return Err(Fail::NoPractitioner);
-        }
-        let mut n = 0;
-        while room_at(n, &mut room_cache) {
-            n += 1;
-        }
-        // A pair can sit at an anchor only if the practitioner and the room each can.
-        let anchor_rooms: Vec<&(RoomIx, Vec<Iv>)> = room_cache.iter().filter(|(_, rf)| fits_anchor(rf)).collect();
-        if !anchor_rooms.is_empty() {
-            for (p, pf) in candidates.iter().filter(|(_, pf)| fits_anchor(pf)) {
-                for (r, rf) in &anchor_rooms {
-                    let both = intersect(pf, rf);
-                    if let Some(&a) = anchors.iter().find(|&&a| contains(&both, (a, a + total))) {
-                        return Ok(Spot::Individual { prac: *p, room: *r, start: a });
+            if !live.is_empty() {
+                for (p, pf) in open.by_ref() {
+                    let first_room =
+                        live.iter().filter(|&&(a, _)| contains(&pf, (a, a + total))).map(|&(_, n)| n).min();
+                    if let Some(n) = first_room {
+                        let (r, rf) = &room_cache[n];
+                        let both = intersect(&pf, rf);
+                        if let Some(&a) = anchors.iter().find(|&&a| contains(&both, (a, a + total))) {
+                            return Ok(Spot::Individual { prac: p, room: *r, start: a });
+                        }
                     }
+                    passed.push((p, pf));
                 }
             }
         }
-        for (p, pf) in &candidates {
-            for (r, rf) in &room_cache {
-                let both = intersect(pf, rf);
+        // No anchor served: the first practitioner with a room wins, at the earliest start both have.
+        let mut any_prac = false;
+        for (p, pf) in passed.into_iter().chain(open) {
+            any_prac = true;
+            let mut n = 0;
+            while room_at(n, &mut room_cache) {
+                let (r, rf) = &room_cache[n];
+                let both = intersect(&pf, rf);
                 if let Some(s) = first_fit(&both, total, step) {
-                    return Ok(Spot::Individual { prac: *p, room: *r, start: s });
+                    return Ok(Spot::Individual { prac: p, room: *r, start: s });
                 }
+                n += 1;
+            }
+            if room_cache.is_empty() {
+                break;
             }
         }
         Err(if any_prac { Fail::NoRoom } else { Fail::NoPractitioner })
