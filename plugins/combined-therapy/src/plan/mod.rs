@@ -419,7 +419,10 @@ impl<'a, 'p> Planner<'a, 'p> {
         let mut impossible: HashMap<Discipline, Option<String>> = HashMap::new();
         let mut pending: Vec<ItemIx> = Vec::new();
         let mut seen = 0;
+        // Today's items that waited for a massage, per massage, in today's order.
+        let mut waited: HashMap<ItemIx, Vec<ItemIx>> = HashMap::new();
         for day in DayIx::span(DayIx::at(0), h.last_plus_one()) {
+            waited.clear();
             let date = self.date(day);
             pending.extend((seen..self.items.len()).map(ItemIx::at));
             seen = self.items.len();
@@ -434,8 +437,7 @@ impl<'a, 'p> Planner<'a, 'p> {
                 (it.latest, rank, it.client, it.k)
             });
             let last_day = day.next() == h.last_plus_one();
-            for n in 0..active.len() {
-                let i = active[n];
+            for &i in &active {
                 if self.items[i].done {
                     continue;
                 }
@@ -454,13 +456,14 @@ impl<'a, 'p> Planner<'a, 'p> {
                     let it = &mut self.items[i];
                     it.skipped.push(day);
                     it.wait_for = Some(m);
+                    waited.entry(m).or_default().push(i);
                     continue;
                 }
                 let placed = self.try_days(i, Some(day));
                 if placed && self.items[i].what == What::Massage {
                     // The sessions that waited for this massage and were passed over
                     // today (they came first in the order) try today first, now.
-                    for &j in &active[..n] {
+                    for j in waited.remove(&i).unwrap_or_default() {
                         let it = &self.items[j];
                         if !it.done && it.wait_for == Some(i) && it.skipped.last() == Some(&day) {
                             self.items[j].skipped.pop();
