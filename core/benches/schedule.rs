@@ -514,30 +514,60 @@ fn bench(c: &mut Criterion) {
 /// Planning at 1k, 10k and 50k clients, one plan each timed with a clock (a plan at 50k takes too long for
 /// criterion's samples), as a ratio to the 1k plan timed in the same run. Two shapes of growth: the same clinic
 /// with more clients (`fixed`), and the clinic copied once per 1,000 clients (`scaled`: the same load per
-/// practitioner). Set `PRAXIS_BENCH_SCALE=0` to skip.
+/// practitioner). Each size is planned twice: with the default settings, and greedy alone (`improve_ms` 0: the
+/// improvement phase stops at its time budget, so only the greedy sweep shows how planning grows). Set
+/// `PRAXIS_BENCH_SCALE=0` to skip, or to a list such as `scaled:20000,fixed:10000` for only those sizes (after
+/// the baseline).
 fn scale(_: &mut Criterion) {
-    if std::env::var("PRAXIS_BENCH_SCALE").is_ok_and(|v| v == "0") {
+    let only = std::env::var("PRAXIS_BENCH_SCALE").unwrap_or_default();
+    if only == "0" {
         return;
     }
+    let mut sizes: Vec<(String, usize)> =
+        [("fixed", 10_000usize), ("fixed", 50_000), ("scaled", 10_000), ("scaled", 50_000)]
+            .iter()
+            .map(|&(shape, clients)| (shape.to_owned(), clients))
+            .collect();
+    if !only.is_empty() {
+        sizes = only
+            .split(',')
+            .map(|s| {
+                let (shape, clients) =
+                    s.split_once(':').expect("PRAXIS_BENCH_SCALE: give shape:clients, e.g. scaled:20000");
+                assert!(
+                    shape == "fixed" || shape == "scaled",
+                    "PRAXIS_BENCH_SCALE: the shape is fixed or scaled, not {shape}"
+                );
+                (shape.to_owned(), clients.parse().expect("PRAXIS_BENCH_SCALE: the clients are a number, e.g. 20000"))
+            })
+            .collect();
+    }
     let handle = handle();
-    let time = |clients: usize, copies: usize| {
-        let (_, request) = practice_of(clients, copies);
+    let time = |clients: usize, copies: usize, greedy: bool| {
+        let (_, mut request) = practice_of(clients, copies);
+        if greedy {
+            request.settings.insert("improve_ms".into(), 0.into());
+        }
         let started = std::time::Instant::now();
         let p = handle.schedule(&request).expect("plan");
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         (ms, p.appointments.len(), p.unmet.len(), p.late.len(), request.practitioners.len())
     };
-    let (base, ..) = time(1_000, 1);
-    println!("scale: baseline, 1,000 clients and 12 practitioners: {base:.0} ms");
-    for (shape, clients) in [("fixed", 10_000usize), ("fixed", 50_000), ("scaled", 10_000), ("scaled", 50_000)] {
-        let copies = if shape == "fixed" { 1 } else { clients / 1000 };
-        let (ms, appointments, unmet, late, pracs) = time(clients, copies);
-        println!(
-            "scale: {shape:<6} {clients:>6} clients, {pracs:>4} practitioners: {ms:>8.0} ms = {:>6.1} x the baseline \
-             for {:>3} x the clients; {appointments} appointments, {unmet} unmet, {late} late",
-            ms / base,
-            clients / 1000
-        );
+    let (base, ..) = time(1_000, 1, false);
+    let (base_greedy, ..) = time(1_000, 1, true);
+    println!("scale: baseline, 1,000 clients and 12 practitioners: {base:.0} ms, greedy alone {base_greedy:.0} ms");
+    for (shape, clients) in sizes {
+        let copies = if shape == "fixed" { 1 } else { (clients / 1000).max(1) };
+        for greedy in [false, true] {
+            let (ms, appointments, unmet, late, pracs) = time(clients, copies, greedy);
+            let (kind, b) = if greedy { ("greedy", base_greedy) } else { ("plan", base) };
+            println!(
+                "scale: {shape:<6} {kind:<6} {clients:>6} clients, {pracs:>4} practitioners: {ms:>8.0} ms = {:>6.1} x \
+                 the baseline for {:>3} x the clients; {appointments} appointments, {unmet} unmet, {late} late",
+                ms / b,
+                clients / 1000
+            );
+        }
     }
 }
 

@@ -470,6 +470,26 @@ fn score(p: &ScheduleProposal) -> (usize, usize) {
     (p.appointments.iter().filter(|a| a.adjunct.is_none()).count(), p.late.len())
 }
 
+/// The improved plans (seed 7, a budget the phase never reaches here), fingerprinted before the occupancy
+/// kept indexes of what is free (issue 16, item 7): the indexes give the same candidates in the same order, so
+/// they must not change one plan.
+#[test]
+fn the_occupancys_indexes_keep_every_improved_plan() {
+    let expected: &[u64] = &[
+        9297657100408992492,
+        12848009768313561560,
+        6684577037903917281,
+        14816925378785246328,
+        16308406659198329027,
+        2228742320621342805,
+        9517854982984896737,
+        2654472391283628208,
+    ];
+    let got: Vec<u64> =
+        GUARD[..8].iter().map(|&(s, c, d, _)| digest(&improved(crate::testgen::request(s, c, d), 7))).collect();
+    assert_eq!(got, expected);
+}
+
 #[test]
 fn the_improvement_phase_is_deterministic_for_a_seed_and_never_worse() {
     for &(seed, clients, days, _) in &GUARD[..8] {

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use praxis_sdk::{Date, Discipline, schedule::Late};
 
-use super::ix::{DayIx, ItemIx, Ix, Table};
+use super::ix::{DayIx, ItemIx, Ix, PracIx, RoomIx, Table};
 use super::occupancy::Use;
 use super::{Fail, Placed, Planner, What};
 
@@ -275,8 +275,9 @@ impl<'a> Planner<'a, '_> {
             return Vec::new();
         }
         let reach = if fail == Fail::WeeklyCap { self.ix.h.pad } else { 0 };
-        let qualified = self.ix.qualified.get(discipline).map_or(&[][..], Vec::as_slice);
-        let rooms = self.ix.rooms_for.get(discipline).map_or(&[][..], Vec::as_slice);
+        let d = self.ix.discipline_ix.get(discipline).copied();
+        let qualified = |p: PracIx| d.is_some_and(|d| self.ix.prac_disciplines[p].contains(&d));
+        let suits = |r: RoomIx| d.is_some_and(|d| self.ix.room_disciplines[r].contains(&d));
         let mut out = Vec::new();
         let h = self.ix.h;
         let from = day.ix().saturating_sub(reach);
@@ -301,7 +302,7 @@ impl<'a> Planner<'a, '_> {
                 other.client != c
                     && p.day == day
                     && match p.hold {
-                        Use::Individual { prac, room, .. } => qualified.contains(&prac) || rooms.contains(&room),
+                        Use::Individual { prac, room, .. } => qualified(prac) || suits(room),
                         Use::Class { class, .. } => self.ix.classes[class].discipline == *discipline,
                     }
             };

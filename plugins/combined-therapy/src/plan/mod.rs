@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use praxis_sdk::{
-    Adjunct, Appointment, Date, DateTime, Discipline, PluginError, RoomKind, ScheduleProposal, ScheduleRequest,
-    TimeOfDay, Unmet, schedule::Late,
+    Adjunct, Appointment, CarePlan, Date, DateTime, Discipline, PluginError, RoomKind, ScheduleProposal,
+    ScheduleRequest, TimeOfDay, Unmet, schedule::Late,
 };
 
 use crate::intervals::{Iv, contains, first_fit, intersect, overlaps, remove};
@@ -209,7 +209,7 @@ impl<'a, 'p> Planner<'a, 'p> {
         Planner {
             ix,
             s,
-            occ: Occupancy::new(ix),
+            occ: Occupancy::new(ix, shortest_sessions(ix, s), s.slot_minutes),
             chains: ix
                 .clients
                 .values()
@@ -282,14 +282,18 @@ impl<'a, 'p> Planner<'a, 'p> {
                 self.occ.client_busy[c][day].push(span);
             }
             if let Some(&k) = a.class.as_deref().and_then(|id| ix.class_ids.get(id)) {
-                self.occ.class_taken[k][day] = self.occ.class_taken[k][day].saturating_add(1);
+                self.occ.book_class_place(k, day);
                 continue;
             }
-            for (k, class) in ix.classes.iter() {
-                let runs = class.weekday == a.start.date.weekday().index();
-                let shares = ix.pracs[class.prac].id == a.practitioner || ix.rooms[class.room].id == a.room;
-                if runs && shares && overlaps(&[class.span], span) {
-                    self.occ.class_blocked[k][day] = true;
+            // The classes of its practitioner or its room that it overlaps.
+            let prac = ix.prac_ids.get(a.practitioner.as_str()).copied();
+            let room = ix.room_ids.get(a.room.as_str()).copied();
+            let mut sharing: Vec<ClassIx> = prac.map_or(&[][..], |p| ix.classes_of_prac[p].as_slice()).to_vec();
+            sharing.extend(room.map_or(&[][..], |r| ix.classes_of_room[r].as_slice()));
+            for k in sharing {
+                let class = &ix.classes[k];
+                if class.weekday == a.start.date.weekday().index() && overlaps(&[class.span], span) {
+                    self.occ.block_class(k, day);
                 }
             }
             match ix.prac_ids.get(a.practitioner.as_str()) {
@@ -415,7 +419,10 @@ impl<'a, 'p> Planner<'a, 'p> {
         let mut impossible: HashMap<Discipline, Option<String>> = HashMap::new();
         let mut pending: Vec<ItemIx> = Vec::new();
         let mut seen = 0;
+        // Today's items that waited for a massage, per massage, in today's order.
+        let mut waited: HashMap<ItemIx, Vec<ItemIx>> = HashMap::new();
         for day in DayIx::span(DayIx::at(0), h.last_plus_one()) {
+            waited.clear();
             let date = self.date(day);
             pending.extend((seen..self.items.len()).map(ItemIx::at));
             seen = self.items.len();
@@ -430,8 +437,7 @@ impl<'a, 'p> Planner<'a, 'p> {
                 (it.latest, rank, it.client, it.k)
             });
             let last_day = day.next() == h.last_plus_one();
-            for n in 0..active.len() {
-                let i = active[n];
+            for &i in &active {
                 if self.items[i].done {
                     continue;
                 }
@@ -450,13 +456,14 @@ impl<'a, 'p> Planner<'a, 'p> {
                     let it = &mut self.items[i];
                     it.skipped.push(day);
                     it.wait_for = Some(m);
+                    waited.entry(m).or_default().push(i);
                     continue;
                 }
                 let placed = self.try_days(i, Some(day));
                 if placed && self.items[i].what == What::Massage {
                     // The sessions that waited for this massage and were passed over
                     // today (they came first in the order) try today first, now.
-                    for &j in &active[..n] {
+                    for j in waited.remove(&i).unwrap_or_default() {
                         let it = &self.items[j];
                         if !it.done && it.wait_for == Some(i) && it.skipped.last() == Some(&day) {
                             self.items[j].skipped.pop();
@@ -617,25 +624,7 @@ impl<'a, 'p> Planner<'a, 'p> {
 
     /// The heat, massage and cold steps (or the one session) of an item, with their minutes.
     fn segments(&self, c: ClientIx, what: What) -> (&'a Discipline, Vec<(Option<Adjunct>, u16)>) {
-        let plan = self.ix.clients[c].plan;
-        match what {
-            What::Massage => {
-                let m = plan.massage.as_ref().expect("a massage item has a massage demand");
-                let mut seg: Vec<(Option<Adjunct>, u16)> = Vec::new();
-                let len = |a: Adjunct| match a {
-                    Adjunct::HeatBefore => self.s.heat_minutes,
-                    Adjunct::ColdAfter => self.s.cold_minutes,
-                };
-                seg.extend(m.before.iter().map(|&a| (Some(a), len(a))));
-                seg.push((None, m.minutes.max as u16));
-                seg.extend(m.after.iter().map(|&a| (Some(a), len(a))));
-                (&Discipline::Massage, seg)
-            }
-            What::Other(d) => {
-                let demand = &plan.other[d];
-                (&demand.discipline, vec![(None, demand.minutes)])
-            }
-        }
+        segments_of(self.ix.clients[c].plan, what, self.s)
     }
 
     /// Where item `i` could go on `day`, checking C5 and C4 first. A `patient` group session waits for a class
@@ -686,28 +675,29 @@ impl<'a, 'p> Planner<'a, 'p> {
         Ok(())
     }
 
+    /// The first class, by start time then id, that runs on `day` and can take the client; or why none can.
+    /// Classes at the same minutes are one group, which the client can take or not alike, so the client is
+    /// checked once per group and the occupancy gives the group's first class with a place left.
     fn find_class(&self, c: ClientIx, day: DayIx, wd: usize, discipline: &Discipline) -> Result<Spot, Fail> {
-        let date = self.date(day);
         let mut fail = Fail::NoClass;
-        let Some(list) = self.ix.class_index.get(&(discipline.clone(), wd)) else { return Err(fail) };
-        for &k in list {
-            let class = &self.ix.classes[k];
-            if !class.usable || self.occ.class_blocked[k][day] || self.ix.pracs[class.prac].off(date) {
+        let Some(groups) = self.ix.class_groups.get(&(discipline.clone(), wd)) else { return Err(fail) };
+        for &g in groups {
+            if self.occ.group_running(g, day) == 0 {
                 continue;
             }
-            if !contains(&self.ix.clients[c].base[wd], class.span) {
+            let span = self.ix.groups[g].span;
+            if !contains(&self.ix.clients[c].base[wd], span) {
                 fail = worse(fail, Fail::ClientUnavailable);
                 continue;
             }
-            if overlaps(&self.occ.client_busy[c][day], class.span) {
+            if overlaps(&self.occ.client_busy[c][day], span) {
                 fail = worse(fail, Fail::ClientBusy);
                 continue;
             }
-            if self.occ.class_taken[k][day] >= class.places {
-                fail = worse(fail, Fail::ClassFull);
-                continue;
+            match self.occ.group_first_open(g, day) {
+                Some(pos) => return Ok(Spot::Class(self.ix.groups[g].classes[pos as usize])),
+                None => fail = worse(fail, Fail::ClassFull),
             }
-            return Ok(Spot::Class(k));
         }
         Err(fail)
     }
@@ -742,11 +732,7 @@ impl<'a, 'p> Planner<'a, 'p> {
         if first_fit(&free, total, step).is_none() {
             return Err(Fail::ClientBusy);
         }
-        let Some(qualified) = self.ix.qualified.get(discipline) else { return Err(Fail::NoPractitioner) };
-        let date = self.date(day);
-        let mut pracs: Vec<PracIx> = qualified.iter().copied().filter(|&p| !self.ix.pracs[p].off(date)).collect();
-        pracs.sort_by_key(|&p| (self.occ.prac_load[p], p));
-        let rooms: &[RoomIx] = self.ix.rooms_for.get(discipline).map_or(&[], Vec::as_slice);
+        let Some(&d) = self.ix.discipline_ix.get(discipline) else { return Err(Fail::NoPractitioner) };
         // Back-to-back with the client's other sessions that day, for one trip.
         let mut anchors: Vec<u16> = Vec::new();
         if !self.ix.clients[c].plan.fibromyalgia {
@@ -758,63 +744,82 @@ impl<'a, 'p> Planner<'a, 'p> {
             }
             anchors.sort_unstable();
             anchors.dedup();
+            // A pair's minutes lie inside the client's free ones, so an anchor outside them never serves.
+            anchors.retain(|&a| u32::from(a) + u32::from(total) <= 1440 && contains(&free, (a, a + total)));
         }
-        let mut any_prac = false;
-        if anchors.is_empty() {
-            // No session to sit next to: the least-loaded practitioner with a room wins; stop at the first.
-            // Rooms are narrowed to those free while the client is, once, so a full day fails in O(P + R).
-            let open_rooms: Vec<(RoomIx, Vec<Iv>)> = rooms
-                .iter()
-                .filter_map(|&r| {
-                    let rf = intersect(&free, &self.occ.room_free[r][day]);
-                    first_fit(&rf, total, step).map(|_| (r, rf))
-                })
-                .collect();
-            for &p in &pracs {
-                if self.occ.prac_free[p][day].is_empty() {
-                    continue;
-                }
-                let pf = intersect(&free, &self.occ.prac_free[p][day]);
-                if first_fit(&pf, total, step).is_none() {
-                    continue;
-                }
-                any_prac = true;
-                for (r, rf) in &open_rooms {
-                    let both = intersect(&pf, rf);
-                    if let Some(s) = first_fit(&both, total, step) {
-                        return Ok(Spot::Individual { prac: p, room: *r, start: s });
+        // The practitioners come from the occupancy's index, least loaded first then by index, and only
+        // those whose free minutes hold the discipline's shortest session (the others could not fit this
+        // one either); the rooms likewise, by index. A room's minutes free while the client is are
+        // computed when first needed, and kept for the next practitioner.
+        let mut room_cache: Vec<(RoomIx, Vec<Iv>)> = Vec::new();
+        let mut rooms_left = self.occ.open_rooms(d, day);
+        let mut rooms_done = false;
+        let mut room_at = |n: usize, cache: &mut Vec<(RoomIx, Vec<Iv>)>| -> bool {
+            while cache.len() <= n && !rooms_done {
+                match rooms_left.next() {
+                    Some(r) => {
+                        let rf = intersect(&free, &self.occ.room_free[r][day]);
+                        if first_fit(&rf, total, step).is_some() {
+                            cache.push((r, rf));
+                        }
                     }
-                }
-                if open_rooms.is_empty() {
-                    break;
+                    None => rooms_done = true,
                 }
             }
-            return Err(if any_prac { Fail::NoRoom } else { Fail::NoPractitioner });
-        }
-        let mut candidates: Vec<(PracIx, Vec<Iv>)> = Vec::with_capacity(pracs.len());
-        for &p in &pracs {
+            n < cache.len()
+        };
+        // The practitioners free long enough while the client is, with those minutes, in order.
+        let mut open = self.occ.open_pracs(d, day).filter_map(|p| {
             let pf = intersect(&free, &self.occ.prac_free[p][day]);
-            if first_fit(&pf, total, step).is_some() {
-                any_prac = true;
-                candidates.push((p, pf));
+            first_fit(&pf, total, step).map(|_| (p, pf))
+        });
+        let mut passed: Vec<(PracIx, Vec<Iv>)> = Vec::new();
+        if !anchors.is_empty() {
+            // Back-to-back first: the first practitioner (in order) who can sit at an anchor that some room
+            // can take, with the first room (by index) that can take one of that practitioner's anchors, at
+            // the first anchor both can (the pairs in the planner's order). A room that can take an anchor
+            // does not depend on the practitioner, so each anchor's first room is found once.
+            let mut live: Vec<(u16, usize)> = Vec::new();
+            for &a in &anchors {
+                let mut n = 0;
+                while room_at(n, &mut room_cache) {
+                    if contains(&room_cache[n].1, (a, a + total)) {
+                        live.push((a, n));
+                        break;
+                    }
+                    n += 1;
+                }
             }
-        }
-        for (p, pf) in &candidates {
-            for &r in rooms {
-                let rf = intersect(pf, &self.occ.room_free[r][day]);
-                if let Some(&a) =
-                    anchors.iter().find(|&&a| u32::from(a) + u32::from(total) <= 1440 && contains(&rf, (a, a + total)))
-                {
-                    return Ok(Spot::Individual { prac: *p, room: r, start: a });
+            if !live.is_empty() {
+                for (p, pf) in open.by_ref() {
+                    let first_room =
+                        live.iter().filter(|&&(a, _)| contains(&pf, (a, a + total))).map(|&(_, n)| n).min();
+                    if let Some(n) = first_room {
+                        let (r, rf) = &room_cache[n];
+                        let both = intersect(&pf, rf);
+                        if let Some(&a) = anchors.iter().find(|&&a| contains(&both, (a, a + total))) {
+                            return Ok(Spot::Individual { prac: p, room: *r, start: a });
+                        }
+                    }
+                    passed.push((p, pf));
                 }
             }
         }
-        for (p, pf) in &candidates {
-            for &r in rooms {
-                let rf = intersect(pf, &self.occ.room_free[r][day]);
-                if let Some(s) = first_fit(&rf, total, step) {
-                    return Ok(Spot::Individual { prac: *p, room: r, start: s });
+        // No anchor served: the first practitioner with a room wins, at the earliest start both have.
+        let mut any_prac = false;
+        for (p, pf) in passed.into_iter().chain(open) {
+            any_prac = true;
+            let mut n = 0;
+            while room_at(n, &mut room_cache) {
+                let (r, rf) = &room_cache[n];
+                let both = intersect(&pf, rf);
+                if let Some(s) = first_fit(&both, total, step) {
+                    return Ok(Spot::Individual { prac: p, room: *r, start: s });
                 }
+                n += 1;
+            }
+            if room_cache.is_empty() {
+                break;
             }
         }
         Err(if any_prac { Fail::NoRoom } else { Fail::NoPractitioner })
@@ -890,6 +895,46 @@ impl<'a, 'p> Planner<'a, 'p> {
             }
         }
     }
+}
+
+/// The heat, massage and cold steps (or the one session) of a plan's demand, with their minutes.
+fn segments_of<'a>(plan: &'a CarePlan, what: What, s: &Settings) -> (&'a Discipline, Vec<(Option<Adjunct>, u16)>) {
+    match what {
+        What::Massage => {
+            let m = plan.massage.as_ref().expect("a massage item has a massage demand");
+            let mut seg: Vec<(Option<Adjunct>, u16)> = Vec::new();
+            let len = |a: Adjunct| match a {
+                Adjunct::HeatBefore => s.heat_minutes,
+                Adjunct::ColdAfter => s.cold_minutes,
+            };
+            seg.extend(m.before.iter().map(|&a| (Some(a), len(a))));
+            seg.push((None, m.minutes.max as u16));
+            seg.extend(m.after.iter().map(|&a| (Some(a), len(a))));
+            (&Discipline::Massage, seg)
+        }
+        What::Other(d) => {
+            let demand = &plan.other[d];
+            (&demand.discipline, vec![(None, demand.minutes)])
+        }
+    }
+}
+
+/// Per discipline of the index: the minutes of the shortest session any plan asks for (`u16::MAX` when none
+/// does), which bounds what the occupancy's indexes keep.
+fn shortest_sessions(ix: &Index<'_>, s: &Settings) -> Vec<u16> {
+    let mut out = vec![u16::MAX; ix.disciplines.len()];
+    for c in ix.clients.values() {
+        let plan = c.plan;
+        let whats = plan.massage.iter().map(|_| What::Massage).chain((0..plan.other.len()).map(What::Other));
+        for what in whats {
+            let (discipline, segments) = segments_of(plan, what, s);
+            if let Some(&d) = ix.discipline_ix.get(discipline) {
+                let total: u16 = segments.iter().map(|x| x.1).sum();
+                out[d] = out[d].min(total);
+            }
+        }
+    }
+    out
 }
 
 /// Of two failures, the one that says more about what blocked the session.

@@ -3,10 +3,20 @@
 //! planner changes it only through [`Occupancy::reserve`] and
 //! [`Occupancy::release`] (and, while loading the calendar, the class
 //! sessions and booked appointments), so a placement can be undone exactly.
+//!
+//! It also keeps indexes of what is still free, so that an attempt looks only
+//! at what can take a session: per discipline and day, the qualified
+//! practitioners whose free minutes hold that discipline's shortest session,
+//! ordered by load then index (the planner's order); per discipline and day,
+//! the suitable rooms whose free minutes hold it, by index; per class group
+//! (one discipline, weekday and time) and day, the classes with a place left,
+//! by id. Every change to free minutes, load or places updates them.
+
+use std::collections::BTreeSet;
 
 use super::ix::{ClassIx, ClientIx, DayIx, Ix, PracIx, RoomIx, Table};
 use super::request::{Horizon, Index};
-use crate::intervals::{Iv, below_capacity, normalize, remove};
+use crate::intervals::{Iv, below_capacity, first_fit, normalize, remove};
 
 const FULL_DAY: Iv = (0, 1440);
 
@@ -62,9 +72,29 @@ pub(crate) struct Occupancy {
     room_used: Table<RoomIx, PerDay<Vec<Iv>>>,
     /// A room's minutes below its capacity.
     pub(crate) room_free: Table<RoomIx, PerDay<Vec<Iv>>>,
-    pub(crate) class_taken: Table<ClassIx, PerDay<u16>>,
+    class_taken: Table<ClassIx, PerDay<u16>>,
     /// A booked individual session takes the class's practitioner or room.
-    pub(crate) class_blocked: Table<ClassIx, PerDay<bool>>,
+    class_blocked: Table<ClassIx, PerDay<bool>>,
+    /// The class runs that day: its weekday, usable, its practitioner not on leave.
+    class_runs: Table<ClassIx, PerDay<bool>>,
+    class_places: Table<ClassIx, u16>,
+    /// Each class's group and position in it (from the index).
+    group_of: Table<ClassIx, (usize, u32)>,
+    /// Per group and day: how many of its classes run and are not blocked.
+    group_running: Vec<PerDay<u16>>,
+    /// Per group and day: the positions of its classes that run, are not blocked and have a place left.
+    group_open: Vec<PerDay<BTreeSet<u32>>>,
+    /// Start times are multiples of this many minutes.
+    step: u16,
+    /// Per discipline (the index's positions): the minutes of its shortest session.
+    min_len: Vec<u16>,
+    prac_disciplines: Table<PracIx, Vec<usize>>,
+    room_disciplines: Table<RoomIx, Vec<usize>>,
+    /// Per discipline and day: (load, practitioner) of the qualified practitioners whose free minutes hold the
+    /// discipline's shortest session.
+    open_pracs: Vec<PerDay<BTreeSet<(u32, PracIx)>>>,
+    /// Per discipline and day: the suitable rooms whose free minutes hold its shortest session.
+    open_rooms: Vec<PerDay<BTreeSet<RoomIx>>>,
     pub(crate) client_busy: Table<ClientIx, PerDay<Vec<Iv>>>,
     pub(crate) client_visits: Table<ClientIx, PerDay<u8>>,
     /// Visits per day, from `pad` days before the horizon to `pad` days after it (rule C5's rolling window).
@@ -72,8 +102,10 @@ pub(crate) struct Occupancy {
 }
 
 impl Occupancy {
-    /// Everything free but leave, and the class sessions' practitioners and rooms taken.
-    pub(crate) fn new(ix: &Index<'_>) -> Occupancy {
+    /// Everything free but leave, and the class sessions' practitioners and rooms taken. `min_len`: per
+    /// discipline of the index, the minutes of its shortest session (`u16::MAX` when none is asked for);
+    /// `step`: start times are multiples of it.
+    pub(crate) fn new(ix: &Index<'_>, min_len: Vec<u16>, step: u16) -> Occupancy {
         let h = ix.h;
         let days = h.days;
         let prac_free = ix
@@ -102,12 +134,23 @@ impl Occupancy {
             room_base,
             class_taken: Table::filled(n_classes, Table::filled(days, 0)),
             class_blocked: Table::filled(n_classes, Table::filled(days, false)),
+            class_runs: Table::filled(n_classes, Table::filled(days, false)),
+            class_places: ix.classes.values().map(|c| c.places).collect(),
+            group_of: ix.group_of.clone(),
+            group_running: vec![Table::filled(days, 0); ix.groups.len()],
+            group_open: vec![Table::filled(days, BTreeSet::new()); ix.groups.len()],
+            step: step.max(1),
+            min_len,
+            prac_disciplines: ix.prac_disciplines.clone(),
+            room_disciplines: ix.room_disciplines.clone(),
+            open_pracs: vec![Table::filled(days, BTreeSet::new()); ix.disciplines.len()],
+            open_rooms: vec![Table::filled(days, BTreeSet::new()); ix.disciplines.len()],
             client_busy: Table::filled(n_clients, Table::filled(days, Vec::new())),
             client_visits: Table::filled(n_clients, Table::filled(days, 0)),
             client_span: Table::filled(n_clients, vec![0; days + 2 * h.pad]),
         };
         // A class instance takes its practitioner's and room's time, unless the practitioner is on leave.
-        for c in ix.classes.values() {
+        for (k, c) in ix.classes.iter() {
             for day in DayIx::span(DayIx::at(0), h.last_plus_one()) {
                 let date = h.date(day);
                 if date.weekday().index() != c.weekday || ix.pracs[c.prac].off(date) {
@@ -115,7 +158,21 @@ impl Occupancy {
                 }
                 remove(&mut occ.prac_free[c.prac][day], c.span);
                 remove(&mut occ.room_base[c.room][day], c.span);
-                occ.refresh_room(c.room, day);
+                occ.room_free[c.room][day] =
+                    below_capacity(&occ.room_base[c.room][day], &occ.room_used[c.room][day], occ.room_cap[c.room]);
+                if c.usable {
+                    occ.class_runs[k][day] = true;
+                    occ.group_running[occ.group_of[k].0][day] += 1;
+                    occ.refresh_class(k, day);
+                }
+            }
+        }
+        for day in DayIx::span(DayIx::at(0), h.last_plus_one()) {
+            for p in ix.pracs.keys() {
+                occ.refresh_prac(p, day);
+            }
+            for r in ix.rooms.keys() {
+                occ.refresh_room(r, day);
             }
         }
         occ
@@ -123,12 +180,102 @@ impl Occupancy {
 
     fn refresh_room(&mut self, r: RoomIx, day: DayIx) {
         self.room_free[r][day] = below_capacity(&self.room_base[r][day], &self.room_used[r][day], self.room_cap[r]);
+        for &d in &self.room_disciplines[r] {
+            let set = &mut self.open_rooms[d][day];
+            if first_fit(&self.room_free[r][day], self.min_len[d], self.step).is_some() {
+                set.insert(r);
+            } else {
+                set.remove(&r);
+            }
+        }
+    }
+
+    /// Puts practitioner `p` in or out of the day's indexes after its free minutes changed.
+    fn refresh_prac(&mut self, p: PracIx, day: DayIx) {
+        let key = (self.prac_load[p], p);
+        for &d in &self.prac_disciplines[p] {
+            let set = &mut self.open_pracs[d][day];
+            if first_fit(&self.prac_free[p][day], self.min_len[d], self.step).is_some() {
+                set.insert(key);
+            } else {
+                set.remove(&key);
+            }
+        }
+    }
+
+    /// Changes a practitioner's load, moving it in every day's order.
+    fn set_load(&mut self, p: PracIx, load: u32) {
+        let old = self.prac_load[p];
+        if old == load {
+            return;
+        }
+        self.prac_load[p] = load;
+        for &d in &self.prac_disciplines[p] {
+            for set in self.open_pracs[d].values_mut() {
+                if set.remove(&(old, p)) {
+                    set.insert((load, p));
+                }
+            }
+        }
+    }
+
+    /// Puts class `k` in or out of its group's open classes on `day`.
+    fn refresh_class(&mut self, k: ClassIx, day: DayIx) {
+        let (g, pos) = self.group_of[k];
+        let open =
+            self.class_runs[k][day] && !self.class_blocked[k][day] && self.class_taken[k][day] < self.class_places[k];
+        let set = &mut self.group_open[g][day];
+        if open {
+            set.insert(pos);
+        } else {
+            set.remove(&pos);
+        }
+    }
+
+    /// The qualified practitioners in discipline `d` (the index's position) whose free minutes on `day` hold
+    /// its shortest session, least loaded first, then by index.
+    pub(crate) fn open_pracs(&self, d: usize, day: DayIx) -> impl Iterator<Item = PracIx> + '_ {
+        self.open_pracs[d][day].iter().map(|&(_, p)| p)
+    }
+
+    /// The rooms suitable for discipline `d` whose free minutes on `day` hold its shortest session, by index.
+    pub(crate) fn open_rooms(&self, d: usize, day: DayIx) -> impl Iterator<Item = RoomIx> + '_ {
+        self.open_rooms[d][day].iter().copied()
+    }
+
+    /// How many classes of group `g` run on `day` and are not blocked by a booked session.
+    pub(crate) fn group_running(&self, g: usize, day: DayIx) -> u16 {
+        self.group_running[g][day]
+    }
+
+    /// The first (by id) class of group `g` with a place left on `day`, as its position in the group.
+    pub(crate) fn group_first_open(&self, g: usize, day: DayIx) -> Option<u32> {
+        self.group_open[g][day].first().copied()
+    }
+
+    /// A booked place in class `k` on `day`.
+    pub(crate) fn book_class_place(&mut self, k: ClassIx, day: DayIx) {
+        self.class_taken[k][day] = self.class_taken[k][day].saturating_add(1);
+        self.refresh_class(k, day);
+    }
+
+    /// A booked individual session takes class `k`'s practitioner or room on `day`.
+    pub(crate) fn block_class(&mut self, k: ClassIx, day: DayIx) {
+        if self.class_blocked[k][day] {
+            return;
+        }
+        self.class_blocked[k][day] = true;
+        if self.class_runs[k][day] {
+            self.group_running[self.group_of[k].0][day] -= 1;
+        }
+        self.refresh_class(k, day);
     }
 
     /// A booked session's practitioner time (`minutes` counted in its load).
     pub(crate) fn book_practitioner(&mut self, p: PracIx, day: DayIx, span: Iv, minutes: u16) {
         remove(&mut self.prac_free[p][day], span);
-        self.prac_load[p] += u32::from(minutes);
+        self.set_load(p, self.prac_load[p] + u32::from(minutes));
+        self.refresh_prac(p, day);
     }
 
     /// A booked session's room time.
@@ -168,13 +315,15 @@ impl Occupancy {
         let span = match *u {
             Use::Individual { day, prac, room, span, .. } => {
                 remove(&mut self.prac_free[prac][day], span);
-                self.prac_load[prac] += u32::from(span.1 - span.0);
+                self.set_load(prac, self.prac_load[prac] + u32::from(span.1 - span.0));
+                self.refresh_prac(prac, day);
                 self.room_used[room][day].push(span);
                 self.refresh_room(room, day);
                 span
             }
             Use::Class { day, class, span, .. } => {
                 self.class_taken[class][day] += 1;
+                self.refresh_class(class, day);
                 span
             }
         };
@@ -194,7 +343,8 @@ impl Occupancy {
                 let free = &mut self.prac_free[prac][day];
                 free.push(span);
                 *free = normalize(std::mem::take(free));
-                self.prac_load[prac] -= u32::from(span.1 - span.0);
+                self.set_load(prac, self.prac_load[prac] - u32::from(span.1 - span.0));
+                self.refresh_prac(prac, day);
                 let used = &mut self.room_used[room][day];
                 if let Some(at) = used.iter().position(|&x| x == span) {
                     used.remove(at);
@@ -204,6 +354,7 @@ impl Occupancy {
             }
             Use::Class { day, class, span, .. } => {
                 self.class_taken[class][day] -= 1;
+                self.refresh_class(class, day);
                 span
             }
         };
@@ -221,6 +372,142 @@ impl Occupancy {
     pub(crate) fn sort_busy(&mut self) {
         for busy in self.client_busy.values_mut().flat_map(|d| d.values_mut()) {
             busy.sort_unstable();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intervals::intersect;
+    use crate::plan::request::ValidatedRequest;
+    use crate::settings::Settings;
+    use crate::testgen::Rng;
+
+    /// What the indexes should hold, found by scanning every practitioner, room and class.
+    fn check(occ: &Occupancy, ix: &Index<'_>, what: &str) {
+        let h = ix.h;
+        for day in DayIx::span(DayIx::at(0), h.last_plus_one()) {
+            for d in 0..ix.disciplines.len() {
+                let fits = |free: &[Iv]| first_fit(free, occ.min_len[d], occ.step).is_some();
+                let mut pracs: Vec<PracIx> = ix
+                    .pracs
+                    .keys()
+                    .filter(|&p| ix.prac_disciplines[p].contains(&d) && fits(&occ.prac_free[p][day]))
+                    .collect();
+                pracs.sort_by_key(|&p| (occ.prac_load[p], p));
+                assert_eq!(occ.open_pracs(d, day).collect::<Vec<_>>(), pracs, "{what}: practitioners, {d} {day:?}");
+                let rooms: Vec<RoomIx> = ix
+                    .rooms
+                    .keys()
+                    .filter(|&r| ix.room_disciplines[r].contains(&d) && fits(&occ.room_free[r][day]))
+                    .collect();
+                assert_eq!(occ.open_rooms(d, day).collect::<Vec<_>>(), rooms, "{what}: rooms, {d} {day:?}");
+            }
+            let date = h.date(day);
+            for (g, group) in ix.groups.iter().enumerate() {
+                let running: Vec<u32> = (0..group.classes.len() as u32)
+                    .filter(|&n| {
+                        let k = group.classes[n as usize];
+                        let c = &ix.classes[k];
+                        c.usable
+                            && c.weekday == date.weekday().index()
+                            && !ix.pracs[c.prac].off(date)
+                            && !occ.class_blocked[k][day]
+                    })
+                    .collect();
+                let open = running.iter().copied().find(|&n| {
+                    let k = group.classes[n as usize];
+                    occ.class_taken[k][day] < ix.classes[k].places
+                });
+                assert_eq!(occ.group_running(g, day) as usize, running.len(), "{what}: group {g} {day:?}");
+                assert_eq!(occ.group_first_open(g, day), open, "{what}: group {g} {day:?}");
+            }
+        }
+    }
+
+    /// A random session the calendar can take now: an individual one at a free minute of a qualified
+    /// practitioner and a suitable room, or a place in a class that has one.
+    fn random_use(occ: &Occupancy, ix: &Index<'_>, rng: &mut Rng) -> Option<Use> {
+        let day = DayIx::at(rng.range(0, ix.h.days as u32 - 1) as usize);
+        let client = ClientIx::at(rng.range(0, ix.clients.len() as u32 - 1) as usize);
+        if rng.chance(25) && ix.classes.len() > 0 {
+            let k = ClassIx::at(rng.range(0, ix.classes.len() as u32 - 1) as usize);
+            let (g, pos) = ix.group_of[k];
+            let open = occ.group_open[g][day].contains(&pos);
+            return open.then_some(Use::Class { client, day, class: k, span: ix.classes[k].span });
+        }
+        let prac = PracIx::at(rng.range(0, ix.pracs.len() as u32 - 1) as usize);
+        if ix.prac_disciplines[prac].is_empty() {
+            return None;
+        }
+        let d = *rng.pick(ix.prac_disciplines[prac].as_slice());
+        let rooms: Vec<RoomIx> = ix.rooms.keys().filter(|&r| ix.room_disciplines[r].contains(&d)).collect();
+        if rooms.is_empty() {
+            return None;
+        }
+        let room = *rng.pick(rooms.as_slice());
+        let both = intersect(&occ.prac_free[prac][day], &occ.room_free[room][day]);
+        let len = 15 * rng.range(1, 6) as u16;
+        let fits: Vec<Iv> = both.into_iter().filter(|&(s, e)| e - s >= len).collect();
+        if fits.is_empty() {
+            return None;
+        }
+        let (s, e) = *rng.pick(fits.as_slice());
+        let start = s + rng.range(0, u32::from(e - s - len)) as u16;
+        Some(Use::Individual { client, day, prac, room, span: (start, start + len) })
+    }
+
+    #[test]
+    fn the_indexes_agree_with_a_scan_after_random_reserves_and_releases() {
+        for seed in 1..=6u64 {
+            let req = crate::testgen::request(seed, 20 + 10 * seed as usize, 14);
+            let settings = Settings::default();
+            let ix = Index::new(ValidatedRequest::new(&req, &settings).expect("a valid request"));
+            let mut rng = Rng::new(seed);
+            let min_len: Vec<u16> = (0..ix.disciplines.len())
+                .map(|_| if rng.chance(10) { u16::MAX } else { 15 * rng.range(1, 4) as u16 })
+                .collect();
+            let mut occ = Occupancy::new(&ix, min_len, 15);
+            check(&occ, &ix, &format!("seed {seed}, new"));
+            // Booked sessions first, as the planner loads them.
+            for _ in 0..10 {
+                if let Some(Use::Individual { day, prac, room, span, .. }) = random_use(&occ, &ix, &mut rng) {
+                    occ.book_practitioner(prac, day, span, span.1 - span.0);
+                    occ.book_room(room, day, span);
+                }
+                if ix.classes.len() > 0 {
+                    let k = ClassIx::at(rng.range(0, ix.classes.len() as u32 - 1) as usize);
+                    let day = DayIx::at(rng.range(0, ix.h.days as u32 - 1) as usize);
+                    if rng.chance(50) { occ.block_class(k, day) } else { occ.book_class_place(k, day) }
+                }
+            }
+            check(&occ, &ix, &format!("seed {seed}, booked"));
+            let mut held: Vec<Use> = Vec::new();
+            let (mut reserves, mut releases) = (0, 0);
+            for step in 0..600 {
+                if held.is_empty() || rng.chance(65) {
+                    if let Some(u) = random_use(&occ, &ix, &mut rng) {
+                        occ.reserve(&u);
+                        held.push(u);
+                        reserves += 1;
+                    }
+                } else {
+                    let u = held.swap_remove(rng.range(0, held.len() as u32 - 1) as usize);
+                    occ.release(&u);
+                    releases += 1;
+                }
+                if step % 20 == 0 {
+                    check(&occ, &ix, &format!("seed {seed}, step {step}"));
+                }
+            }
+            check(&occ, &ix, &format!("seed {seed}, end"));
+            assert!(reserves > 100 && releases > 50, "seed {seed}: {reserves} reserves, {releases} releases");
+            // Everything given back: the indexes are as when new.
+            for u in held.drain(..).rev() {
+                occ.release(&u);
+            }
+            check(&occ, &ix, &format!("seed {seed}, all released"));
         }
     }
 }

@@ -63,6 +63,14 @@ pub(crate) struct Class {
     pub(crate) usable: bool,
 }
 
+/// Classes of one discipline on one weekday at the same minutes.
+pub(crate) struct ClassGroup {
+    /// Their minutes.
+    pub(crate) span: Iv,
+    /// The classes, by id.
+    pub(crate) classes: Vec<ClassIx>,
+}
+
 /// A client's care plan and the times it may come.
 pub(crate) struct Client<'a> {
     pub(crate) plan: &'a CarePlan,
@@ -264,10 +272,26 @@ pub(crate) struct Index<'a> {
     pub(crate) clients: Table<ClientIx, Client<'a>>,
     /// Practitioners qualified per discipline (ascending).
     pub(crate) qualified: HashMap<Discipline, Vec<PracIx>>,
-    /// Classes per (discipline, weekday), by start time then id.
-    pub(crate) class_index: HashMap<(Discipline, usize), Vec<ClassIx>>,
-    /// Rooms suitable for each discipline a practitioner is qualified in (ascending).
-    pub(crate) rooms_for: HashMap<Discipline, Vec<RoomIx>>,
+    /// The disciplines some practitioner is qualified in, ascending: the occupancy's indexes are kept per
+    /// discipline by position in this list.
+    pub(crate) disciplines: Vec<Discipline>,
+    /// The position in `disciplines` of each.
+    pub(crate) discipline_ix: HashMap<Discipline, usize>,
+    /// Each practitioner's disciplines, as positions in `disciplines`.
+    pub(crate) prac_disciplines: Table<PracIx, Vec<usize>>,
+    /// The disciplines each room suits (of those some practitioner is qualified in), as positions.
+    pub(crate) room_disciplines: Table<RoomIx, Vec<usize>>,
+    /// Classes of the same discipline, weekday and minutes, which a client can take or not alike; per
+    /// (discipline, weekday) by start time. Their classes by id.
+    pub(crate) groups: Vec<ClassGroup>,
+    /// The groups per (discipline, weekday), by minutes.
+    pub(crate) class_groups: HashMap<(Discipline, usize), Vec<usize>>,
+    /// Each class's group and its position in it.
+    pub(crate) group_of: Table<ClassIx, (usize, u32)>,
+    /// The classes each practitioner teaches.
+    pub(crate) classes_of_prac: Table<PracIx, Vec<ClassIx>>,
+    /// The classes held in each room.
+    pub(crate) classes_of_room: Table<RoomIx, Vec<ClassIx>>,
     pub(crate) prac_ids: HashMap<String, PracIx>,
     pub(crate) room_ids: HashMap<String, RoomIx>,
     pub(crate) class_ids: HashMap<String, ClassIx>,
@@ -287,13 +311,44 @@ impl<'a> Index<'a> {
         for (k, c) in classes.iter() {
             class_index.entry((c.discipline.clone(), c.weekday)).or_default().push(k);
         }
-        for list in class_index.values_mut() {
+        let mut keys: Vec<(Discipline, usize)> = class_index.keys().cloned().collect();
+        keys.sort();
+        let mut groups: Vec<ClassGroup> = Vec::new();
+        let mut class_groups: HashMap<(Discipline, usize), Vec<usize>> = HashMap::new();
+        let mut group_of: Table<ClassIx, (usize, u32)> = Table::filled(classes.len(), (0, 0));
+        for key in keys {
+            let mut list = class_index.remove(&key).unwrap_or_default();
+            // By start time then id: the order in which the planner offers classes.
             list.sort_by(|&a, &b| (classes[a].span, &classes[a].id).cmp(&(classes[b].span, &classes[b].id)));
+            let mut of_key = Vec::new();
+            for k in list {
+                let span = classes[k].span;
+                if groups.last().is_none_or(|g| g.span != span || of_key.is_empty()) {
+                    of_key.push(groups.len());
+                    groups.push(ClassGroup { span, classes: Vec::new() });
+                }
+                let g = groups.len() - 1;
+                group_of[k] = (g, groups[g].classes.len() as u32);
+                groups[g].classes.push(k);
+            }
+            class_groups.insert(key, of_key);
         }
-        let rooms_for: HashMap<Discipline, Vec<RoomIx>> = qualified
-            .keys()
-            .map(|d| (d.clone(), rooms.iter().filter(|(_, r)| suitable_room(d, r.kind)).map(|(r, _)| r).collect()))
+        let mut discipline_list: Vec<Discipline> = qualified.keys().cloned().collect();
+        discipline_list.sort();
+        let discipline_ix: HashMap<Discipline, usize> =
+            discipline_list.iter().enumerate().map(|(n, d)| (d.clone(), n)).collect();
+        let prac_disciplines: Table<PracIx, Vec<usize>> =
+            disciplines.values().map(|ds| ds.iter().map(|d| discipline_ix[d]).collect()).collect();
+        let room_disciplines: Table<RoomIx, Vec<usize>> = rooms
+            .values()
+            .map(|r| (0..discipline_list.len()).filter(|&n| suitable_room(&discipline_list[n], r.kind)).collect())
             .collect();
+        let mut classes_of_prac: Table<PracIx, Vec<ClassIx>> = Table::filled(pracs.len(), Vec::new());
+        let mut classes_of_room: Table<RoomIx, Vec<ClassIx>> = Table::filled(rooms.len(), Vec::new());
+        for (k, c) in classes.iter() {
+            classes_of_prac[c.prac].push(k);
+            classes_of_room[c.room].push(k);
+        }
         let prac_ids = pracs.iter().map(|(i, p)| (p.id.clone(), i)).collect();
         let room_ids = rooms.iter().map(|(i, r)| (r.id.clone(), i)).collect();
         let class_ids = classes.iter().map(|(i, c)| (c.id.clone(), i)).collect();
@@ -305,8 +360,15 @@ impl<'a> Index<'a> {
             classes,
             clients,
             qualified,
-            class_index,
-            rooms_for,
+            disciplines: discipline_list,
+            discipline_ix,
+            prac_disciplines,
+            room_disciplines,
+            groups,
+            class_groups,
+            group_of,
+            classes_of_prac,
+            classes_of_room,
             prac_ids,
             room_ids,
             class_ids,
