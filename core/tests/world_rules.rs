@@ -278,25 +278,25 @@ fn a_plan_is_read_from_the_config_and_its_sessions_counted_from_the_records() {
     let eight_this_year: Vec<String> = (1..=8).map(|m| format!("2026-{m:02}-10")).collect();
     let eight: Vec<&str> = eight_this_year.iter().map(String::as_str).collect();
     #[rustfmt::skip]
-    let cases: Vec<(&str, &Plans, &Insurance, &[&str], &str, &str, &str)> = vec![
+    let cases: Vec<(&str, Plans, Insurance, &[&str], &str, &str, &str)> = vec![
         // what, plans, record, sessions, condition, as of, expected cards
-        ("no sessions yet", &year, &on_file, &[], fm, AS_OF, ""),
-        ("referral missing (I1 from the config's terms)", &year, &Insurance::on_plan("acme"), &[], fm, AS_OF, "I1:w"),
-        ("8 of 10 this year: 2 remain", &year, &on_file, &eight, fm, AS_OF, "I2:w(8 of 10 used)"),
-        ("a session after the day does not count", &year, &on_file, &["2026-01-10", "2026-02-10", "2026-03-10", "2026-04-10", "2026-05-10", "2026-06-10", "2026-07-10", "2026-11-22"], fm, AS_OF, ""),
-        ("last year's sessions do not count", &year, &on_file, &["2025-06-01", "2025-07-01", "2025-08-01", "2025-09-01", "2025-10-01", "2025-11-01", "2025-12-01", "2025-12-31"], fm, AS_OF, ""),
-        ("a new year starts at zero", &year, &on_file, &eight, fm, "2027-01-01", ""),
-        ("elsewhere adds", &year, &elsewhere(2, "2026-03-01"), &eight, fm, AS_OF, "I2:c(10 of 10 used)"),
-        ("elsewhere of last period does not", &year, &elsewhere(2, "2025-12-01"), &eight, fm, AS_OF, "I2:w(8 of 10 used)"),
-        ("plan year from 04-01: Jan-Mar are last period", &acme(PlanPeriod::PlanYear { month: 4, day: 1 }, &[]), &on_file, &eight, fm, AS_OF, ""),
-        ("rolling 12 months", &acme(PlanPeriod::Rolling12Months, &[]), &on_file, &["2025-11-21", "2025-11-22", "2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01", "2026-07-01"], fm, AS_OF, "I2:w(8 of 10 used)"),
-        ("covered condition: sessions count", &acme(PlanPeriod::CalendarYear, &[fm]), &on_file, &eight, fm, AS_OF, "I2:w(8 of 10 used)"),
-        ("uncovered condition: self-pay, not counted (I3)", &acme(PlanPeriod::CalendarYear, &[fm]), &on_file, &eight, ra, AS_OF, "I3:i"),
-        ("plan not in the config: a warning, never silence", &Plans::new(), &on_file, &eight, fm, AS_OF, "HOST-PLAN:w"),
+        ("no sessions yet", year.clone(), on_file.clone(), &[], fm, AS_OF, ""),
+        ("referral missing (I1 from the config's terms)", year.clone(), Insurance::on_plan("acme"), &[], fm, AS_OF, "I1:w"),
+        ("8 of 10 this year: 2 remain", year.clone(), on_file.clone(), &eight, fm, AS_OF, "I2:w(8 of 10 used)"),
+        ("a session after the day does not count", year.clone(), on_file.clone(), &["2026-01-10", "2026-02-10", "2026-03-10", "2026-04-10", "2026-05-10", "2026-06-10", "2026-07-10", "2026-11-22"], fm, AS_OF, ""),
+        ("last year's sessions do not count", year.clone(), on_file.clone(), &["2025-06-01", "2025-07-01", "2025-08-01", "2025-09-01", "2025-10-01", "2025-11-01", "2025-12-01", "2025-12-31"], fm, AS_OF, ""),
+        ("a new year starts at zero", year.clone(), on_file.clone(), &eight, fm, "2027-01-01", ""),
+        ("elsewhere adds", year.clone(), elsewhere(2, "2026-03-01"), &eight, fm, AS_OF, "I2:c(10 of 10 used)"),
+        ("elsewhere of last period does not", year.clone(), elsewhere(2, "2025-12-01"), &eight, fm, AS_OF, "I2:w(8 of 10 used)"),
+        ("plan year from 04-01: Jan-Mar are last period", acme(PlanPeriod::PlanYear { month: 4, day: 1 }, &[]), on_file.clone(), &eight, fm, AS_OF, ""),
+        ("rolling 12 months", acme(PlanPeriod::Rolling12Months, &[]), on_file.clone(), &["2025-11-21", "2025-11-22", "2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01", "2026-07-01"], fm, AS_OF, "I2:w(8 of 10 used)"),
+        ("covered condition: sessions count", acme(PlanPeriod::CalendarYear, &[fm]), on_file.clone(), &eight, fm, AS_OF, "I2:w(8 of 10 used)"),
+        ("uncovered condition: self-pay, not counted (I3)", acme(PlanPeriod::CalendarYear, &[fm]), on_file.clone(), &eight, ra, AS_OF, "I3:i"),
+        ("plan not in the config: a warning, never silence", Plans::new(), on_file.clone(), &eight, fm, AS_OF, "HOST-PLAN:w"),
     ];
     let mut wrong = Vec::new();
     for (what, plans, record, sessions, condition, as_of, expect) in cases {
-        let got = plan_cards(plans, record, sessions, condition, as_of);
+        let got = plan_cards(&plans, &record, sessions, condition, as_of);
         if got != expect {
             wrong.push(format!("{what}: got `{got}`, want `{expect}`"));
         }
