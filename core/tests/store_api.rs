@@ -824,6 +824,13 @@ fn full_practice() -> Practice {
     c.availability =
         vec![WeeklyWindow { day: Weekday::Tuesday, start: "08:00".parse().unwrap(), end: "12:30".parse().unwrap() }];
     c.therapies = vec![Therapy { discipline: Discipline::Yoga, every_days: 7, minutes: 60 }];
+    // On a plan of the config: the plan's name and what is the client's own.
+    c.insurance = Some(Insurance {
+        member_id: Some("HF-1234".into()),
+        authorization_on_file: true,
+        used_elsewhere: Some(UsedElsewhere { sessions: 2, recorded: day("2026-11-02") }),
+        ..Insurance::on_plan("healthfirst")
+    });
     p.store.put_client_as_of(&c, today(), ACTOR).unwrap();
     let intake = Intake {
         id: "i-2".into(),
