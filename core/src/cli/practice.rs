@@ -268,9 +268,12 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
                 return unexpected();
             };
             if json || *show_json {
-                return print_json(
-                    &serde_json::json!({"client": record.client, "intake": record.intake, "sessions": record.sessions}),
-                );
+                return print_json(&serde_json::json!({
+                    "client": record.client,
+                    "intake": record.intake,
+                    "sessions": record.sessions,
+                    "insurance": record.insurance,
+                }));
             }
             out!(
                 "{}",
