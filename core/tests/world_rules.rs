@@ -265,6 +265,9 @@ fn plan_cards(plans: &Plans, record: &Insurance, sessions: &[&str], condition: &
         .join(" ")
 }
 
+/// What, plans, record, sessions, condition, as of, expected cards.
+type PlanCase<'a> = (&'a str, Plans, Insurance, &'a [&'a str], &'a str, &'a str, &'a str);
+
 #[test]
 fn a_plan_is_read_from_the_config_and_its_sessions_counted_from_the_records() {
     let fm = snomed::FIBROMYALGIA;
@@ -278,7 +281,7 @@ fn a_plan_is_read_from_the_config_and_its_sessions_counted_from_the_records() {
     let eight_this_year: Vec<String> = (1..=8).map(|m| format!("2026-{m:02}-10")).collect();
     let eight: Vec<&str> = eight_this_year.iter().map(String::as_str).collect();
     #[rustfmt::skip]
-    let cases: Vec<(&str, Plans, Insurance, &[&str], &str, &str, &str)> = vec![
+    let cases: Vec<PlanCase<'_>> = vec![
         // what, plans, record, sessions, condition, as of, expected cards
         ("no sessions yet", year.clone(), on_file.clone(), &[], fm, AS_OF, ""),
         ("referral missing (I1 from the config's terms)", year.clone(), Insurance::on_plan("acme"), &[], fm, AS_OF, "I1:w"),
