@@ -221,6 +221,22 @@ pub fn resolve_insurance(
     ResolvedInsurance { summary: Some(summary), missing_plan: None, period }
 }
 
+/// The insurance checks on `as_of` for a client whose insurance record (from
+/// the store) is `insurance`: resolved against `plans` ([`resolve_insurance`]),
+/// or, with no record, the snapshot's insurance as given (borrowed, not copied).
+pub fn checks_for_record(
+    insurance: Option<&Insurance>,
+    plans: &Plans,
+    client: &ClientSnapshot,
+    as_of: Date,
+    rules: &HostRules,
+) -> Guidance {
+    match insurance {
+        None => insurance_checks(client, rules),
+        Some(_) => resolved_insurance_checks(client, &resolve_insurance(insurance, plans, client, as_of), rules),
+    }
+}
+
 /// The insurance checks for the client's resolved insurance: I1-I3 on the
 /// summary, and the `HOST-PLAN` warning for a plan the config does not list.
 pub fn resolved_insurance_checks(client: &ClientSnapshot, resolved: &ResolvedInsurance, rules: &HostRules) -> Guidance {

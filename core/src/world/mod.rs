@@ -59,7 +59,7 @@ use crate::store::{AppointmentStatus, Insurance, Store, StoreError};
 pub use booking::{BlockKind, Blocker, BookingRefused, OverrideGrant, Verdict, check_booking, pending_overrides};
 pub use insurance::{
     INSURANCE_LABEL, MISSING_PLAN_RULE, PlanPeriod, PlanTerms, Plans, ResolvedInsurance, SELF_PAY_AGREED,
-    insurance_checks, resolve_insurance, resolved_insurance_checks,
+    checks_for_record, insurance_checks, resolve_insurance, resolved_insurance_checks,
 };
 pub use merge::{
     Advice, BOOKING_PROMPT_RULES, ClientGuidance, HoldInfo, MergedRecommendation, defer_booking_prompts, merge,
@@ -121,8 +121,7 @@ pub fn evaluate_client_insured(
     let routing = route(registry, &view);
     let mut advice = vec![Advice::host(SAFETY_LABEL, safety_screen(&view, as_of, rules))];
     advice.extend(ask_plugins(registry, &routing, as_of, &view));
-    let resolved = resolve_insurance(insurance, plans, &view, as_of);
-    advice.push(Advice::host(INSURANCE_LABEL, resolved_insurance_checks(&view, &resolved, rules)));
+    advice.push(Advice::host(INSURANCE_LABEL, checks_for_record(insurance, plans, &view, as_of, rules)));
     merge_with_overrides(&client.id, as_of, last_massage(&view, as_of).map(|s| s.date), advice, overrides)
 }
 
@@ -257,8 +256,7 @@ fn insurance_system(
     q.par_iter_mut().for_each(|(record, coverage, mut stage)| {
         if all || record.is_changed() || coverage.is_changed() {
             let view = as_of_view(&record.0, as_of.0);
-            let resolved = resolve_insurance(coverage.0.as_ref(), &plans.0, &view, as_of.0);
-            stage.0 = resolved_insurance_checks(&view, &resolved, &rules.0);
+            stage.0 = checks_for_record(coverage.0.as_ref(), &plans.0, &view, as_of.0, &rules.0);
         }
     });
 }
