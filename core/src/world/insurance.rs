@@ -349,3 +349,56 @@ fn plan_checks(
     }
     guidance
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    #[track_caller]
+    fn check(period: PlanPeriod, day: &str, first: &str, last: &str) {
+        assert_eq!(period.bounds(d(day)), (d(first), d(last)), "{period} on {day}");
+    }
+
+    #[test]
+    fn period_bounds() {
+        use PlanPeriod::{CalendarYear, PlanYear, Rolling12Months};
+        check(CalendarYear, "2026-11-21", "2026-01-01", "2026-12-31");
+        check(CalendarYear, "2026-01-01", "2026-01-01", "2026-12-31");
+        check(CalendarYear, "2026-12-31", "2026-01-01", "2026-12-31");
+        let april = PlanYear { month: 4, day: 1 };
+        check(april, "2026-11-21", "2026-04-01", "2027-03-31");
+        check(april, "2026-04-01", "2026-04-01", "2027-03-31");
+        check(april, "2026-03-31", "2025-04-01", "2026-03-31");
+        let new_years_eve = PlanYear { month: 12, day: 31 };
+        check(new_years_eve, "2026-12-30", "2025-12-31", "2026-12-30");
+        check(new_years_eve, "2026-12-31", "2026-12-31", "2027-12-30");
+        check(PlanYear { month: 3, day: 1 }, "2028-02-29", "2027-03-01", "2028-02-29");
+        check(Rolling12Months, "2026-11-21", "2025-11-22", "2026-11-21");
+        check(Rolling12Months, "2028-02-29", "2027-03-01", "2028-02-29");
+        check(Rolling12Months, "2027-03-01", "2026-03-02", "2027-03-01");
+    }
+
+    #[test]
+    fn period_parsing() {
+        let ok = |p: Option<&str>, s: Option<&str>| PlanPeriod::parse(p, s).unwrap();
+        assert_eq!(ok(None, None), PlanPeriod::CalendarYear);
+        assert_eq!(ok(Some("calendar-year"), None), PlanPeriod::CalendarYear);
+        assert_eq!(ok(Some("rolling-12-months"), None), PlanPeriod::Rolling12Months);
+        assert_eq!(ok(Some("plan-year"), Some("07-15")), PlanPeriod::PlanYear { month: 7, day: 15 });
+        for (p, s, key) in [
+            (Some("annual"), None, "period"),
+            (Some(""), None, "period"),
+            (Some("plan-year"), None, "period_start"),
+            (Some("plan-year"), Some("02-29"), "period_start"),
+            (Some("plan-year"), Some("7-15"), "period_start"),
+            (Some("plan-year"), Some("07-15-2026"), "period_start"),
+            (None, Some("07-15"), "period_start"),
+        ] {
+            assert_eq!(PlanPeriod::parse(p, s).map_err(|(k, _)| k), Err(key), "{p:?} {s:?}");
+        }
+    }
+}
