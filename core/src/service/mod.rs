@@ -508,9 +508,14 @@ impl PracticeService {
         // Read from the store first, then lock the world: no store read
         // happens under the world's lock, and no plugin runs here at all
         // (the world re-evaluates when guidance is next read).
-        let snapshot = self.store.snapshot(client_id)?;
+        let Some(client) = self.store.get_client(client_id)? else {
+            return Err(
+                StoreError::NotFound { kind: crate::store::RecordKind::Client, id: client_id.to_owned() }.into()
+            );
+        };
+        let insurance = client.insurance.clone();
+        let snapshot = self.store.snapshot_of(client)?;
         let grants = self.pending_grants(client_id)?;
-        let insurance = self.store.get_client(client_id)?.and_then(|c| c.insurance);
         if let Some(mut world) = self.world() {
             world.upsert_client(snapshot);
             world.set_overrides(client_id, grants);
