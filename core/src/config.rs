@@ -192,8 +192,9 @@ pub struct ClassConfig {
     pub capacity: u16,
 }
 
-/// `[insurance.<plan>]`: a plan the practice deals with, used as the
-/// template when a client is given that plan.
+/// `[insurance.<plan>]`: a plan the practice deals with. A client given the
+/// plan keeps its name; these terms apply to every client on it when
+/// guidance is made, so a change here reaches them all.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InsurancePlanConfig {
@@ -208,6 +209,13 @@ pub struct InsurancePlanConfig {
     /// Sessions covered per period (rule I2).
     #[serde(default)]
     pub session_limit: Option<u32>,
+    /// The period the limit counts over: `"calendar-year"` (the default),
+    /// `"plan-year"` (with `period_start`) or `"rolling-12-months"`.
+    #[serde(default)]
+    pub period: Option<String>,
+    /// The day a `"plan-year"` starts, `"MM-DD"` (not `"02-29"`).
+    #[serde(default)]
+    pub period_start: Option<String>,
 }
 
 /// `[plugins.<id>]`.
@@ -431,6 +439,8 @@ pub struct PracticeConfig {
     pub rooms: Vec<Room>,
     /// Group classes.
     pub classes: Vec<GroupClass>,
+    /// The insurance plans with their periods parsed, as guidance reads them.
+    pub plans: crate::world::Plans,
 }
 
 impl PracticeConfig {
@@ -612,6 +622,7 @@ impl PracticeConfig {
             });
         }
 
+        let mut plans = crate::world::Plans::new();
         for (name, plan) in &file.insurance {
             if plan.payer.trim().is_empty() {
                 return Err(invalid(format!("insurance.{name}.payer"), "must not be empty".into()));
@@ -622,6 +633,37 @@ impl PracticeConfig {
                     "must be at least 1, or left out".into(),
                 ));
             }
+            let period = crate::world::PlanPeriod::parse(plan.period.as_deref(), plan.period_start.as_deref())
+                .map_err(|(key, m)| invalid(format!("insurance.{name}.{key}"), m))?;
+            if plan.session_limit.is_none() && (plan.period.is_some() || plan.period_start.is_some()) {
+                let key = if plan.period.is_some() { "period" } else { "period_start" };
+                return Err(invalid(
+                    format!("insurance.{name}.{key}"),
+                    "a period only matters with a session_limit: add session_limit = N, or remove it".into(),
+                ));
+            }
+            for (i, code) in plan.covered_conditions.iter().enumerate() {
+                let code = code.trim();
+                if !(6..=18).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(invalid(
+                        format!("insurance.{name}.covered_conditions"),
+                        format!(
+                            "entry {} `{code}` is not a SNOMED CT concept id (6 to 18 digits, such as 203082005)",
+                            i + 1
+                        ),
+                    ));
+                }
+            }
+            plans.insert(
+                name.clone(),
+                crate::world::PlanTerms {
+                    payer: plan.payer.trim().to_owned(),
+                    referral_required: plan.referral_required,
+                    covered_conditions: plan.covered_conditions.iter().map(|c| c.trim().to_owned()).collect(),
+                    session_limit: plan.session_limit,
+                    period,
+                },
+            );
         }
         if file.plugins.max_answer_bytes.is_some_and(|n| n < 1024) {
             return Err(invalid(
@@ -663,7 +705,16 @@ impl PracticeConfig {
                 format!("{m} is not a range within 5-240 minutes: write {{ min = 30, max = 60 }}"),
             ));
         }
-        Ok(PracticeConfig { path: path.to_path_buf(), data_dir, opening_hours, practitioners, rooms, classes, file })
+        Ok(PracticeConfig {
+            path: path.to_path_buf(),
+            data_dir,
+            opening_hours,
+            practitioners,
+            rooms,
+            classes,
+            plans,
+            file,
+        })
     }
 
     /// The practice's time zone.
@@ -902,6 +953,33 @@ mod tests {
         check("[plugins.fibromyalgia]\nenabled = false\n[plugins.fibromyalgia.settings]\nweekly = 3\n", None);
         check("[plugins.fibromyalgia]\nenable = false\n", Some("unknown field `enable`"));
         check("[insurance.acme]\npayer = \"Acme\"\nsession_limit = 0\n", Some("session_limit"));
+        let plan = |extra: &str| format!("[insurance.acme]\npayer = \"Acme\"\nsession_limit = 10\n{extra}");
+        check(&plan(""), None);
+        check(&plan("period = \"calendar-year\"\n"), None);
+        check(&plan("period = \"rolling-12-months\"\n"), None);
+        check(&plan("period = \"plan-year\"\nperiod_start = \"04-01\"\n"), None);
+        check(&plan("period = \"plan-year\"\nperiod_start = \"12-31\"\n"), None);
+        check(&plan("period = \"yearly\"\n"), Some("line 6: `insurance.acme.period`: unknown period `yearly`"));
+        check(&plan("period = \"Calendar-Year\"\n"), Some("`insurance.acme.period`: unknown period"));
+        check(&plan("period = 12\n"), Some("invalid type"));
+        check(&plan("period = \"plan-year\"\n"), Some("`insurance.acme.period_start`: `plan-year` needs the day"));
+        for bad in ["02-29", "13-01", "00-10", "04-31", "4-1", "04/01", "", "april"] {
+            check(
+                &plan(&format!("period = \"plan-year\"\nperiod_start = \"{bad}\"\n")),
+                Some(&format!("line 7: `insurance.acme.period_start`: `{bad}` is not a day of the year")),
+            );
+        }
+        check(&plan("period_start = \"04-01\"\n"), Some("`insurance.acme.period_start`: only a `plan-year`"));
+        check(
+            &plan("period = \"rolling-12-months\"\nperiod_start = \"04-01\"\n"),
+            Some("`insurance.acme.period_start`: only a `plan-year`"),
+        );
+        check(
+            "[insurance.acme]\npayer = \"Acme\"\nperiod = \"calendar-year\"\n",
+            Some("`insurance.acme.period`: a period only matters with a session_limit"),
+        );
+        check(&plan("covered_conditions = [\"203082005\"]\n"), None);
+        check(&plan("covered_conditions = [\"fibromyalgia\"]\n"), Some("`insurance.acme.covered_conditions`"));
         check(
             "[insurance.acme]\npayer = \"Acme\"\nreferal_required = true\n",
             Some("unknown field `referal_required`"),

@@ -766,6 +766,7 @@ fn answer_maps_the_patient_and_gives_the_clients_cards() {
             &store,
             &PluginRegistry::default(),
             &HostRules::default(),
+            &Default::default(),
             day("2026-12-01"),
             Some("urn:ehr:mrn"),
             &options,

@@ -4,7 +4,7 @@
 use praxis_core::store::{
     Appointment, AppointmentStatus, AuditAction, Authorization, Client, Consent, Contact, EXPORT_SCHEMA, Insurance,
     Intake, LimitPeriod, MedicationUse, Override, PracticeExport, Practitioner, Problem, RecordKind, Room,
-    SCHEMA_VERSION, SLED_SEGMENT_SIZE, Session, SessionLimit, Store, StoreError, StoreOptions, Therapy,
+    SCHEMA_VERSION, SLED_SEGMENT_SIZE, Session, SessionLimit, Store, StoreError, StoreOptions, Therapy, UsedElsewhere,
     ValidationError,
 };
 use praxis_sdk::{
@@ -72,6 +72,9 @@ fn client(id: &str) -> Client {
             covered_conditions: vec![snomed::FIBROMYALGIA.into()],
             session_limit: Some(SessionLimit { sessions: 10, period: LimitPeriod::CalendarYear }),
             sessions_used: 0,
+            plan: None,
+            member_id: None,
+            used_elsewhere: None,
         }),
         consent: Consent { treatment: true, data_processing: true, recorded: Some(day("2026-01-10")) },
         ..Client::new(id, format!("Client {id}"))
@@ -276,6 +279,34 @@ fn bad_clients_are_refused_naming_field_and_value() {
             bad_value(),
         );
         check_client(|c| c.insurance.as_mut().unwrap().payer = String::new(), "insurance.payer", Problem::Empty);
+        // A client on a plan keeps no copy of its terms, and sessions used elsewhere need a plan.
+        check_client(|c| c.insurance.as_mut().unwrap().plan = Some("acme".into()), "insurance.payer", bad_value());
+        let elsewhere = |sessions, recorded: &str| {
+            Some(Insurance {
+                used_elsewhere: Some(UsedElsewhere { sessions, recorded: day(recorded) }),
+                ..Insurance::on_plan("acme")
+            })
+        };
+        check_client(
+            |c| c.insurance = elsewhere(0, "2026-11-01"),
+            "insurance.used_elsewhere.sessions",
+            Problem::OutOfRange { min: 1, max: u32::MAX.into() },
+        );
+        check_client(
+            |c| c.insurance = elsewhere(2, "2026-12-01"),
+            "insurance.used_elsewhere.recorded",
+            Problem::InFuture { today: today() },
+        );
+        check_client(
+            |c| c.insurance.as_mut().unwrap().used_elsewhere = elsewhere(2, "2026-11-01").unwrap().used_elsewhere,
+            "insurance.used_elsewhere",
+            Problem::Missing { needed: "sessions used elsewhere need a plan (insurance.plan)" },
+        );
+        check_client(
+            |c| c.insurance = Some(Insurance { plan: Some("two\nlines".into()), ..Insurance::on_plan("") }),
+            "insurance.plan",
+            bad_value(),
+        );
         let yoga = |every_days, minutes| Therapy { discipline: Discipline::Yoga, every_days, minutes };
         check_client(
             |c| c.therapies = vec![yoga(0, 60)],
@@ -456,6 +487,16 @@ fn new_sessions_count_against_a_limited_plan_in_the_same_write() {
         assert_eq!(used("c1"), 3, "a correction is not a new session");
         let snapshot = p.store.snapshot("c1").unwrap();
         assert_eq!(snapshot.insurance.unwrap().sessions_used, 3);
+        // A client on a plan keeps no counter (guidance counts the session
+        // records): recording a session writes the session and nothing else.
+        let mut planned = client("c-plan");
+        planned.insurance = Some(Insurance { authorization_on_file: true, ..Insurance::on_plan("acme") });
+        p.store.put_client_as_of(&planned, today(), ACTOR).unwrap();
+        let before = p.store.audit().unwrap().len();
+        p.store.record_session(&session("p-0", "c-plan", "2026-11-01T09:00"), today(), ACTOR).unwrap();
+        let log = p.store.audit().unwrap();
+        assert_eq!(log.len(), before + 1, "only the session is audited: {:?}", log.last());
+        assert_eq!(p.store.get_client("c-plan").unwrap().unwrap(), planned);
     });
 }
 
@@ -821,6 +862,13 @@ fn full_practice() -> Practice {
     c.availability =
         vec![WeeklyWindow { day: Weekday::Tuesday, start: "08:00".parse().unwrap(), end: "12:30".parse().unwrap() }];
     c.therapies = vec![Therapy { discipline: Discipline::Yoga, every_days: 7, minutes: 60 }];
+    // On a plan of the config: the plan's name and what is the client's own.
+    c.insurance = Some(Insurance {
+        member_id: Some("HF-1234".into()),
+        authorization_on_file: true,
+        used_elsewhere: Some(UsedElsewhere { sessions: 2, recorded: day("2026-11-02") }),
+        ..Insurance::on_plan("healthfirst")
+    });
     p.store.put_client_as_of(&c, today(), ACTOR).unwrap();
     let intake = Intake {
         id: "i-2".into(),

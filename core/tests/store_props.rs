@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use praxis_core::store::{
     Appointment, AppointmentStatus, AuditAction, AuditEntry, Authorization, Client, Consent, Contact, Insurance,
     Intake, LimitPeriod, MedicationUse, Override, PracticeExport, Practitioner, Room, Session, SessionLimit, Store,
-    StoreError, Therapy,
+    StoreError, Therapy, UsedElsewhere,
 };
 use praxis_sdk::{
     Adjunct, AdverseEvent, Condition, ConditionStatus, Date, DateRange, DateTime, Discipline, Pressure, RedFlag,
@@ -128,7 +128,7 @@ fn insurance() -> impl Strategy<Value = Insurance> {
     let requires = prop::option::of(prop::sample::select(vec![Authorization::Referral, Authorization::Prescription]));
     let period = prop::sample::select(vec![LimitPeriod::CalendarYear, LimitPeriod::PlanYear, LimitPeriod::Referral]);
     let limit = prop::option::of((1u32..60, period).prop_map(|(sessions, period)| SessionLimit { sessions, period }));
-    (text(), requires, any::<bool>(), prop::collection::vec(snomed(), 0..3), limit, 0u32..100).prop_map(
+    let custom = (text(), requires, any::<bool>(), prop::collection::vec(snomed(), 0..3), limit, 0u32..100).prop_map(
         |(payer, requires, on_file, covered_conditions, session_limit, sessions_used)| Insurance {
             payer,
             requires,
@@ -136,8 +136,23 @@ fn insurance() -> impl Strategy<Value = Insurance> {
             covered_conditions,
             session_limit,
             sessions_used,
+            plan: None,
+            member_id: None,
+            used_elsewhere: None,
         },
-    )
+    );
+    // A client on a plan of the config: the name and what is the client's own.
+    let elsewhere =
+        prop::option::of((1u32..30, past_date()).prop_map(|(sessions, recorded)| UsedElsewhere { sessions, recorded }));
+    let on_plan = ("[a-z][a-z0-9-]{0,15}", prop::option::of(text()), any::<bool>(), elsewhere).prop_map(
+        |(plan, member_id, on_file, used_elsewhere)| Insurance {
+            member_id,
+            authorization_on_file: on_file,
+            used_elsewhere,
+            ..Insurance::on_plan(plan)
+        },
+    );
+    prop_oneof![custom, on_plan]
 }
 
 fn client() -> impl Strategy<Value = Client> {

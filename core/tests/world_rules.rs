@@ -7,9 +7,11 @@
 //! they depend on the host alone.
 
 use praxis_core::plugin_host::{PluginFailure, PluginRegistry};
+use praxis_core::store::{Insurance, UsedElsewhere};
 use praxis_core::world::{
-    Advice, BOOKING_PROMPT_RULES, BlockKind, ClientGuidance, ClinicWorld, HostRules, OverrideGrant, Verdict,
-    check_booking, evaluate_client, evaluate_client_with_overrides, merge, merge_with_overrides,
+    Advice, BOOKING_PROMPT_RULES, BlockKind, ClientGuidance, ClinicWorld, HostRules, MISSING_PLAN_RULE, OverrideGrant,
+    PlanPeriod, PlanTerms, Plans, Verdict, check_booking, evaluate_client, evaluate_client_insured,
+    evaluate_client_with_overrides, merge, merge_with_overrides,
 };
 use praxis_sdk::testing::{ClientBuilder, massage, session};
 use praxis_sdk::{
@@ -212,6 +214,132 @@ fn insurance_checks() {
     );
     check(plan(|p| p.covered_conditions = vec![snomed::FIBROMYALGIA.into()]), NOTHING);
     check(plan(|p| p.covered_conditions = vec![snomed::OSTEOARTHRITIS.into()]), "I3:i | hold - | p - m - i - next -");
+}
+
+/// The practice's plan `acme` with a limit of 10 over `period`.
+fn acme(period: PlanPeriod, covered: &[&str]) -> Plans {
+    let terms = PlanTerms {
+        payer: "Acme Health".into(),
+        referral_required: true,
+        covered_conditions: covered.iter().map(|c| (*c).to_owned()).collect(),
+        session_limit: Some(10),
+        period,
+    };
+    Plans::from([("acme".to_owned(), terms)])
+}
+
+/// The insurance cards of a client on plan `record` with massages on
+/// `sessions`, on `as_of`: each as `rule:c|w|i`, with the I2 summary's
+/// "N of M used".
+fn plan_cards(plans: &Plans, record: &Insurance, sessions: &[&str], condition: &str, as_of: &str) -> String {
+    let mut b = client().condition(condition, ConditionStatus::Active);
+    for day in sessions {
+        b = b.session(massage(day));
+    }
+    let snapshot = b.build();
+    let g = evaluate_client_insured(
+        &PluginRegistry::default(),
+        &HostRules::default(),
+        plans,
+        date(as_of),
+        &snapshot,
+        Some(record),
+        &[],
+    );
+    g.cards
+        .iter()
+        .filter(|c| c.rule.starts_with('I') || c.rule == MISSING_PLAN_RULE)
+        .map(|c| {
+            let i = match c.indicator {
+                Indicator::Critical => "c",
+                Indicator::Warning => "w",
+                Indicator::Info => "i",
+            };
+            let used = c.summary.split_once('(').and_then(|(_, r)| r.split(')').next()).map(str::to_owned);
+            match (c.rule.as_str(), used) {
+                ("I2", Some(u)) => format!("I2:{i}({u})"),
+                (rule, _) => format!("{rule}:{i}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What, plans, record, sessions, condition, as of, expected cards.
+type PlanCase<'a> = (&'a str, Plans, Insurance, &'a [&'a str], &'a str, &'a str, &'a str);
+
+#[test]
+fn a_plan_is_read_from_the_config_and_its_sessions_counted_from_the_records() {
+    let fm = snomed::FIBROMYALGIA;
+    let ra = snomed::RHEUMATOID_ARTHRITIS;
+    let on_file = Insurance { authorization_on_file: true, ..Insurance::on_plan("acme") };
+    let elsewhere = |n: u32, recorded: &str| Insurance {
+        used_elsewhere: Some(UsedElsewhere { sessions: n, recorded: date(recorded) }),
+        ..on_file.clone()
+    };
+    let year = acme(PlanPeriod::CalendarYear, &[]);
+    let eight_this_year: Vec<String> = (1..=8).map(|m| format!("2026-{m:02}-10")).collect();
+    let eight: Vec<&str> = eight_this_year.iter().map(String::as_str).collect();
+    #[rustfmt::skip]
+    let cases: Vec<PlanCase<'_>> = vec![
+        // what, plans, record, sessions, condition, as of, expected cards
+        ("no sessions yet", year.clone(), on_file.clone(), &[], fm, AS_OF, ""),
+        ("referral missing (I1 from the config's terms)", year.clone(), Insurance::on_plan("acme"), &[], fm, AS_OF, "I1:w"),
+        ("8 of 10 this year: 2 remain", year.clone(), on_file.clone(), &eight, fm, AS_OF, "I2:w(8 of 10 used)"),
+        ("a session after the day does not count", year.clone(), on_file.clone(), &["2026-01-10", "2026-02-10", "2026-03-10", "2026-04-10", "2026-05-10", "2026-06-10", "2026-07-10", "2026-11-22"], fm, AS_OF, ""),
+        ("last year's sessions do not count", year.clone(), on_file.clone(), &["2025-06-01", "2025-07-01", "2025-08-01", "2025-09-01", "2025-10-01", "2025-11-01", "2025-12-01", "2025-12-31"], fm, AS_OF, ""),
+        ("a new year starts at zero", year.clone(), on_file.clone(), &eight, fm, "2027-01-01", ""),
+        ("elsewhere adds", year.clone(), elsewhere(2, "2026-03-01"), &eight, fm, AS_OF, "I2:c(10 of 10 used)"),
+        ("elsewhere of last period does not", year.clone(), elsewhere(2, "2025-12-01"), &eight, fm, AS_OF, "I2:w(8 of 10 used)"),
+        ("plan year from 04-01: Jan-Mar are last period", acme(PlanPeriod::PlanYear { month: 4, day: 1 }, &[]), on_file.clone(), &eight, fm, AS_OF, ""),
+        ("rolling 12 months", acme(PlanPeriod::Rolling12Months, &[]), on_file.clone(), &["2025-11-21", "2025-11-22", "2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01", "2026-07-01"], fm, AS_OF, "I2:w(8 of 10 used)"),
+        ("covered condition: sessions count", acme(PlanPeriod::CalendarYear, &[fm]), on_file.clone(), &eight, fm, AS_OF, "I2:w(8 of 10 used)"),
+        ("uncovered condition: self-pay, not counted (I3)", acme(PlanPeriod::CalendarYear, &[fm]), on_file.clone(), &eight, ra, AS_OF, "I3:i"),
+        ("plan not in the config: a warning, never silence", Plans::new(), on_file.clone(), &eight, fm, AS_OF, "HOST-PLAN:w"),
+    ];
+    let mut wrong = Vec::new();
+    for (what, plans, record, sessions, condition, as_of, expect) in cases {
+        let got = plan_cards(&plans, &record, sessions, condition, as_of);
+        if got != expect {
+            wrong.push(format!("{what}: got `{got}`, want `{expect}`"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_change_to_the_plan_in_the_config_reaches_a_client_in_the_world() {
+    let days: Vec<String> = (1..=6).map(|m| format!("2026-{m:02}-10")).collect();
+    let mut b = client().condition(snomed::FIBROMYALGIA, ConditionStatus::Active);
+    for d in &days {
+        b = b.session(massage(d));
+    }
+    let mut world = ClinicWorld::new(PluginRegistry::default(), HostRules::default(), date(AS_OF));
+    world.set_plans(acme(PlanPeriod::CalendarYear, &[]));
+    world.hydrate(vec![b.build()]);
+    world.set_insurance("c1", Some(Insurance { authorization_on_file: true, ..Insurance::on_plan("acme") }));
+    world.evaluate();
+    assert!(world.guidance("c1").unwrap().cards_for("I2").next().is_none(), "6 of 10: no card");
+    // The practice lowers the limit to 7: the same client, untouched, now has 1 left.
+    let mut lower = acme(PlanPeriod::CalendarYear, &[]);
+    lower.get_mut("acme").unwrap().session_limit = Some(7);
+    world.set_plans(lower);
+    world.evaluate();
+    let g = world.guidance("c1").unwrap();
+    let card = g.cards_for("I2").next().expect("an I2 card after the config change");
+    assert_eq!(
+        (card.indicator, card.summary.as_str()),
+        (Indicator::Warning, "1 covered session remains in the plan (6 of 7 used)")
+    );
+    assert!(card.detail.contains("2026-01-01 to 2026-12-31"), "{}", card.detail);
+    // A new year: the count starts again.
+    world.set_as_of(date("2027-01-02"));
+    world.evaluate();
+    assert!(world.guidance("c1").unwrap().cards_for("I2").next().is_none());
+    // The plan removed from the config: a warning, not silence.
+    world.set_plans(Plans::new());
+    world.evaluate();
+    assert_eq!(world.guidance("c1").unwrap().cards_for(MISSING_PLAN_RULE).count(), 1);
 }
 
 #[test]

@@ -874,3 +874,112 @@ fn records_say_what_happened() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+/// Insurance through the binary: the client keeps the plan's name, its
+/// terms come from praxis.toml (an edit reaches the client), the sessions
+/// used are counted from the session records in the period (also after an
+/// import), and sessions used elsewhere are an audited client change.
+#[test]
+fn insurance_follows_the_plan_in_the_config_and_counts_the_session_records() {
+    let p = Practice::new();
+    p.ok(&["init"]); // the solo template: healthfirst needs a referral, covers fibromyalgia
+    let config = p.data().join("praxis.toml");
+    let template = std::fs::read_to_string(&config).unwrap();
+    assert!(template.contains("session_limit = 10\n"), "the solo template's healthfirst plan");
+    let write = |limit: &str| std::fs::write(&config, template.replace("session_limit = 10\n", limit)).unwrap();
+
+    // A bad period is refused at load, naming the file, line and key.
+    for (bad, key) in [
+        ("session_limit = 5\nperiod = \"fortnightly\"\n", "insurance.healthfirst.period"),
+        ("session_limit = 5\nperiod = \"plan-year\"\nperiod_start = \"02-30\"\n", "insurance.healthfirst.period_start"),
+        ("session_limit = 5\nperiod = \"plan-year\"\n", "insurance.healthfirst.period_start"),
+    ] {
+        write(bad);
+        let out = p.run(&["client", "list"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("praxis.toml") && stderr.contains(key) && stderr.contains("line "), "{bad}: {stderr}");
+    }
+    write("session_limit = 5\nperiod = \"rolling-12-months\"\n");
+
+    let c = p.json(&[
+        "client",
+        "add",
+        "--name",
+        "Ada Plan",
+        "--condition",
+        "fibromyalgia",
+        "--plan",
+        "healthfirst",
+        "--referral-on-file",
+        "--member-id",
+        "HF-77",
+        "--json",
+    ]);
+    let id = id_of(&c);
+    assert_eq!((c["insurance"]["plan"].as_str(), c["insurance"]["payer"].as_str()), (Some("healthfirst"), Some("")));
+    p.ok(&["intake", &id, "--pain-pattern", "aching"]);
+    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 86_400;
+    let ago = |n: i32| praxis_sdk::Date::from_days(days as i32 - n).to_string();
+    // Three sessions in the last 12 months, one before them (the previous period).
+    for n in [400, 3, 2, 1] {
+        p.ok(&["session", "record", &id, "--date", &ago(n), "--practitioner", "sam", "--minutes", "30"]);
+    }
+    let i2 = |p: &Practice| -> Option<(String, String)> {
+        let g = p.json(&["guidance", &id, "--json"]);
+        let card = g["cards"].as_array().unwrap().iter().find(|c| c["rule"] == "I2")?.clone();
+        Some((card["indicator"].as_str()?.to_owned(), card["summary"].as_str()?.to_owned()))
+    };
+    assert_eq!(
+        i2(&p),
+        Some(("warning".into(), "2 covered sessions remain in the plan (3 of 5 used)".into())),
+        "the session 400 days ago is in the previous period"
+    );
+    let shown = p.json(&["client", "show", &id, "--json"]);
+    assert_eq!(shown["insurance"]["sessions_used"], 3, "{shown:#}");
+    assert_eq!(shown["insurance"]["sessions_remaining"], 2);
+    assert_eq!(shown["insurance"]["member_id"], "HF-77");
+    assert_eq!(shown["client"]["insurance"].get("sessions_used"), Some(&Value::from(0)), "no hand-kept counter");
+
+    // The hand-kept count is refused for a plan, naming the flag to use.
+    let out = p.run(&["client", "update", &id, "--sessions-used", "4"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--sessions-used-elsewhere"), "{stderr}");
+
+    // Sessions used elsewhere: counted, and audited as a client change.
+    p.ok(&["client", "update", &id, "--sessions-used-elsewhere", "2"]);
+    assert_eq!(i2(&p).map(|(i, _)| i), Some("critical".into()), "3 here + 2 elsewhere = the limit of 5");
+    let audit = p.json(&["audit", "show", "--client", &id, "--json"]);
+    let change = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entity"] == "client" && e["after"]["insurance"]["used_elsewhere"]["sessions"] == 2)
+        .unwrap_or_else(|| panic!("no audited change of the sessions used elsewhere: {audit:#}"));
+    assert_eq!(change["actor"], "e2e-test");
+    assert!(change["before"]["insurance"].get("used_elsewhere").is_none(), "{change:#}");
+
+    // The practice raises the plan's limit in praxis.toml: the client, untouched, sees it.
+    write("session_limit = 6\nperiod = \"rolling-12-months\"\n");
+    assert_eq!(i2(&p), Some(("warning".into(), "1 covered session remains in the plan (5 of 6 used)".into())));
+
+    // After an import there is no counter to forget: the same count.
+    let file = p.dir.path().join("export.json");
+    p.ok(&["export", "--out", file.to_str().unwrap()]);
+    let q = Practice::new();
+    q.ok(&["init"]);
+    std::fs::copy(&config, q.data().join("praxis.toml")).unwrap();
+    q.ok(&["import", file.to_str().unwrap()]);
+    assert_eq!(q.json(&["client", "show", &id, "--json"])["insurance"]["sessions_used"], 5);
+    assert_eq!(i2(&q), i2(&p));
+
+    // The plan gone from praxis.toml: a warning card, never silence.
+    std::fs::write(&config, template.replace("[insurance.healthfirst]", "[insurance.healthfirst-old]")).unwrap();
+    let g = p.json(&["guidance", &id, "--json"]);
+    let rules: Vec<&str> = g["cards"].as_array().unwrap().iter().filter_map(|c| c["rule"].as_str()).collect();
+    assert!(rules.contains(&"HOST-PLAN") && !rules.contains(&"I2"), "{rules:?}");
+    let out = p.run(&["client", "update", &id, "--plan", "healthfirst"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("healthfirst-old"), "the known plans are listed");
+}

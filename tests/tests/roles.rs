@@ -156,6 +156,7 @@ fn the_role_table_through_the_api() {
         ("GET", format!("/api/v1/clients/{id}/intake"), None, 200, [O, O, X, X]),
         ("PUT", format!("/api/v1/clients/{id}/intake"), Some(json!({"pain_patterns": ["x"]})), 200, [O, O, X, X]),
         ("GET", format!("/api/v1/clients/{id}/guidance"), None, 200, [O, O, X, X]),
+        ("GET", format!("/api/v1/clients/{id}/insurance"), None, 200, [O, O, O, X]),
         ("GET", "/api/v1/guidance".into(), None, 200, [O, O, X, X]),
         ("GET", format!("/api/v1/clients/{id}/sessions"), None, 200, [O, O, X, X]),
         (
@@ -205,7 +206,22 @@ fn front_desk_never_sees_clinical_fields_and_auditor_changes_nothing() {
     let c = clinic("");
     let fran = format!("Bearer {}", c.token("fran"));
     let id = &c.client;
-    for path in ["/api/v1/clients".to_owned(), format!("/api/v1/clients/{id}"), "/api/v1/appointments".to_owned()] {
+    // The front desk puts the client on a plan with sessions used elsewhere,
+    // and sees the sessions remaining: the one recorded here counts.
+    let plan = json!({"plan": "healthfirst", "referral_on_file": true, "sessions_used_elsewhere": 3});
+    let a = http(c.addr, "PATCH", &format!("/api/v1/clients/{id}"), &[("Authorization", &fran)], Some(&plan));
+    assert_eq!(a.status, 200, "{}", a.body);
+    let a = http(c.addr, "GET", &format!("/api/v1/clients/{id}/insurance"), &[("Authorization", &fran)], None);
+    assert_eq!(a.status, 200, "{}", a.body);
+    let seen = (&a.body["plan"], &a.body["session_limit"], &a.body["sessions_used"], &a.body["sessions_remaining"]);
+    assert_eq!(seen, (&json!("healthfirst"), &json!(10), &json!(4), &json!(6)), "{}", a.body);
+    assert_eq!(a.body["sessions_used_elsewhere"], 3);
+    for path in [
+        "/api/v1/clients".to_owned(),
+        format!("/api/v1/clients/{id}"),
+        format!("/api/v1/clients/{id}/insurance"),
+        "/api/v1/appointments".to_owned(),
+    ] {
         let a = http(c.addr, "GET", &path, &[("Authorization", &fran)], None);
         assert_eq!(a.status, 200, "{path}");
         let text = a.body.to_string();

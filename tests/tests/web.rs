@@ -197,6 +197,26 @@ fn pages_keep_the_role_rules_and_refuse_forms_without_the_token() {
             403,
             "",
         ),
+        // The desk page's insurance form: the token, the role, bad input, then saved.
+        ("fran", "POST", format!("/clients/{id}/insurance"), "plan=healthfirst".into(), 403, ""),
+        ("tara", "POST", format!("/clients/{id}/insurance"), format!("csrf={tara_csrf}&plan=healthfirst"), 403, ""),
+        (
+            "fran",
+            "POST",
+            format!("/clients/{id}/insurance"),
+            format!("csrf={fran_csrf}&sessions_used_elsewhere=two"),
+            422,
+            "",
+        ),
+        ("fran", "POST", format!("/clients/{id}/insurance"), format!("csrf={fran_csrf}&plan=no-such-plan"), 422, ""),
+        (
+            "fran",
+            "POST",
+            format!("/clients/{id}/insurance"),
+            format!("csrf={fran_csrf}&plan=healthfirst&member_id=HF-9&sessions_used_elsewhere=2"),
+            303,
+            "",
+        ),
         ("tara", "GET", format!("/clients/{id}"), String::new(), 200, ""),
         ("tara", "GET", "/plugins".into(), String::new(), 403, ""),
         ("tara", "POST", format!("/clients/{id}/sessions"), "practitioner=ana&minutes=30".into(), 403, ""),
@@ -212,6 +232,11 @@ fn pages_keep_the_role_rules_and_refuse_forms_without_the_token() {
         if !absent.is_empty() {
             assert!(!page.contains(absent), "{who} {method} {path} shows `{absent}`");
         }
+    }
+    // The saved insurance on the desk page: the plan from praxis.toml, the member id, sessions remaining.
+    let (_, _, desk) = http(d.addr, "GET", &format!("/clients/{id}"), &fran, "");
+    for shown in ["HealthFirst (healthfirst)", "HF-9", "Sessions remaining", "Used elsewhere"] {
+        assert!(desk.contains(shown), "the desk page shows `{shown}`:\n{desk}");
     }
     // The therapist sees the note on the chart; an ended session goes back to the login page.
     let (_, _, chart) = http(d.addr, "GET", &format!("/clients/{id}"), &tara, "");

@@ -159,6 +159,12 @@ try {
     check('the new client is registered', (await page.locator('h1').innerText()) === 'Wendy Browser');
     check('with consent and availability', (await page.locator('dd', { hasText: /^given/ }).count()) === 1 && (await page.locator('li', { hasText: 'monday 09:00-17:00' }).count()) === 1);
     await shoot(page, 'front-desk-client');
+    // Insurance: the plan's terms come from praxis.toml; sessions used at
+    // another practice are entered, the sessions here are counted.
+    await page.locator('#i-plan').selectOption('healthfirst');
+    await page.getByLabel(/Sessions used at another practice/).fill('4');
+    await Promise.all([page.waitForURL(/saved=1/), page.getByRole('button', { name: 'Save insurance' }).click()]);
+    check('the front desk puts the client on a plan and sees the sessions remaining', (await page.locator('dd', { hasText: /^6 of 10 / }).count()) === 1 && (await page.locator('dd', { hasText: /^HealthFirst \(healthfirst\)$/ }).count()) === 1);
     // Search finds her.
     await page.goto(`${url}/clients?q=wendy`);
     check('search by name finds her', (await page.locator('#results a', { hasText: 'Wendy Browser' }).count()) === 1);

@@ -7,8 +7,8 @@ use anyhow::{Context as _, Result};
 use clap::Args;
 use praxis_core::config::CONFIG_FILE_NAME;
 use praxis_core::store::{
-    Authorization, Client, Consent, Insurance, Intake, LimitPeriod, MedicationUse, Override, Session, SessionLimit,
-    Therapy, new_id,
+    Client, Consent, Insurance, Intake, LimitPeriod, MedicationUse, Override, Session, SessionLimit, Therapy,
+    UsedElsewhere, new_id,
 };
 use praxis_sdk::{
     Adjunct, AdverseEvent, Condition, ConditionStatus, Date, DateTime, Discipline, Pressure, RedFlag, RedFlagKind,
@@ -127,15 +127,23 @@ fn therapy(discipline: Discipline, every_days: u32, minutes: u16) -> Therapy {
     Therapy { discipline, every_days, minutes }
 }
 
-fn insurance(payer: &str, covered: &[&str], limit: Option<u32>, referral: Option<bool>, used: u32) -> Insurance {
+/// Custom terms with a hand-kept count, as a client entered before plans were referenced keeps them.
+fn custom_terms(payer: &str, limit: Option<u32>, used: u32) -> Insurance {
     Insurance {
         payer: payer.to_owned(),
-        requires: referral.map(|_| Authorization::Referral),
-        authorization_on_file: referral.unwrap_or(false),
-        covered_conditions: covered.iter().map(|c| (*c).to_owned()).collect(),
         session_limit: limit.map(|sessions| SessionLimit { sessions, period: LimitPeriod::CalendarYear }),
         sessions_used: used,
+        plan: None,
+        ..Insurance::on_plan("")
     }
+}
+
+/// A plan of the clinic template's praxis.toml: its terms come from there, its sessions from the records.
+fn on_plan(plan: &str, referral_on_file: bool, used_elsewhere: u32, today: Date) -> Insurance {
+    let mut ins = Insurance::on_plan(plan);
+    ins.authorization_on_file = referral_on_file;
+    ins.used_elsewhere = (used_elsewhere > 0).then_some(UsedElsewhere { sessions: used_elsewhere, recorded: today });
+    ins
 }
 
 fn seed(practice: &Practice, today: Date) -> Result<Vec<Client>> {
@@ -150,7 +158,7 @@ fn seed(practice: &Practice, today: Date) -> Result<Vec<Client>> {
     // F1 F2 F3 F7 (and C1, C5 through her plan): fibromyalgia, initial phase, going well.
     let maria = s.client("Maria Santos", &[(fm, Active)], |c| {
         c.tender_points = vec!["trapezius".into(), "lower back".into()];
-        c.insurance = Some(insurance("Self-pay", &[], None, None, 0));
+        c.insurance = Some(on_plan("self-pay", false, 0, today));
         c.therapies = vec![therapy(Discipline::Yoga, 7, 60), therapy(Discipline::Mindfulness, 7, 45)];
     })?;
     s.intake(&maria, &["widespread aching, worst in neck and shoulders in the morning"], 45)?;
@@ -190,7 +198,7 @@ fn seed(practice: &Practice, today: Date) -> Result<Vec<Client>> {
 
     // F6: stable, maintenance phase (and C1/C5 with tai chi in her plan).
     let lena = s.client("Lena Fischer", &[(fm, Active)], |c| {
-        c.insurance = Some(insurance("CityCare", &[], Some(20), None, 0));
+        c.insurance = Some(custom_terms("CityCare", Some(20), 0));
         c.therapies = vec![therapy(Discipline::TaiChi, 7, 60)];
     })?;
     s.intake(&lena, &["diffuse pain, better with regular massage"], 130)?;
@@ -222,9 +230,10 @@ fn seed(practice: &Practice, today: Date) -> Result<Vec<Client>> {
     }
     clients.push(grace);
 
-    // Merge (fibromyalgia + osteoarthritis), I1 (referral missing), I2 warning (2 left).
+    // Merge (fibromyalgia + osteoarthritis), I1 (referral missing), I2 warning (2 left: his 2 sessions
+    // here and 6 used at another practice, of the 10 HealthFirst covers in 12 months).
     let omar = s.client("Omar Haddad", &[(fm, Active), (oa, Active)], |c| {
-        c.insurance = Some(insurance("HealthFirst", &[fm, oa], Some(10), Some(false), 6));
+        c.insurance = Some(on_plan("healthfirst", false, 6, today));
     })?;
     s.intake(&omar, &["pain in the hands and the upper back"], 50)?;
     s.massage(&omar, "ana", 24, (6, 5), Pressure::Light, &neck, |_| {})?;
@@ -263,9 +272,10 @@ fn seed(practice: &Practice, today: Date) -> Result<Vec<Client>> {
     })?;
     clients.push(emma);
 
-    // I2 critical (limit reached: self-pay), I3 (condition not covered).
+    // I2 critical (limit reached at another practice: self-pay), I3 (condition not covered, so her
+    // sessions here are self-pay and do not count toward the limit).
     let hannah = s.client("Hannah Clarke", &[(ra, Remission)], |c| {
-        c.insurance = Some(insurance("HealthFirst", &[fm, oa], Some(10), Some(true), 8));
+        c.insurance = Some(on_plan("healthfirst", true, 10, today));
         c.therapies = vec![therapy(Discipline::Acupuncture, 14, 45)];
     })?;
     s.intake(&hannah, &["morning stiffness in the fingers"], 100)?;

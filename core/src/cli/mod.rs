@@ -91,7 +91,7 @@ pub enum Command {
     Init(practice::InitArgs),
     /// Clients: add, list, show, update.
     #[command(subcommand)]
-    Client(practice::ClientCommand),
+    Client(Box<practice::ClientCommand>),
     /// Record a client's intake: pain patterns, sensitivities, previous treatments, medications (rule S3).
     Intake(practice::IntakeArgs),
     /// Sessions: record one, or add its 24-48 hour follow-up pain report.

@@ -173,14 +173,21 @@ pub struct ClientArgs {
     /// When the client can come, as `DAY HH:MM-HH:MM` (repeat; replaces the list on update).
     #[arg(long, value_name = "WINDOW")]
     pub available: Vec<String>,
-    /// Insurance plan name from the practice config (`[insurance.<name>]`).
+    /// Insurance plan name from the practice config (`[insurance.<name>]`). The client keeps the name:
+    /// the plan's terms apply from the config, and its sessions are counted from the session records.
     #[arg(long)]
     pub plan: Option<String>,
     /// The plan's required referral or prescription is on file.
     #[arg(long)]
     pub referral_on_file: bool,
-    /// Sessions of the plan already used this period.
-    #[arg(long)]
+    /// The client's member (policy) id with the payer.
+    #[arg(long, value_name = "ID")]
+    pub member_id: Option<String>,
+    /// Sessions of the plan the client used elsewhere (another practice) in the current period; 0 clears it.
+    #[arg(long, value_name = "N")]
+    pub sessions_used_elsewhere: Option<u32>,
+    /// Custom insurance terms only (a client without a plan name): the hand-kept count of sessions used.
+    #[arg(long, value_name = "N")]
     pub sessions_used: Option<u32>,
     /// A therapy of the care plan as DISCIPLINE:EVERY_DAYS[:MINUTES], e.g. `yoga:7` or `acupuncture:14:45`
     /// (repeat; on update, replaces the same discipline). Massage comes from the protocols' guidance.
@@ -212,6 +219,8 @@ impl ClientArgs {
             available: self.available.clone(),
             plan: self.plan.clone(),
             referral_on_file: self.referral_on_file,
+            member_id: self.member_id.clone(),
+            sessions_used_elsewhere: self.sessions_used_elsewhere,
             sessions_used: self.sessions_used,
             therapies: self.therapy.clone(),
             consent: self.consent,
@@ -246,7 +255,9 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
                         c.id.clone(),
                         c.name.clone(),
                         c.conditions.iter().map(condition_label).collect::<Vec<_>>().join(", "),
-                        c.insurance.as_ref().map_or("-".to_owned(), |i| i.payer.clone()),
+                        c.insurance
+                            .as_ref()
+                            .map_or("-".to_owned(), |i| i.plan.clone().unwrap_or_else(|| i.payer.clone())),
                     ]
                 })
                 .collect();
@@ -257,11 +268,17 @@ pub fn client(loc: &Locations, cmd: &ClientCommand, json: bool) -> Result<()> {
                 return unexpected();
             };
             if json || *show_json {
-                return print_json(
-                    &serde_json::json!({"client": record.client, "intake": record.intake, "sessions": record.sessions}),
-                );
+                return print_json(&serde_json::json!({
+                    "client": record.client,
+                    "intake": record.intake,
+                    "sessions": record.sessions,
+                    "insurance": record.insurance,
+                }));
             }
-            out!("{}", render_client(&record.client, record.intake.as_ref(), &record.sessions));
+            out!(
+                "{}",
+                render_client(&record.client, record.intake.as_ref(), &record.sessions, record.insurance.as_ref())
+            );
         }
         ClientCommand::Update { client, args, remove_condition, resolve_red_flag, remove_therapy } => {
             let changes = ClientChanges {
@@ -295,7 +312,12 @@ fn condition_label(c: &Condition) -> String {
     format!("{name}{status}")
 }
 
-fn render_client(client: &Client, intake: Option<&Intake>, sessions: &[Session]) -> String {
+fn render_client(
+    client: &Client,
+    intake: Option<&Intake>,
+    sessions: &[Session],
+    insurance: Option<&praxis_core::service::insurance::InsuranceStatus>,
+) -> String {
     let mut s = String::new();
     s.push_str(&format!("{}  ({})\n", client.name, client.id));
     if let Some(dob) = client.date_of_birth {
@@ -321,19 +343,8 @@ fn render_client(client: &Client, intake: Option<&Intake>, sessions: &[Session])
     if !client.sensitivities.is_empty() {
         s.push_str(&format!("  sensitive   {}\n", client.sensitivities.join(", ")));
     }
-    if let Some(ins) = &client.insurance {
-        s.push_str(&format!(
-            "  insurance   {}{}{}\n",
-            ins.payer,
-            ins.session_limit
-                .map(|l| format!(", {}/{} sessions used", ins.sessions_used, l.sessions))
-                .unwrap_or_default(),
-            match (ins.requires, ins.authorization_on_file) {
-                (Some(_), true) => ", referral on file",
-                (Some(_), false) => ", referral REQUIRED and not on file",
-                _ => "",
-            }
-        ));
+    if let Some(status) = insurance {
+        s.push_str(&format!("  insurance   {}\n", status.line()));
     }
     if !client.therapies.is_empty() {
         let plan: Vec<String> = client

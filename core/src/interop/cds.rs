@@ -375,7 +375,7 @@ pub fn pending_grants(overrides: &[crate::store::Override]) -> Vec<OverrideGrant
 /// `POST /cds-services/{service_id}` after the JWT check: parses the body,
 /// maps `context.patientId` to a client (through identifiers of
 /// `patient_system`, when given), evaluates the client's guidance for
-/// `as_of` and answers the hook's cards. An unknown patient gets `{"cards": []}`.
+/// `as_of` (the client's insurance plan resolved against `plans`) and answers the hook's cards. An unknown patient gets `{"cards": []}`.
 #[allow(clippy::too_many_arguments)]
 pub fn answer(
     service_id: &str,
@@ -383,6 +383,7 @@ pub fn answer(
     store: &crate::store::Store,
     registry: &crate::plugin_host::PluginRegistry,
     rules: &crate::world::HostRules,
+    plans: &crate::world::Plans,
     as_of: praxis_sdk::Date,
     patient_system: Option<&str>,
     options: &CardOptions,
@@ -394,8 +395,9 @@ pub fn answer(
         return Ok(response(request.hook, None, &[], options));
     };
     let snapshot = store.snapshot(&client.id)?;
-    let guidance = crate::world::evaluate_client(registry, rules, as_of, &snapshot);
     let grants = pending_grants(&store.overrides_for(&client.id)?);
+    let guidance =
+        crate::world::evaluate_client_insured(registry, rules, plans, as_of, &snapshot, client.insurance.as_ref(), &[]);
     Ok(response(request.hook, Some(&guidance), &grants, options))
 }
 

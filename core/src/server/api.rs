@@ -3,7 +3,7 @@
 //! Paths and shapes that tests and integrations rely on:
 //! `GET /api/v1/clients`, `GET /api/v1/clients/{id}`,
 //! `GET /api/v1/clients/{id}/guidance` (the same JSON as
-//! `praxis guidance ID --json`), `POST /api/v1/clients/{id}/sessions`,
+//! `praxis guidance ID --json`), `GET /api/v1/clients/{id}/insurance`, `POST /api/v1/clients/{id}/sessions`,
 //! `GET /api/v1/clients/{id}/sessions`, `GET /api/v1/appointments?from=&days=`.
 //! Lists are pages: `{"items": [...], "total": N, "offset": O, "limit": L}`.
 
@@ -37,6 +37,7 @@ pub fn routes(import_limit: usize) -> Router<AppState> {
         .route("/api/v1/clients/{id}", get(get_client).patch(update_client))
         .route("/api/v1/clients/{id}/intake", get(get_intake).put(put_intake))
         .route("/api/v1/clients/{id}/guidance", get(client_guidance))
+        .route("/api/v1/clients/{id}/insurance", get(client_insurance))
         .route("/api/v1/clients/{id}/overrides", post(add_override))
         .route("/api/v1/clients/{id}/sessions", get(list_sessions).post(record_session))
         .route("/api/v1/sessions/{id}/follow-up", post(follow_up))
@@ -63,10 +64,11 @@ pub fn routes(import_limit: usize) -> Router<AppState> {
     info(title = "Praxis API", description = "The practice service of Praxis, for a clinic's own tools and integrations."),
     paths(
         health, login, logout, me, list_clients, add_client, get_client, update_client, get_intake, put_intake, client_guidance,
+        client_insurance,
         add_override, list_sessions, record_session, follow_up, all_guidance, appointments, outcomes, utilisation, export, import,
         plugins, reload_config, audit, plan_schedule, book_schedule, cancel_appointment, move_appointment, no_show
     ),
-    components(schemas(Problem, LoginInput, Me, PlanInput, CancelInput, MoveInput, ClientChanges, IntakeInput, SessionInput, OverrideInput, FollowUpInput, Health, crate::utilisation::Utilisation, crate::utilisation::UtilisationRow)),
+    components(schemas(Problem, LoginInput, Me, PlanInput, CancelInput, MoveInput, ClientChanges, crate::service::insurance::InsuranceStatus, IntakeInput, SessionInput, OverrideInput, FollowUpInput, Health, crate::utilisation::Utilisation, crate::utilisation::UtilisationRow)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -337,6 +339,25 @@ async fn add_client(
 async fn get_client(State(state): State<AppState>, who: Authenticated, Path(id): Path<String>) -> ApiResult<Response> {
     let client = blocking(&state, move |s| s.client_by_id(&id, &who.actor)).await?;
     Ok(Json(client).into_response())
+}
+
+/// The client's insurance today: the plan's terms from the practice config,
+/// the sessions used in the period (counted from the session records, plus
+/// those used elsewhere) and remaining; `null` when none is on file. The
+/// front desk may read it: it carries no clinical field.
+#[utoipa::path(get, path = "/api/v1/clients/{id}/insurance", params(("id" = String, Path, description = "Client id")), responses(
+    (status = 200, description = "The insurance, or null", body = Option<crate::service::insurance::InsuranceStatus>),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+async fn client_insurance(
+    State(state): State<AppState>,
+    who: Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let status = blocking(&state, move |s| s.insurance_status(&id, None, &who.actor)).await?;
+    Ok(Json(status).into_response())
 }
 
 /// Changes a client's record.

@@ -72,6 +72,7 @@ impl PracticeService {
             &self.store,
             self.plugins(),
             &config.file.rules,
+            &config.plans,
             self.today(),
             system.as_deref(),
             &options,

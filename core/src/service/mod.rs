@@ -39,6 +39,7 @@
 pub mod auth;
 mod changes;
 pub mod input;
+pub mod insurance;
 pub mod interop;
 pub mod protocol;
 pub mod schedule;
@@ -57,12 +58,10 @@ use crate::config::PracticeConfig;
 use crate::outcomes::{self, ClientInput, MedicationUseKind, OutcomesReport};
 use crate::plugin_host::{PluginRegistry, PluginSearch};
 use crate::store::{
-    ApiToken, Appointment, AuditAction, Authorization, Client, Consent, ImportReport, Insurance, Intake, LimitPeriod,
-    MedicationUse, Override, PracticeExport, Role, Session, SessionLimit, Store, StoreError, new_id,
+    ApiToken, Appointment, AuditAction, Client, Consent, ImportReport, Intake, MedicationUse, Override, PracticeExport,
+    Role, Session, Store, StoreError, new_id,
 };
-use crate::world::{
-    ClientGuidance, ClinicWorld, Hydration, OverrideGrant, evaluate_client_with_overrides, pending_overrides,
-};
+use crate::world::{ClientGuidance, ClinicWorld, Hydration, OverrideGrant, evaluate_client_insured, pending_overrides};
 
 pub use auth::{Actor, Operation, SecuritySettings, Sessions, TherapistsSee, allowed};
 pub use changes::follow_other_servers;
@@ -196,11 +195,18 @@ pub struct ClientChanges {
     pub pressure: Option<Pressure>,
     /// Availability windows as `DAY HH:MM-HH:MM`; when given, they replace the list.
     pub available: Vec<String>,
-    /// An insurance plan of the practice config (`[insurance.<name>]`).
+    /// An insurance plan of the practice config (`[insurance.<name>]`): the
+    /// client keeps its name, and its terms apply from the config.
     pub plan: Option<String>,
     /// The plan's required referral or prescription is on file.
     pub referral_on_file: bool,
-    /// Sessions of the plan already used this period.
+    /// The member (policy) id with the payer.
+    pub member_id: Option<String>,
+    /// Sessions of the plan used elsewhere in the current period (another
+    /// practice); 0 clears it. Sessions recorded here are counted from the records.
+    pub sessions_used_elsewhere: Option<u32>,
+    /// Custom insurance terms only (a client without a plan name): the
+    /// hand-kept count of sessions used. Refused for a client on a plan.
     pub sessions_used: Option<u32>,
     /// Care-plan therapies as `DISCIPLINE:EVERY_DAYS[:MINUTES]` (a discipline given again replaces it).
     pub therapies: Vec<String>,
@@ -323,6 +329,9 @@ pub struct ClientRecord {
     pub intake: Option<Intake>,
     /// Every session, oldest first.
     pub sessions: Vec<Session>,
+    /// The insurance today: the plan's terms and the sessions used and remaining.
+    #[serde(default)]
+    pub insurance: Option<insurance::InsuranceStatus>,
 }
 
 /// A new API token: the stored record and the secret, shown once.
@@ -409,6 +418,7 @@ impl PracticeService {
         let config = service.config();
         let registry = service.plugins().clone();
         let mut world = ClinicWorld::new(registry, config.file.rules.clone(), config.today());
+        world.set_plans(config.plans.clone());
         let clients = world.hydrate_from_store(&service.store)?;
         tracing::info!(clients, "clinic world hydrated");
         service.live = Some(Mutex::new(world));
@@ -511,11 +521,18 @@ impl PracticeService {
         // Read from the store first, then lock the world: no store read
         // happens under the world's lock, and no plugin runs here at all
         // (the world re-evaluates when guidance is next read).
-        let snapshot = self.store.snapshot(client_id)?;
+        let Some(client) = self.store.get_client(client_id)? else {
+            return Err(
+                StoreError::NotFound { kind: crate::store::RecordKind::Client, id: client_id.to_owned() }.into()
+            );
+        };
+        let insurance = client.insurance.clone();
+        let snapshot = self.store.snapshot_of(client)?;
         let grants = self.pending_grants(client_id)?;
         if let Some(mut world) = self.world() {
             world.upsert_client(snapshot);
             world.set_overrides(client_id, grants);
+            world.set_insurance(client_id, insurance);
         }
         Ok(())
     }
@@ -596,8 +613,9 @@ impl PracticeService {
         self.check_visible(&client, actor)?;
         let intake = self.store.intake(&client.id)?;
         let sessions = self.store.sessions_for(&client.id)?;
+        let insurance = self.insurance_status_of(&client, self.today())?;
         self.audit_read(actor, &client.id, "chart")?;
-        Ok(ClientRecord { client, intake, sessions })
+        Ok(ClientRecord { client, intake, sessions, insurance })
     }
 
     /// Whether the actor is a therapist limited to their own clients.
@@ -715,6 +733,8 @@ impl PracticeService {
             || !c.available.is_empty()
             || c.plan.is_some()
             || c.referral_on_file
+            || c.member_id.is_some()
+            || c.sessions_used_elsewhere.is_some()
             || c.sessions_used.is_some()
             || !c.therapies.is_empty()
             || c.consent
@@ -764,37 +784,7 @@ impl PracticeService {
         if !changes.available.is_empty() {
             client.availability = changes.available.iter().map(|w| input::parse_window(w)).collect::<Result<_>>()?;
         }
-        if let Some(plan_name) = &changes.plan {
-            let config = self.config();
-            let Some(plan) = config.file.insurance.get(plan_name) else {
-                let known: Vec<&str> = config.file.insurance.keys().map(String::as_str).collect();
-                return bad(format!(
-                    "no insurance plan `{}` in {}: known plans are {}",
-                    excerpt(plan_name),
-                    config.path.display(),
-                    if known.is_empty() { "none".to_owned() } else { known.join(", ") }
-                ));
-            };
-            client.insurance = Some(Insurance {
-                payer: plan.payer.clone(),
-                requires: plan.referral_required.then_some(Authorization::Referral),
-                authorization_on_file: changes.referral_on_file,
-                covered_conditions: plan.covered_conditions.clone(),
-                session_limit: plan
-                    .session_limit
-                    .map(|sessions| SessionLimit { sessions, period: LimitPeriod::CalendarYear }),
-                sessions_used: changes.sessions_used.unwrap_or(0),
-            });
-        } else if let Some(ins) = &mut client.insurance {
-            if changes.referral_on_file {
-                ins.authorization_on_file = true;
-            }
-            if let Some(used) = changes.sessions_used {
-                ins.sessions_used = used;
-            }
-        } else if changes.referral_on_file || changes.sessions_used.is_some() {
-            return bad("--referral-on-file and --sessions-used need an insurance plan: add --plan NAME");
-        }
+        insurance::apply(&self.config(), client, changes, today)?;
         for spec in &changes.therapies {
             let therapy = input::parse_therapy(spec)?;
             client.therapies.retain(|t| t.discipline != therapy.discipline);
@@ -963,8 +953,19 @@ impl PracticeService {
         }
         let snapshot = self.store.snapshot(&client.id)?;
         let grants = self.pending_grants(&client.id)?;
-        let rules = self.config().file.rules.clone();
-        self.with_plugins(|plugins| evaluate_client_with_overrides(plugins, &rules, as_of, &snapshot, &grants))
+        let config = self.config();
+        let insurance = client.insurance.clone();
+        self.with_plugins(|plugins| {
+            evaluate_client_insured(
+                plugins,
+                &config.file.rules,
+                &config.plans,
+                as_of,
+                &snapshot,
+                insurance.as_ref(),
+                &grants,
+            )
+        })
     }
 
     /// Guidance for every client, for `as_of` (default today), in client id order.
@@ -990,9 +991,10 @@ impl PracticeService {
             return Ok(world.all_guidance());
         }
         let from = Hydration::read(&self.store)?;
-        let rules = self.config().file.rules.clone();
+        let config = self.config();
         self.with_plugins(|plugins| {
-            let mut world = ClinicWorld::new(plugins.clone(), rules, as_of);
+            let mut world = ClinicWorld::new(plugins.clone(), config.file.rules.clone(), as_of);
+            world.set_plans(config.plans.clone());
             world.hydrate_with(from);
             let stats = world.evaluate();
             tracing::info!(clients = stats.clients, plugin_calls = stats.plugin_calls, "evaluated the clinic");
@@ -1325,6 +1327,11 @@ impl PracticeService {
                     report.clients += n;
                 }
                 report.plugins.push(id);
+            }
+            if new.plans != old.plans {
+                // The plans' terms reach every client on them.
+                world.set_plans(new.plans.clone());
+                report.clients = world.len();
             }
         }
         let calendar_changed = new.practitioners != old.practitioners || new.rooms != old.rooms;

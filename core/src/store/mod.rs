@@ -80,7 +80,7 @@ pub use records::{AUDIT_GENESIS, state_hash};
 pub use records::{
     Appointment, AppointmentStatus, AuditAction, AuditEntry, Authorization, Client, Consent, Contact, ExternalId,
     Insurance, Intake, LimitPeriod, MedicationUse, Override, Practitioner, Room, Session, SessionLimit, Therapy,
-    new_id,
+    UsedElsewhere, new_id,
 };
 pub use repair::{RepairReport, StoreCheck, check_store, repair_store};
 pub use tokens::{ApiToken, token_hash};
@@ -702,8 +702,11 @@ impl Store {
     // ----- sessions -----
 
     /// Records a session (or corrects one already recorded, same id and
-    /// client). A new session for a client whose plan has a session limit
-    /// increments the plan's `sessions_used` in the same transaction.
+    /// client). A new session for a client with custom insurance terms (no
+    /// plan name) and a session limit increments their hand-kept
+    /// `sessions_used` in the same transaction, as it always has: it is the
+    /// only count such a record has. A client on a plan keeps no counter:
+    /// guidance counts their session records in the plan's period.
     pub fn record_session(&self, session: &Session, today: Date, actor: &str) -> Result<(), StoreError> {
         validate::actor(actor)?;
         validate::session(session, today, &self.options.limits, None)?;
@@ -739,7 +742,7 @@ impl Store {
             tx.put(T::Sessions, &key, session)?;
             tx.put_raw(T::SessionIds, session.id.as_bytes(), key.as_slice())?;
             tx.audit_change(actor, RecordKind::Session, &session.id, before.as_ref(), session)?;
-            let limited = client.insurance.as_ref().is_some_and(|i| i.session_limit.is_some());
+            let limited = client.insurance.as_ref().is_some_and(|i| i.plan.is_none() && i.session_limit.is_some());
             if before.is_none() && limited {
                 let old = client.clone();
                 if let Some(insurance) = client.insurance.as_mut() {
@@ -957,7 +960,8 @@ impl Store {
         self.clients()?.into_iter().map(|c| self.snapshot_of(c)).collect()
     }
 
-    fn snapshot_of(&self, client: Client) -> Result<ClientSnapshot, StoreError> {
+    /// The snapshot of a client record already read (see [`Store::snapshot`]).
+    pub fn snapshot_of(&self, client: Client) -> Result<ClientSnapshot, StoreError> {
         let intake = self.intake(&client.id)?.map(|i| i.summary());
         let sessions = self.sessions_for(&client.id)?.iter().map(Session::record).collect();
         Ok(ClientSnapshot {

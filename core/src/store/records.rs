@@ -81,40 +81,94 @@ pub struct SessionLimit {
     pub period: LimitPeriod,
 }
 
-/// A client's insurance plan.
+/// Sessions a client on a plan used elsewhere (another practice), entered
+/// by hand: they count toward the plan's limit while the day they were
+/// recorded is in the plan's current period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsedElsewhere {
+    /// How many (at least 1).
+    pub sessions: u32,
+    /// The day they were recorded: the period they count in.
+    pub recorded: Date,
+}
+
+/// A client's insurance.
+///
+/// A client on one of the practice's plans keeps the plan's name (`plan`,
+/// the `[insurance.<plan>]` key) and what is theirs alone: the member id,
+/// whether the referral is on file, sessions used elsewhere. The terms come
+/// from the config at evaluation time and the sessions used are counted from
+/// the session records (`world::resolve_insurance`); the term fields stay
+/// empty. A record without a plan name (custom terms, or a store from
+/// before plans were referenced) keeps its own terms and its hand-kept
+/// `sessions_used`, as before.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Insurance {
-    /// The payer.
+    /// The plan's name in the practice config (`[insurance.<plan>]`), whose terms apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    /// The member (policy) id with the payer, if the practice keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_id: Option<String>,
+    /// The payer (custom terms only; empty on a plan).
+    #[serde(default)]
     pub payer: String,
-    /// What the plan requires before it pays, if anything (rule I1).
+    /// What the plan requires before it pays, if anything (rule I1; custom terms only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires: Option<Authorization>,
     /// Whether the required referral or prescription is on file.
     #[serde(default)]
     pub authorization_on_file: bool,
-    /// SNOMED CT codes the plan covers; empty means any condition (rule I3).
+    /// SNOMED CT codes the plan covers; empty means any condition (rule I3; custom terms only).
     #[serde(default)]
     pub covered_conditions: Vec<String>,
-    /// The session limit, if any (rule I2).
+    /// The session limit, if any (rule I2; custom terms only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_limit: Option<SessionLimit>,
-    /// Sessions used in the current period. Recording a new session for the
-    /// client increments it when the plan has a limit.
+    /// Custom terms only: sessions used in the current period, kept by
+    /// hand; recording a new session increments it when there is a limit.
+    /// Always 0 on a plan, whose sessions are counted from the records.
     #[serde(default)]
     pub sessions_used: u32,
+    /// On a plan: sessions used elsewhere, which count toward the limit in
+    /// the period they were recorded in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_elsewhere: Option<UsedElsewhere>,
 }
 
 impl Insurance {
-    /// The plan as guidance sees it.
+    /// A client on the practice's plan `plan`, with nothing else on file yet.
+    pub fn on_plan(plan: impl Into<String>) -> Insurance {
+        Insurance {
+            plan: Some(plan.into()),
+            member_id: None,
+            payer: String::new(),
+            requires: None,
+            authorization_on_file: false,
+            covered_conditions: Vec::new(),
+            session_limit: None,
+            sessions_used: 0,
+            used_elsewhere: None,
+        }
+    }
+
+    /// The record as guidance sees it without the practice config: the
+    /// custom terms and the hand-kept count. For a client on a plan this
+    /// names the plan as payer and carries no terms: guidance resolves the
+    /// plan against the config instead (`world::resolve_insurance`).
     pub fn summary(&self) -> InsuranceSummary {
         InsuranceSummary {
-            payer: self.payer.clone(),
+            payer: match &self.plan {
+                Some(plan) if self.payer.is_empty() => plan.clone(),
+                _ => self.payer.clone(),
+            },
             referral_required: self.requires.is_some(),
             referral_on_file: self.authorization_on_file,
             covered_conditions: self.covered_conditions.clone(),
             session_limit: self.session_limit.map(|l| l.sessions),
-            sessions_used: self.sessions_used,
+            sessions_used: self.sessions_used.saturating_add(self.used_elsewhere.map_or(0, |e| e.sessions)),
         }
     }
 }

@@ -329,7 +329,41 @@ pub fn client(c: &Client, today: Date, limits: &Limits, index: Option<usize>) ->
         k.minutes(&f("minutes"), t.minutes)?;
     }
     if let Some(ins) = &c.insurance {
-        k.line("insurance.payer", &ins.payer, true)?;
+        if let Some(member) = &ins.member_id {
+            k.line("insurance.member_id", member, true)?;
+        }
+        if let Some(plan) = &ins.plan {
+            k.line("insurance.plan", plan, true)?;
+            // The terms come from the practice config: a copy here would be ignored.
+            let terms = [
+                ("insurance.payer", !ins.payer.is_empty()),
+                ("insurance.requires", ins.requires.is_some()),
+                ("insurance.covered_conditions", !ins.covered_conditions.is_empty()),
+                ("insurance.session_limit", ins.session_limit.is_some()),
+                ("insurance.sessions_used", ins.sessions_used != 0),
+            ];
+            if let Some((field, _)) = terms.iter().find(|(_, set)| *set) {
+                let expected = "nothing on a client on a plan: the plan's terms come from the practice config, and \
+                                its sessions are counted from the session records (use used_elsewhere)";
+                return Err(k.fail(*field, plan, Problem::BadValue { expected }));
+            }
+            if let Some(e) = ins.used_elsewhere {
+                if e.sessions == 0 {
+                    let problem = Problem::OutOfRange { min: 1, max: u32::MAX.into() };
+                    return Err(k.fail("insurance.used_elsewhere.sessions", 0, problem));
+                }
+                k.not_future("insurance.used_elsewhere.recorded", e.recorded, today)?;
+            }
+        } else {
+            k.line("insurance.payer", &ins.payer, true)?;
+            if ins.used_elsewhere.is_some() {
+                return Err(k.fail(
+                    "insurance.used_elsewhere",
+                    "",
+                    Problem::Missing { needed: "sessions used elsewhere need a plan (insurance.plan)" },
+                ));
+            }
+        }
         k.len("insurance.covered_conditions", ins.covered_conditions.len())?;
         for (i, code) in ins.covered_conditions.iter().enumerate() {
             if !is_snomed(code) {

@@ -11,7 +11,8 @@
 //!    (each client asked of the enabled protocols whose manifest handles one of
 //!    its conditions, with the practice's settings; failures and invalid
 //!    output become a warning card) and the **insurance checks** (I1-I3,
-//!    [`insurance_checks`]), side by side;
+//!    [`insurance_checks`], on the client's plan resolved against the
+//!    practice's plans: [`resolve_insurance`]), side by side;
 //! 2. the **merge** ([`merge`]) into one [`ClientGuidance`] per client.
 //!
 //! Every stage uses change detection: it recomputes a client only when what it
@@ -53,10 +54,13 @@ use bevy_ecs::schedule::MultiThreadedExecutor;
 use praxis_sdk::{Appointment, ClientSnapshot, Date, Practitioner, Room, Settings};
 
 use crate::plugin_host::{HostError, PluginRegistry};
-use crate::store::{AppointmentStatus, Store, StoreError};
+use crate::store::{AppointmentStatus, Insurance, Store, StoreError};
 
 pub use booking::{BlockKind, Blocker, BookingRefused, OverrideGrant, Verdict, check_booking, pending_overrides};
-pub use insurance::{INSURANCE_LABEL, SELF_PAY_AGREED, insurance_checks};
+pub use insurance::{
+    INSURANCE_LABEL, MISSING_PLAN_RULE, PlanPeriod, PlanTerms, Plans, ResolvedInsurance, SELF_PAY_AGREED,
+    checks_for_record, insurance_checks, resolve_insurance, resolved_insurance_checks,
+};
 pub use merge::{
     Advice, BOOKING_PROMPT_RULES, ClientGuidance, HoldInfo, MergedRecommendation, defer_booking_prompts, merge,
     merge_with_overrides, validate_advice,
@@ -98,11 +102,26 @@ pub fn evaluate_client_with_overrides(
     client: &ClientSnapshot,
     overrides: &[OverrideGrant],
 ) -> ClientGuidance {
+    evaluate_client_insured(registry, rules, &Plans::new(), as_of, client, None, overrides)
+}
+
+/// [`evaluate_client_with_overrides`] for a client whose insurance record
+/// (`insurance`, from the store) is resolved against the practice's `plans`
+/// (see [`resolve_insurance`]); `None` takes the snapshot's insurance as given.
+pub fn evaluate_client_insured(
+    registry: &PluginRegistry,
+    rules: &HostRules,
+    plans: &Plans,
+    as_of: Date,
+    client: &ClientSnapshot,
+    insurance: Option<&Insurance>,
+    overrides: &[OverrideGrant],
+) -> ClientGuidance {
     let view = as_of_view(client, as_of);
     let routing = route(registry, &view);
     let mut advice = vec![Advice::host(SAFETY_LABEL, safety_screen(&view, as_of, rules))];
     advice.extend(ask_plugins(registry, &routing, as_of, &view));
-    advice.push(Advice::host(INSURANCE_LABEL, insurance_checks(&view, rules)));
+    advice.push(Advice::host(INSURANCE_LABEL, checks_for_record(insurance, plans, &view, as_of, rules)));
     merge_with_overrides(&client.id, as_of, last_massage(&view, as_of).map(|s| s.date), advice, overrides)
 }
 
@@ -159,6 +178,12 @@ struct SafetyStage(praxis_sdk::Guidance);
 #[derive(Component, Debug, Default)]
 struct InsuranceStage(praxis_sdk::Guidance);
 
+/// The client's insurance record as the store keeps it (a plan name, or
+/// custom terms), resolved against [`PlanBook`] by the insurance checks.
+/// `None`: the snapshot's insurance is taken as given.
+#[derive(Component, Debug, Default, PartialEq)]
+struct Coverage(Option<Insurance>);
+
 /// What each routed plugin said.
 #[derive(Component, Debug, Default)]
 struct ProtocolStage(Vec<Advice>);
@@ -192,6 +217,10 @@ struct Rules(HostRules);
 #[derive(Resource, Debug, PartialEq)]
 struct AsOf(Date);
 
+/// The practice's insurance plans (`[insurance.<plan>]`).
+#[derive(Resource, Debug, Default, PartialEq)]
+struct PlanBook(Plans);
+
 #[derive(Resource, Debug, Default)]
 struct Counters {
     merged: AtomicUsize,
@@ -217,12 +246,17 @@ fn safety_system(
     });
 }
 
-fn insurance_system(as_of: Res<AsOf>, rules: Res<Rules>, mut q: Query<(Ref<Record>, &mut InsuranceStage)>) {
-    let all = as_of.is_changed() || rules.is_changed();
-    q.par_iter_mut().for_each(|(record, mut stage)| {
-        if all || record.is_changed() {
+fn insurance_system(
+    as_of: Res<AsOf>,
+    rules: Res<Rules>,
+    plans: Res<PlanBook>,
+    mut q: Query<(Ref<Record>, Ref<Coverage>, &mut InsuranceStage)>,
+) {
+    let all = as_of.is_changed() || rules.is_changed() || plans.is_changed();
+    q.par_iter_mut().for_each(|(record, coverage, mut stage)| {
+        if all || record.is_changed() || coverage.is_changed() {
             let view = as_of_view(&record.0, as_of.0);
-            stage.0 = insurance_checks(&view, &rules.0);
+            stage.0 = checks_for_record(coverage.0.as_ref(), &plans.0, &view, as_of.0, &rules.0);
         }
     });
 }
@@ -282,6 +316,9 @@ fn merge_system(as_of: Res<AsOf>, counters: Res<Counters>, mut q: Query<MergeInp
 pub struct Hydration {
     /// Every client's snapshot.
     pub clients: Vec<ClientSnapshot>,
+    /// Each client's insurance as recorded (the plan's terms come from the
+    /// configuration when guidance is made).
+    pub insurance: Vec<(String, Option<Insurance>)>,
     /// The practitioners.
     pub practitioners: Vec<Practitioner>,
     /// The rooms.
@@ -296,7 +333,12 @@ impl Hydration {
     /// Reads every client's snapshot, the practitioners, the rooms, the
     /// booked appointments and the pending overrides.
     pub fn read(store: &Store) -> Result<Hydration, StoreError> {
-        let clients = store.snapshots()?;
+        let mut clients = Vec::new();
+        let mut insurance = Vec::new();
+        for record in store.clients()? {
+            insurance.push((record.id.clone(), record.insurance.clone()));
+            clients.push(store.snapshot_of(record)?);
+        }
         let mut appointments = Vec::new();
         let mut grants = Vec::with_capacity(clients.len());
         for client in &clients {
@@ -308,7 +350,14 @@ impl Hydration {
             let pending = pending_overrides(store.overrides_for(&client.id)?);
             grants.push((client.id.clone(), pending.iter().map(OverrideGrant::from).collect()));
         }
-        Ok(Hydration { practitioners: store.practitioners()?, rooms: store.rooms()?, clients, appointments, grants })
+        Ok(Hydration {
+            practitioners: store.practitioners()?,
+            rooms: store.rooms()?,
+            clients,
+            insurance,
+            appointments,
+            grants,
+        })
     }
 }
 
@@ -348,6 +397,7 @@ impl ClinicWorld {
         world.insert_resource(Plugins(registry));
         world.insert_resource(Rules(rules));
         world.insert_resource(AsOf(as_of));
+        world.insert_resource(PlanBook::default());
         world.insert_resource(Counters::default());
         let mut schedule = Schedule::default();
         // The multi-threaded executor also sets up the task pool that `par_iter_mut` runs on.
@@ -379,12 +429,15 @@ impl ClinicWorld {
     /// Rebuilds the world from what [`Hydration::read`] read from the store;
     /// returns how many clients were loaded.
     pub fn hydrate_with(&mut self, from: Hydration) -> usize {
-        let Hydration { clients, practitioners, rooms, appointments, grants } = from;
+        let Hydration { clients, insurance, practitioners, rooms, appointments, grants } = from;
         self.set_calendar(practitioners, rooms, appointments);
         let n = clients.len();
         self.hydrate(clients);
         for (id, list) in grants {
             self.set_overrides(&id, list);
+        }
+        for (id, record) in insurance {
+            self.set_insurance(&id, record);
         }
         n
     }
@@ -413,6 +466,7 @@ impl ClinicWorld {
                 SafetyStage::default(),
                 ProtocolStage::default(),
                 InsuranceStage::default(),
+                Coverage::default(),
                 Grants::default(),
                 Merged::default(),
             ))
@@ -469,6 +523,28 @@ impl ClinicWorld {
             }
             None => false,
         }
+    }
+
+    /// Sets the client's insurance record as the store keeps it (a plan
+    /// name, or custom terms), resolved against the plans of
+    /// [`set_plans`](ClinicWorld::set_plans); only this client's insurance
+    /// checks run anew. `false` for an unknown client. Until it is set, the
+    /// snapshot's insurance is taken as given.
+    pub fn set_insurance(&mut self, id: &str, insurance: Option<Insurance>) -> bool {
+        let Some(&entity) = self.index.get(id) else { return false };
+        match self.world.entity_mut(entity).get_mut::<Coverage>() {
+            Some(mut c) => {
+                c.set_if_neq(Coverage(insurance));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Replaces the practice's insurance plans (`[insurance.<plan>]`); when
+    /// they changed, every client's insurance checks run anew.
+    pub fn set_plans(&mut self, plans: Plans) {
+        self.world.resource_mut::<PlanBook>().set_if_neq(PlanBook(plans));
     }
 
     /// Removes a client; `false` if it was not there.

@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/clients/{id}/sessions", post(pages::record_session))
         .route("/clients/{id}/intake", post(pages::record_intake))
         .route("/clients/{id}/overrides", post(pages::add_override))
+        .route("/clients/{id}/insurance", post(pages::update_insurance))
         .route("/follow-ups", get(pages::follow_ups))
         .route("/sessions/{id}/follow-up", post(pages::follow_up))
         .route("/calendar", get(pages::calendar))

@@ -325,7 +325,8 @@ pub(super) struct RegisterForm {
     consent: Option<String>,
     plan: String,
     referral: Option<String>,
-    sessions_used: String,
+    member_id: String,
+    sessions_used_elsewhere: String,
     available: String,
     therapies: String,
 }
@@ -387,7 +388,7 @@ async fn clients_page(
                 name: c.name,
                 phone: c.contact.phone.unwrap_or_default(),
                 dob: c.date_of_birth.map(|d| d.to_string()).unwrap_or_default(),
-                plan: c.insurance.map(|i| i.payer).unwrap_or_default(),
+                plan: c.insurance.map(|i| i.plan.unwrap_or(i.payer)).unwrap_or_default(),
             })
             .collect();
         Ok((rows, total))
@@ -408,6 +409,19 @@ async fn clients_page(
             error,
         },
     )
+}
+
+/// A number of sessions from a form field (empty: none given).
+fn sessions_number(text: &str, errors: &mut BTreeMap<&'static str, String>) -> Option<u32> {
+    match text.trim() {
+        "" => None,
+        n => n
+            .parse::<u32>()
+            .map_err(|_| {
+                errors.insert("sessions_used_elsewhere", format!("`{}` is not a number of sessions.", excerpt(n)));
+            })
+            .ok(),
+    }
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -439,16 +453,7 @@ pub(super) async fn register(
             }
         },
     };
-    let sessions_used = match form.sessions_used.trim() {
-        "" => None,
-        n => match n.parse::<u32>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                errors.insert("sessions_used", format!("`{}` is not a number of sessions.", excerpt(n)));
-                None
-            }
-        },
-    };
+    let sessions_used_elsewhere = sessions_number(&form.sessions_used_elsewhere, &mut errors);
     let available = lines(&form.available);
     for w in &available {
         if let Err(e) = input::parse_window(w) {
@@ -472,7 +477,8 @@ pub(super) async fn register(
         available,
         plan: Some(form.plan.trim().to_owned()).filter(|p| !p.is_empty()),
         referral_on_file: form.referral.is_some(),
-        sessions_used,
+        member_id: Some(form.member_id.trim().to_owned()).filter(|m| !m.is_empty()),
+        sessions_used_elsewhere,
         therapies,
         consent: form.consent.is_some(),
         ..ClientChanges::default()
@@ -581,14 +587,55 @@ struct AppointmentRow {
 #[template(path = "client_desk.html")]
 struct DeskPage {
     frame: Frame,
+    id: String,
     name: String,
     notice: Option<String>,
     details: Vec<(&'static str, String)>,
     availability: Vec<String>,
     therapies: Vec<String>,
     insurance: Vec<(&'static str, String)>,
+    insurance_form: Option<InsuranceForm>,
+    plans: Vec<String>,
     appointments: Vec<AppointmentRow>,
     verdict: Option<crate::service::workspace::BookingStatus>,
+}
+
+/// The desk page's insurance form: the plan, and what is the client's own.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub(super) struct InsuranceForm {
+    csrf: String,
+    plan: String,
+    member_id: String,
+    referral: Option<String>,
+    sessions_used_elsewhere: String,
+}
+
+/// `POST /clients/{id}/insurance`: sets the plan, member id, referral and
+/// sessions used elsewhere (an audited client change, like any other).
+pub(super) async fn update_insurance(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(form): Form<InsuranceForm>,
+) -> PageResult {
+    staff.check_csrf(&form.csrf)?;
+    let mut errors = BTreeMap::new();
+    let sessions_used_elsewhere = sessions_number(&form.sessions_used_elsewhere, &mut errors);
+    if let Some(message) = errors.into_values().next() {
+        return Err(PageError::from(crate::service::ServiceError::BadInput(message)));
+    }
+    let changes = ClientChanges {
+        plan: Some(form.plan.trim().to_owned()).filter(|p| !p.is_empty()),
+        member_id: Some(form.member_id.trim().to_owned()),
+        referral_on_file: form.referral.is_some(),
+        sessions_used_elsewhere,
+        ..ClientChanges::default()
+    };
+    let actor = staff.actor.clone();
+    let key = id.clone();
+    blocking(&state, move |s| s.update_client(&key, &changes, &actor)).await?;
+    Ok(see_other(&format!("/clients/{id}?saved=1")))
 }
 
 #[derive(Deserialize, Default)]
@@ -635,8 +682,9 @@ pub(super) async fn chart(
 async fn desk_page(state: &AppState, staff: &Staff, id: String, notice: Option<String>) -> PageResult {
     let actor = staff.actor.clone();
     let key = id.clone();
-    let (client, appointments, verdict) = blocking(state, move |s| {
+    let (client, appointments, verdict, status) = blocking(state, move |s| {
         let client = s.client_by_id(&key, &actor)?;
+        let status = s.insurance_status(&key, None, &actor)?;
         let upcoming = s.appointments(None, 56, None, &actor)?;
         let verdict = if allowed(actor.role(), Operation::ReadBookingVerdict) {
             Some(s.booking_status(&key, &actor)?)
@@ -647,6 +695,7 @@ async fn desk_page(state: &AppState, staff: &Staff, id: String, notice: Option<S
             client,
             upcoming.into_iter().filter(|a| a.client == key && a.adjunct.is_none()).collect::<Vec<_>>(),
             verdict,
+            status,
         ))
     })
     .await?;
@@ -661,26 +710,16 @@ async fn desk_page(state: &AppState, staff: &Staff, id: String, notice: Option<S
         _ => "partly given".to_owned(),
     };
     details.push(("Consent", consent));
-    let insurance = match &client.insurance {
-        None => vec![("Plan", "none (self-pay)".to_owned())],
-        Some(i) => {
-            let mut v = vec![("Plan", i.payer.clone())];
-            if i.requires.is_some() {
-                v.push(("Referral on file", if i.authorization_on_file { "yes" } else { "no" }.to_owned()));
-            }
-            match &i.session_limit {
-                Some(l) => v.push((
-                    "Sessions remaining",
-                    format!("{} of {} ({:?})", l.sessions.saturating_sub(i.sessions_used), l.sessions, l.period)
-                        .to_lowercase(),
-                )),
-                None => v.push(("Sessions remaining", "no limit".to_owned())),
-            }
-            v
-        }
-    };
+    let insurance = insurance_rows(status.as_ref());
+    let insurance_form = allowed(staff.actor.role(), Operation::EditClientAdmin).then(|| InsuranceForm {
+        plan: status.as_ref().and_then(|i| i.plan.clone()).unwrap_or_default(),
+        member_id: status.as_ref().and_then(|i| i.member_id.clone()).unwrap_or_default(),
+        referral: status.as_ref().filter(|i| i.referral_on_file).map(|_| "yes".to_owned()),
+        ..InsuranceForm::default()
+    });
     render(&DeskPage {
         frame: frame(state, staff, client.name.clone(), "/clients"),
+        id: client.id.clone(),
         name: client.name.clone(),
         notice,
         details,
@@ -691,6 +730,8 @@ async fn desk_page(state: &AppState, staff: &Staff, id: String, notice: Option<S
             .map(|t| format!("{} every {} days, {} min", t.discipline, t.every_days, t.minutes))
             .collect(),
         insurance,
+        insurance_form,
+        plans: state.service.config().plans.keys().cloned().collect(),
         verdict,
         appointments: appointments
             .iter()
@@ -702,6 +743,38 @@ async fn desk_page(state: &AppState, staff: &Staff, id: String, notice: Option<S
             })
             .collect(),
     })
+}
+
+/// The desk page's insurance lines: the plan's terms from the config and the
+/// sessions remaining in the period, counted from the session records.
+fn insurance_rows(status: Option<&crate::service::insurance::InsuranceStatus>) -> Vec<(&'static str, String)> {
+    let Some(i) = status else { return vec![("Plan", "none (self-pay)".to_owned())] };
+    let mut v = match (&i.plan, i.plan_in_config) {
+        (Some(plan), true) => vec![("Plan", format!("{} ({plan})", i.payer))],
+        (Some(plan), false) => vec![("Plan", format!("{plan}: not in praxis.toml, coverage unknown"))],
+        (None, _) => vec![("Plan", format!("{} (custom terms)", i.payer))],
+    };
+    if let Some(member) = &i.member_id {
+        v.push(("Member id", member.clone()));
+    }
+    if i.referral_required {
+        v.push(("Referral on file", if i.referral_on_file { "yes" } else { "no" }.to_owned()));
+    }
+    match (i.session_limit, i.sessions_remaining) {
+        (Some(limit), Some(left)) => {
+            let period = match (i.period_start, i.period_end) {
+                (Some(first), Some(last)) => format!(" ({first} to {last})"),
+                _ => String::new(),
+            };
+            v.push(("Sessions remaining", format!("{left} of {limit}{period}")));
+            if i.sessions_used_elsewhere > 0 {
+                v.push(("Used elsewhere", i.sessions_used_elsewhere.to_string()));
+            }
+        }
+        _ if i.plan_in_config => v.push(("Sessions remaining", "no limit".to_owned())),
+        _ => {}
+    }
+    v
 }
 
 fn pain(v: Option<u8>) -> String {
