@@ -322,7 +322,8 @@ pub struct CdsEhrConfig {
     /// The EHR's public keys: a JWKS file, relative to the config file.
     #[serde(default)]
     pub jwks_file: Option<PathBuf>,
-    /// Or the URL of its JWKS (fetched by the server).
+    /// Or the URL of its JWKS, fetched by the server (`https://`, or
+    /// `http://` to this machine only; see `interop::jwt`).
     #[serde(default)]
     pub jwks_url: Option<String>,
     /// The identifier system of the EHR's patient ids (`patientId`); `Patient` ids of the EHR when absent.
@@ -620,6 +621,29 @@ impl PracticeConfig {
                 room: c.room.clone(),
                 capacity: c.capacity,
             });
+        }
+
+        for (i, ehr) in file.cds_hooks.ehr.iter().enumerate() {
+            let key = format!("cds_hooks.ehr[{i}]");
+            if ehr.issuer.trim().is_empty() {
+                return Err(invalid(
+                    format!("{key}.issuer"),
+                    "must not be empty: the JWT `iss` the EHR signs with".into(),
+                ));
+            }
+            match (&ehr.jwks_file, &ehr.jwks_url) {
+                (Some(_), Some(_)) | (None, None) => {
+                    return Err(invalid(
+                        key,
+                        "give exactly one of jwks_file (a file beside praxis.toml) and jwks_url (fetched by the server)"
+                            .into(),
+                    ));
+                }
+                (None, Some(url)) => {
+                    crate::interop::jwt::check_jwks_url(url).map_err(|m| invalid(format!("{key}.jwks_url"), m))?;
+                }
+                (Some(_), None) => {}
+            }
         }
 
         let mut plans = crate::world::Plans::new();
@@ -953,6 +977,15 @@ mod tests {
         check("[plugins.fibromyalgia]\nenabled = false\n[plugins.fibromyalgia.settings]\nweekly = 3\n", None);
         check("[plugins.fibromyalgia]\nenable = false\n", Some("unknown field `enable`"));
         check("[insurance.acme]\npayer = \"Acme\"\nsession_limit = 0\n", Some("session_limit"));
+        let ehr = |body: &str| format!("[[cds_hooks.ehr]]\nissuer = \"https://ehr.test\"\n{body}");
+        check(&ehr("jwks_file = \"ehr.jwks\"\n"), None);
+        check(&ehr("jwks_url = \"https://ehr.test/jwks.json\"\n"), None);
+        check(&ehr("jwks_url = \"http://127.0.0.1:9/jwks.json\"\n"), None);
+        check(&ehr(""), Some("give exactly one of jwks_file"));
+        check(&ehr("jwks_file = \"a\"\njwks_url = \"https://ehr.test/k\"\n"), Some("give exactly one of jwks_file"));
+        check(&ehr("jwks_url = \"http://ehr.test/jwks.json\"\n"), Some("cds_hooks.ehr[0].jwks_url"));
+        check(&ehr("jwks_url = \"ehr.test/jwks.json\"\n"), Some("not an https:// URL"));
+        check("[[cds_hooks.ehr]]\nissuer = \" \"\njwks_file = \"k\"\n", Some("cds_hooks.ehr[0].issuer"));
         let plan = |extra: &str| format!("[insurance.acme]\npayer = \"Acme\"\nsession_limit = 10\n{extra}");
         check(&plan(""), None);
         check(&plan("period = \"calendar-year\"\n"), None);

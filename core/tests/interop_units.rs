@@ -6,7 +6,7 @@
 use praxis_core::interop::cds::{self, CardOptions, Hook};
 use praxis_core::interop::fhir_import::{self, MAX_IMPORT_BYTES};
 use praxis_core::interop::ics::{self, FeedInput, FeedTokens};
-use praxis_core::interop::jwt::{JwtVerifier, TrustedEhr};
+use praxis_core::interop::jwt::{self, JwtVerifier, TrustedEhr};
 use praxis_core::interop::{InteropError, fhir};
 use praxis_core::plugin_host::PluginRegistry;
 use praxis_core::store::{Appointment, AppointmentStatus, Client, ExternalId, PracticeExport, Store, new_id};
@@ -730,6 +730,132 @@ fn jwt_check_follows_the_specification() {
     // A token for one service does not open another.
     let e = verifier.verify(Some(&ehr.token("k1", claims("y"))), cds::APPOINTMENT_BOOK_ID).unwrap_err();
     assert!(e.to_string().contains("`aud` is not this service"), "{e}");
+}
+
+#[test]
+fn a_jwks_url_must_be_https_or_come_from_this_machine() {
+    #[track_caller]
+    fn check(url: &str, expected: Option<&str>) {
+        match (jwt::check_jwks_url(url), expected) {
+            (Ok(()), None) => {}
+            (Err(e), Some(want)) => assert!(e.contains(want), "{url}: `{e}` does not say `{want}`"),
+            (got, want) => panic!("{url}: got {got:?}, expected {want:?}"),
+        }
+    }
+    check("https://ehr.example.org/.well-known/jwks.json", None);
+    check("http://127.0.0.1:8080/jwks.json", None);
+    check("http://localhost/jwks", None);
+    check("http://[::1]:9000/jwks", None);
+    check("http://ehr.example.org/jwks.json", Some("plain HTTP to another machine"));
+    check("http://127.0.0.1.evil.test/jwks", Some("plain HTTP to another machine"));
+    check("http://user@ehr.example.org/jwks", Some("plain HTTP to another machine"));
+    check("ftp://ehr.example.org/jwks", Some("not an https:// URL"));
+    check("ehr.example.org/jwks", Some("not an https:// URL"));
+    check("https:///jwks", Some("names no host"));
+}
+
+#[test]
+fn keys_from_a_jwks_url_are_fetched_when_needed_and_again_when_the_ehr_rotates_them() {
+    use std::sync::{Arc, Mutex};
+    const BASE: &str = "https://praxis.test/cds-services";
+    const AUD: &str = "https://praxis.test/cds-services/praxis-patient-view";
+    let first = Ehr::new("k1");
+    let rotated = Ehr::new("k2");
+    // What the EHR's URL answers now, and how often it was asked.
+    let served: Arc<Mutex<Result<String, String>>> = Arc::new(Mutex::new(Ok(first.jwks.clone())));
+    let fetches = Arc::new(Mutex::new(0));
+    let fetcher: jwt::JwksFetcher = {
+        let (served, fetches) = (served.clone(), fetches.clone());
+        Box::new(move |url: &str| {
+            assert_eq!(url, "https://ehr.test/jwks.json");
+            *fetches.lock().unwrap() += 1;
+            served.lock().unwrap().clone().map_err(|message| InteropError::Fetch { url: url.into(), message })
+        })
+    };
+    let verifier = JwtVerifier::new(BASE, Vec::new())
+        .with_remote(vec![("https://ehr.test".into(), "https://ehr.test/jwks.json".into())], Some(fetcher));
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = |jti: &str| json!({ "iss": "https://ehr.test", "aud": AUD, "exp": now + 300, "iat": now, "jti": jti });
+    let verify =
+        |ehr: &Ehr, kid: &str, jti: &str| verifier.verify(Some(&ehr.token(kid, claims(jti))), cds::PATIENT_VIEW_ID);
+
+    assert_eq!(*fetches.lock().unwrap(), 0, "nothing is fetched before a call needs it");
+    assert_eq!(verify(&first, "k1", "a").unwrap().jti, "a");
+    assert_eq!(verify(&first, "k1", "b").unwrap().jti, "b");
+    assert_eq!(*fetches.lock().unwrap(), 1, "the keys are kept between calls");
+    // The EHR rotates its key: a token naming the new kid fetches at once.
+    *served.lock().unwrap() = Ok(rotated.jwks.clone());
+    // ... but at most every JWKS_RETRY: the first fetch was just now.
+    let e = verify(&rotated, "k2", "c").unwrap_err();
+    assert!(e.to_string().contains("no key `k2`"), "{e}");
+    assert_eq!(*fetches.lock().unwrap(), 1, "an unknown kid does not fetch again within {:?}", jwt::JWKS_RETRY);
+    // Past the retry interval, the unknown kid fetches the rotated keys.
+    let verifier = verifier.with_retry(std::time::Duration::ZERO);
+    let verify =
+        |ehr: &Ehr, kid: &str, jti: &str| verifier.verify(Some(&ehr.token(kid, claims(jti))), cds::PATIENT_VIEW_ID);
+    assert_eq!(verify(&rotated, "k2", "c2").unwrap().jti, "c2");
+    assert_eq!(*fetches.lock().unwrap(), 2);
+    // The EHR's URL goes down: the keys fetched before still check its tokens.
+    *served.lock().unwrap() = Err("connection refused".into());
+    assert_eq!(verify(&rotated, "k2", "c3").unwrap().jti, "c3", "a known kid needs no fetch");
+    let e = verify(&first, "k1", "c4").unwrap_err();
+    assert!(e.to_string().contains("no key `k1`"), "the old key is gone after the rotation: {e}");
+    assert_eq!(*fetches.lock().unwrap(), 3, "the unknown kid tried a fetch, which failed");
+
+    // A URL that fails with no keys fetched before: refused, with the reason.
+    let failing: jwt::JwksFetcher =
+        Box::new(|url: &str| Err(InteropError::Fetch { url: url.into(), message: "connection refused".into() }));
+    let down = JwtVerifier::new(BASE, Vec::new())
+        .with_remote(vec![("https://ehr.test".into(), "https://ehr.test/jwks.json".into())], Some(failing));
+    let e = down.verify(Some(&first.token("k1", claims("d"))), cds::PATIENT_VIEW_ID).unwrap_err();
+    assert!(matches!(e, InteropError::Unauthorized(_)), "{e:?}");
+    assert!(e.to_string().contains("no keys for `https://ehr.test`"), "{e}");
+    assert!(e.to_string().contains("connection refused"), "{e}");
+    let e = down.verify(Some(&first.token("k1", claims("e"))), cds::PATIENT_VIEW_ID).unwrap_err();
+    assert!(e.to_string().contains("try again later"), "a second call does not fetch at once: {e}");
+
+    // A URL that answers something that is not a JWKS: refused, and said so.
+    let junk: jwt::JwksFetcher = Box::new(|_: &str| Ok("<html>login</html>".into()));
+    let junk = JwtVerifier::new(BASE, Vec::new())
+        .with_remote(vec![("https://ehr.test".into(), "https://ehr.test/jwks.json".into())], Some(junk));
+    let e = junk.verify(Some(&first.token("k1", claims("f"))), cds::PATIENT_VIEW_ID).unwrap_err();
+    assert!(e.to_string().contains("not a JSON Web Key Set"), "{e}");
+}
+
+#[test]
+fn fetch_jwks_reads_a_jwks_over_http_from_this_machine_and_refuses_what_is_not_one() {
+    use std::io::{Read as _, Write as _};
+    /// Serves one answer per connection on loopback, `n` times.
+    fn serve(answers: Vec<(u16, Vec<u8>)>) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for (status, body) in answers {
+                let (mut conn, _) = listener.accept().unwrap();
+                let mut request = [0u8; 4096];
+                let _ = conn.read(&mut request);
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = conn.write_all(head.as_bytes());
+                let _ = conn.write_all(&body);
+            }
+        });
+        format!("http://{addr}/jwks.json")
+    }
+    let ehr = Ehr::new("k1");
+    let big = vec![b' '; jwt::MAX_JWKS_BYTES as usize + 10];
+    let url = serve(vec![(200, ehr.jwks.clone().into_bytes()), (404, b"{}".to_vec()), (200, big)]);
+    let text = jwt::fetch_jwks(&url).unwrap();
+    assert!(TrustedEhr::from_jwks("https://ehr.test", &text).is_ok(), "{text}");
+    let e = jwt::fetch_jwks(&url).unwrap_err();
+    assert!(matches!(e, InteropError::Fetch { .. }) && e.to_string().contains("404"), "{e}");
+    let e = jwt::fetch_jwks(&url).unwrap_err();
+    assert!(e.to_string().contains("at most"), "an over-large answer is refused: {e}");
+    let e = jwt::fetch_jwks("http://ehr.example.org/jwks.json").unwrap_err();
+    assert!(e.to_string().contains("plain HTTP"), "{e}");
+    assert!(!e.is_caller_error());
 }
 
 #[test]

@@ -58,6 +58,11 @@ struct App {
 }
 
 fn app(ehr: &Ehr) -> App {
+    app_trusting(ehr, "jwks_file = \"ehr.jwks\"")
+}
+
+/// The app, its `[[cds_hooks.ehr]]` naming the EHR's keys with `keys`.
+fn app_trusting(ehr: &Ehr, keys: &str) -> App {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ehr.jwks"), &ehr.jwks).unwrap();
     let toml = r#"
@@ -73,10 +78,9 @@ max_import_mib = 1
 service_url = "http://praxis.test/cds-services"
 [[cds_hooks.ehr]]
 issuer = "https://ehr.test"
-jwks_file = "ehr.jwks"
 "#;
     let path = dir.path().join("praxis.toml");
-    std::fs::write(&path, toml).unwrap();
+    std::fs::write(&path, format!("{toml}{keys}\n")).unwrap();
     let config = PracticeConfig::load(&path, None).unwrap();
     let service = Arc::new(PracticeService::open_live(config).unwrap());
     let local = Actor::new("setup").unwrap();
@@ -186,6 +190,50 @@ async fn problems_are_rfc9457_documents() {
         assert_eq!(problem["status"], want, "{method} {uri}: {problem}");
         assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()), "{method} {uri}: {problem}");
     }
+}
+
+/// Serves `body` as JSON to every request on a loopback port; its URL.
+fn serve_jwks(body: String) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut request = [0u8; 4096];
+            let _ = conn.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(body.as_bytes());
+        }
+    });
+    format!("http://{addr}/.well-known/jwks.json")
+}
+
+#[tokio::test]
+async fn cds_hooks_trusts_an_ehr_whose_keys_come_from_its_jwks_url() {
+    let ehr = Ehr::new();
+    let url = serve_jwks(ehr.jwks.clone());
+    let a = app_trusting(&ehr, &format!("jwks_url = \"{url}\""));
+    let body = json!({
+        "hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "context": { "userId": "Practitioner/1", "patientId": a.client },
+    });
+    let uri = format!("/cds-services/{PATIENT_VIEW_ID}");
+    let (status, _, cards) = a.send("POST", &uri, Some(&ehr.bearer(PATIENT_VIEW_ID, "u1")), Some(body.clone())).await;
+    assert_eq!(status, 200, "{cards}");
+    let got: Vec<&str> =
+        cards["cards"].as_array().unwrap().iter().filter_map(|c| c["extension"]["praxis-rule"].as_str()).collect();
+    let guidance = a.service.guidance(&a.client, None, &Actor::new("t").unwrap()).unwrap();
+    assert_eq!(got, guidance.rules(), "{cards}");
+    // A stranger's token is still refused: the fetched keys are the EHR's.
+    let stranger = Ehr::new();
+    let (status, _, problem) =
+        a.send("POST", &uri, Some(&stranger.bearer(PATIENT_VIEW_ID, "u2")), Some(body.clone())).await;
+    assert_eq!(status, 401, "{problem}");
 }
 
 #[tokio::test]

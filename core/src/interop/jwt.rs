@@ -13,9 +13,17 @@
 //!   "Trusting CDS Clients" asks), it has not expired (`exp`, with 60
 //!   seconds of leeway for clocks), and it carries `iat` and `jti`;
 //! - its `jti` has not been seen before (within the token's life).
+//!
+//! An EHR's keys come from a JWKS file beside praxis.toml, or from its
+//! `jwks_url`, fetched on the first call that needs them, again once they
+//! are [`JWKS_REFRESH`] old, and at once when a token names a `kid` they
+//! lack (the EHR rotated its keys), at most every [`JWKS_RETRY`]. A failed
+//! fetch keeps the keys fetched before; with none, the call is refused and
+//! the reason logged.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -37,6 +45,84 @@ pub const ALGORITHMS: [Algorithm; 8] = [
 
 /// Clock leeway in seconds for `exp` (project default).
 pub const LEEWAY_SECONDS: u64 = 60;
+
+/// The longest a JWKS fetch may take (project default).
+pub const JWKS_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest JWKS accepted from a URL, in bytes (project default).
+pub const MAX_JWKS_BYTES: u64 = 1024 * 1024;
+
+/// How long keys fetched from a `jwks_url` are used before they are fetched
+/// again (project default: one hour).
+pub const JWKS_REFRESH: Duration = Duration::from_secs(3600);
+
+/// The shortest time between two fetches of one EHR's JWKS, so that tokens
+/// naming an unknown `kid` cannot make the server fetch on every call
+/// (project default).
+pub const JWKS_RETRY: Duration = Duration::from_secs(30);
+
+/// Checks a `jwks_url`: `https://`, or `http://` to this machine only (a
+/// local proxy, or a test); the message says what is wrong.
+pub fn check_jwks_url(url: &str) -> Result<(), String> {
+    let rest = if let Some(rest) = url.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let name = if host.starts_with('[') {
+            host.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or_default()
+        } else {
+            host.split(':').next().unwrap_or_default()
+        };
+        let loopback = name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            return Err(format!(
+                "`{url}` is plain HTTP to another machine: the EHR's keys must come over https:// (http:// is allowed to this machine only)"
+            ));
+        }
+        rest
+    } else {
+        return Err(format!("`{url}` is not an https:// URL"));
+    };
+    if rest.split(['/', '?', '#']).next().unwrap_or_default().is_empty() {
+        return Err(format!("`{url}` names no host"));
+    }
+    Ok(())
+}
+
+/// Fetches the text of a JWKS from `url` (see [`check_jwks_url`]), within
+/// [`JWKS_FETCH_TIMEOUT`] and at most [`MAX_JWKS_BYTES`].
+pub fn fetch_jwks(url: &str) -> Result<String, InteropError> {
+    let fail = |message: String| InteropError::Fetch { url: url.to_owned(), message };
+    check_jwks_url(url).map_err(fail)?;
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(JWKS_FETCH_TIMEOUT)).build().into();
+    let mut answer = agent.get(url).header("Accept", "application/json").call().map_err(|e| fail(e.to_string()))?;
+    answer
+        .body_mut()
+        .with_config()
+        .limit(MAX_JWKS_BYTES)
+        .read_to_string()
+        .map_err(|e| fail(format!("{e} (a JWKS is at most {MAX_JWKS_BYTES} bytes of UTF-8 JSON)")))
+}
+
+/// How a verifier gets the text of a JWKS from its URL ([`fetch_jwks`];
+/// replaceable in tests).
+pub type JwksFetcher = Box<dyn Fn(&str) -> Result<String, InteropError> + Send + Sync>;
+
+/// An EHR whose keys are fetched from a URL, and what was fetched.
+#[derive(Debug)]
+struct RemoteEhr {
+    issuer: String,
+    url: String,
+    state: Mutex<Fetched>,
+}
+
+#[derive(Debug, Default)]
+struct Fetched {
+    keys: Option<JwkSet>,
+    at: Option<Instant>,
+    tried: Option<Instant>,
+}
 
 /// An EHR the practice trusts: its issuer and public keys.
 #[derive(Debug, Clone)]
@@ -60,8 +146,7 @@ impl TrustedEhr {
 
     /// The EHRs of a practice's `[[cds_hooks.ehr]]` entries that name a JWKS
     /// file (resolved against the config file's folder). Entries with a
-    /// `jwks_url` are left to the caller, which fetches the URL and calls
-    /// [`TrustedEhr::from_jwks`].
+    /// `jwks_url` are left to the caller ([`JwtVerifier::with_remote`]).
     pub fn from_config(config: &crate::config::PracticeConfig) -> Result<Vec<TrustedEhr>, InteropError> {
         let base = config.path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
         let mut out = Vec::new();
@@ -105,11 +190,23 @@ pub struct Claims {
 }
 
 /// Checks CDS Hooks JWTs for the services under one base URL, remembering the `jti`s seen.
-#[derive(Debug)]
 pub struct JwtVerifier {
     service_url: String,
     ehrs: Vec<TrustedEhr>,
+    remote: Vec<RemoteEhr>,
+    fetch: JwksFetcher,
+    retry: Duration,
     seen: Mutex<HashMap<String, u64>>,
+}
+
+impl std::fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtVerifier")
+            .field("service_url", &self.service_url)
+            .field("ehrs", &self.ehrs)
+            .field("remote", &self.remote)
+            .finish_non_exhaustive()
+    }
 }
 
 fn refuse(why: impl Into<String>) -> InteropError {
@@ -124,8 +221,70 @@ impl JwtVerifier {
         JwtVerifier {
             service_url: service_url.trim_end_matches('/').to_owned(),
             ehrs,
+            remote: Vec::new(),
+            fetch: Box::new(fetch_jwks),
+            retry: JWKS_RETRY,
             seen: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Adds EHRs whose keys are fetched from a URL, as `(issuer, jwks_url)`
+    /// pairs, with `fetch` ([`fetch_jwks`] unless a test gives its own).
+    /// Nothing is fetched until a call from that EHR needs the keys.
+    pub fn with_remote(mut self, ehrs: Vec<(String, String)>, fetch: Option<JwksFetcher>) -> JwtVerifier {
+        self.remote.extend(ehrs.into_iter().map(|(issuer, url)| RemoteEhr {
+            issuer,
+            url,
+            state: Mutex::new(Fetched::default()),
+        }));
+        if let Some(fetch) = fetch {
+            self.fetch = fetch;
+        }
+        self
+    }
+
+    /// Sets the shortest time between two fetches of one EHR's JWKS
+    /// ([`JWKS_RETRY`] unless set).
+    pub fn with_retry(mut self, retry: Duration) -> JwtVerifier {
+        self.retry = retry;
+        self
+    }
+
+    /// The keys of an EHR with a `jwks_url`: fetched when there are none yet,
+    /// when they are [`JWKS_REFRESH`] old, or when the token names a `kid`
+    /// they lack, at most every `retry`.
+    fn remote_keys(&self, ehr: &RemoteEhr, kid: Option<&str>) -> Result<JwkSet, InteropError> {
+        let mut state = ehr.state.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let stale = state.at.is_none_or(|at| now.duration_since(at) >= JWKS_REFRESH);
+        let unknown_kid = kid.is_some_and(|k| state.keys.as_ref().is_none_or(|keys| keys.find(k).is_none()));
+        let may_try = state.tried.is_none_or(|t| now.duration_since(t) >= self.retry);
+        let mut failure = None;
+        if (stale || unknown_kid) && may_try {
+            state.tried = Some(now);
+            match (self.fetch)(&ehr.url).and_then(|text| TrustedEhr::from_jwks(&ehr.issuer, &text)) {
+                Ok(fetched) => {
+                    tracing::info!(issuer = %ehr.issuer, url = %ehr.url, keys = fetched.keys.keys.len(), "EHR keys fetched");
+                    state.keys = Some(fetched.keys);
+                    state.at = Some(now);
+                }
+                Err(e) => {
+                    tracing::warn!(issuer = %ehr.issuer, url = %ehr.url, error = %e, "the EHR's keys could not be fetched");
+                    failure = Some(e.to_string());
+                }
+            }
+        }
+        state.keys.clone().ok_or_else(|| {
+            refuse(match failure {
+                Some(why) => format!("the practice has no keys for `{}`: {why}", ehr.issuer),
+                None => format!(
+                    "the practice has no keys for `{}`: fetching {} failed less than {} s ago; try again later",
+                    ehr.issuer,
+                    ehr.url,
+                    self.retry.as_secs()
+                ),
+            })
+        })
     }
 
     /// Checks an `Authorization` header value (`Bearer <JWT>`) of a call to
@@ -147,12 +306,24 @@ impl JwtVerifier {
         let unverified: serde_json::Value = jsonwebtoken::dangerous::insecure_decode_claims(token)
             .map_err(|e| refuse(format!("the JWT's claims are unreadable: {e}")))?;
         let iss = unverified.get("iss").and_then(|v| v.as_str()).ok_or_else(|| refuse("the JWT has no `iss`"))?;
-        let Some(ehr) = self.ehrs.iter().find(|e| e.issuer == iss) else {
-            return Err(refuse(format!("issuer `{iss}` is not a trusted EHR (see [[cds_hooks.ehr]] in praxis.toml)")));
+        let fetched;
+        let keys = match self.ehrs.iter().find(|e| e.issuer == iss) {
+            Some(ehr) => &ehr.keys,
+            None => match self.remote.iter().find(|e| e.issuer == iss) {
+                Some(remote) => {
+                    fetched = self.remote_keys(remote, head.kid.as_deref())?;
+                    &fetched
+                }
+                None => {
+                    return Err(refuse(format!(
+                        "issuer `{iss}` is not a trusted EHR (see [[cds_hooks.ehr]] in praxis.toml)"
+                    )));
+                }
+            },
         };
         let candidates: Vec<_> = match &head.kid {
-            Some(kid) => ehr.keys.find(kid).into_iter().collect(),
-            None => ehr.keys.keys.iter().collect(),
+            Some(kid) => keys.find(kid).into_iter().collect(),
+            None => keys.keys.iter().collect(),
         };
         if candidates.is_empty() {
             return Err(refuse(format!("no key `{}` in the JWKS of `{iss}`", head.kid.unwrap_or_default())));

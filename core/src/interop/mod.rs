@@ -64,6 +64,13 @@ pub enum InteropError {
     },
     /// A CDS Hooks caller without a valid JWT: why it was refused.
     Unauthorized(String),
+    /// An EHR's JWKS could not be fetched from its `jwks_url`.
+    Fetch {
+        /// The URL.
+        url: String,
+        /// Why.
+        message: String,
+    },
     /// Reading or writing a file failed.
     Io {
         /// The file.
@@ -90,7 +97,7 @@ impl InteropError {
             | InteropError::TooLarge { .. }
             | InteropError::NotFound { .. }
             | InteropError::Unauthorized(_) => true,
-            InteropError::Io { .. } => false,
+            InteropError::Io { .. } | InteropError::Fetch { .. } => false,
             InteropError::Store(e) => matches!(
                 e,
                 StoreError::Invalid(_)
@@ -114,6 +121,7 @@ impl fmt::Display for InteropError {
             InteropError::NotFound { kind, id } => write!(f, "no {kind} `{id}`"),
             InteropError::Unauthorized(why) => write!(f, "not authorized: {why}"),
             InteropError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            InteropError::Fetch { url, message } => write!(f, "could not fetch {url}: {message}"),
             InteropError::Store(e) => write!(f, "{e}"),
         }
     }

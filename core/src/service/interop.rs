@@ -45,10 +45,14 @@ impl PracticeService {
                 ));
             };
             let ehrs = TrustedEhr::from_config(&config).map_err(|e| e.to_string())?;
-            if config.file.cds_hooks.ehr.iter().any(|e| e.jwks_url.is_some()) {
-                tracing::warn!("[[cds_hooks.ehr]] entries with a jwks_url are not fetched by this build: give a jwks_file");
-            }
-            Ok(JwtVerifier::new(&url, ehrs))
+            let remote = config
+                .file
+                .cds_hooks
+                .ehr
+                .iter()
+                .filter_map(|e| Some((e.issuer.clone(), e.jwks_url.clone()?)))
+                .collect();
+            Ok(JwtVerifier::new(&url, ehrs).with_remote(remote, None))
         });
         made.as_ref().map_err(|m| ServiceError::Unauthenticated(m.clone()))
     }
