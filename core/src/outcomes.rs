@@ -195,7 +195,9 @@ fn add_medication(counts: &mut MedicationCounts, kind: MedicationUseKind) {
     }
 }
 
-fn client_outcome(input: &ClientInput, as_of: Date, window_weeks: u32) -> ClientOutcome {
+/// One client's outcomes over `window_weeks` weeks up to `as_of` (what
+/// [`report`] computes for each client).
+pub fn client_outcome(input: &ClientInput, as_of: Date, window_weeks: u32) -> ClientOutcome {
     let sessions: Vec<&SessionRecord> = input.snapshot.sessions.iter().filter(|s| s.date <= as_of).collect();
     let scored: Vec<&&SessionRecord> = sessions.iter().filter(|s| s.pain_before.is_some()).collect();
     let first = scored.first().map(|s| s.date);
@@ -242,6 +244,12 @@ fn client_outcome(input: &ClientInput, as_of: Date, window_weeks: u32) -> Client
 /// Builds the report for these clients.
 pub fn report(clients: &[ClientInput], as_of: Date, window_weeks: u32) -> OutcomesReport {
     let outcomes: Vec<ClientOutcome> = clients.iter().map(|c| client_outcome(c, as_of, window_weeks)).collect();
+    summarise(outcomes, as_of, window_weeks)
+}
+
+/// The report of these clients' outcomes (from [`client_outcome`], in the
+/// order the report lists them): the per-condition figures added.
+pub fn summarise(outcomes: Vec<ClientOutcome>, as_of: Date, window_weeks: u32) -> OutcomesReport {
     let mut by_condition: BTreeMap<&str, Vec<&ClientOutcome>> = BTreeMap::new();
     for o in &outcomes {
         for code in &o.conditions {

@@ -2,7 +2,9 @@
 //! 10,000 clients and 250,000 sessions (`praxis generate`, seed 1), served by
 //! `praxis serve`; each page requested over one keep-alive loopback
 //! connection by a logged-in owner (who sees every page), p50 and p99
-//! against `GET /api/v1/health` in the same run.
+//! against `GET /api/v1/health` in the same run. The week being measured
+//! is booked full (`praxis generate --booked-weeks 1`: every practitioner's
+//! hours in one-hour visits), so Today and the calendars show full days.
 //!
 //! `cargo bench -p praxis-tests --bench web_pages` (release build; a few
 //! minutes, most of it generating and importing). `PRAXIS_LOAD_CLIENTS=N`
@@ -131,7 +133,19 @@ fn main() {
     praxis(
         &bin,
         &data,
-        &["generate", "--clients", &n, "--sessions", &sessions, "--seed", "1", "--out", export.to_str().unwrap()],
+        &[
+            "generate",
+            "--clients",
+            &n,
+            "--sessions",
+            &sessions,
+            "--seed",
+            "1",
+            "--booked-weeks",
+            "1",
+            "--out",
+            export.to_str().unwrap(),
+        ],
         None,
     );
     praxis(&bin, &data, &["import", export.to_str().unwrap()], None);
@@ -187,6 +201,27 @@ fn main() {
         let (p50, p99) = timed(&mut conn, &path, &cookie, r);
         println!("| {what}: `{path}` | {p50:.1?} | {p99:.1?} | {:.0} |", p50.as_secs_f64() / h50.as_secs_f64());
     }
+    // After a change: one session recorded, then the outcomes page (only
+    // that client's outcomes are computed again).
+    let token = praxis(&bin, &data, &["token", "create", "bench", "--user", "olive"], None).trim().to_owned();
+    let bearer = format!("Authorization: Bearer {token}\r\n");
+    let sessions = format!("/api/v1/clients/{client}/sessions");
+    let mut after: Vec<Duration> = (0..runs.min(10))
+        .map(|i| {
+            let body = format!(r#"{{"practitioner":"ana","minutes":30,"notes":"bench-{i}"}}"#);
+            let status = conn.request("POST", &sessions, &bearer, &body);
+            assert!(status == 200 || status == 201, "POST {sessions}: {status}");
+            let start = Instant::now();
+            assert_eq!(conn.request("GET", "/outcomes", &cookie, ""), 200);
+            start.elapsed()
+        })
+        .collect();
+    after.sort();
+    let (a50, a99) = (percentile(&after, 0.5), percentile(&after, 0.99));
+    println!(
+        "| Outcomes after one session write: `/outcomes` | {a50:.1?} | {a99:.1?} | {:.0} |",
+        a50.as_secs_f64() / h50.as_secs_f64()
+    );
     let _ = server.kill();
     let _ = server.wait();
 }

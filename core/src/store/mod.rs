@@ -439,9 +439,8 @@ impl Store {
         open::write_holder(dir);
         let meta = db.open_tree(T::Meta.name()).map_err(|e| StoreError::from_sled(e, dir))?;
         let found = migrate::check_version(meta.get(keys::SCHEMA_VERSION).map_err(|e| StoreError::from_sled(e, dir))?)?;
-        let trees = T::ALL
+        let trees = T::OPEN
             .into_iter()
-            .chain(T::CREDENTIALS)
             .map(|t| db.open_tree(t.name()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| StoreError::from_sled(e, dir))?;
@@ -720,9 +719,11 @@ impl Store {
                         return abort(ValidationError::new(rec(), "client", &session.client, problem));
                     }
                     tx.del(T::Sessions, &old_key)?;
+                    tx.del(T::SessionsByStart, &keys::timed(old.start, &old.id))?;
                     Some(old)
                 }
             };
+            tx.put_raw(T::SessionsByStart, &keys::timed(session.start, &session.id), key.as_slice())?;
             if before.as_ref() == Some(session) {
                 tx.put(T::Sessions, &key, session)?;
                 return Ok(());
@@ -769,6 +770,28 @@ impl Store {
             return Ok(None);
         };
         self.read(T::Sessions, &key)
+    }
+
+    /// The practice's sessions that started in `[from, to)`, by start time:
+    /// one range scan of `sessions_by_start`, then one read per session.
+    pub fn sessions_between(&self, from: DateTime, to: DateTime) -> Result<Vec<Session>, StoreError> {
+        if to <= from {
+            return Ok(Vec::new());
+        }
+        let range = Scan::Range(keys::minute(from).to_vec(), keys::minute(to).to_vec());
+        let mut out = Vec::new();
+        for kv in self.scan(T::SessionsByStart, range)? {
+            let (k, key) = kv?;
+            let Some(session) = self.read::<Session>(T::Sessions, &key)? else {
+                return Err(StoreError::Corrupt {
+                    tree: T::SessionsByStart.name().into(),
+                    key: keys::show(&k),
+                    error: format!("points at missing sessions key `{}`", keys::show(&key)),
+                });
+            };
+            out.push(session);
+        }
+        Ok(out)
     }
 
     /// A client's sessions, oldest first: one range scan.
@@ -931,6 +954,31 @@ impl Store {
         self.all(T::Audit)
     }
 
+    /// The newest audit entries that `keep` accepts, newest first, at most
+    /// `limit` of them: a scan backwards from the head of the log that
+    /// decodes one entry at a time and stops once it has `limit`.
+    pub fn audit_newest(
+        &self,
+        limit: usize,
+        mut keep: impl FnMut(&AuditEntry) -> bool,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        for kv in self.scan_back(T::Audit)? {
+            let (k, v) = kv?;
+            let entry: AuditEntry = decode(T::Audit, &k, &v)?;
+            if keep(&entry) {
+                out.push(entry);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     // ----- snapshots -----
 
     /// What the plugins and the clinic world see of one client: conditions,
@@ -948,7 +996,8 @@ impl Store {
         self.clients()?.into_iter().map(|c| self.snapshot_of(c)).collect()
     }
 
-    fn snapshot_of(&self, client: Client) -> Result<ClientSnapshot, StoreError> {
+    /// The snapshot of a client already read.
+    pub(crate) fn snapshot_of(&self, client: Client) -> Result<ClientSnapshot, StoreError> {
         let intake = self.intake(&client.id)?.map(|i| i.summary());
         let sessions = self.sessions_for(&client.id)?.iter().map(Session::record).collect();
         Ok(ClientSnapshot {

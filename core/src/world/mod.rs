@@ -53,7 +53,7 @@ use bevy_ecs::schedule::MultiThreadedExecutor;
 use praxis_sdk::{Appointment, ClientSnapshot, Date, Practitioner, Room, Settings};
 
 use crate::plugin_host::{HostError, PluginRegistry};
-use crate::store::{AppointmentStatus, Store, StoreError};
+use crate::store::{AppointmentStatus, Client, Store, StoreError};
 
 pub use booking::{BlockKind, Blocker, BookingRefused, OverrideGrant, Verdict, check_booking, pending_overrides};
 pub use insurance::{INSURANCE_LABEL, SELF_PAY_AGREED, insurance_checks};
@@ -285,6 +285,11 @@ pub struct ClinicWorld {
     schedule: Schedule,
     index: BTreeMap<String, Entity>,
     calendar: Vec<Entity>,
+    /// The client records by name, then id: the client list's order, so a
+    /// page of it is read without sorting the practice.
+    directory: BTreeMap<(String, String), Arc<Client>>,
+    /// Each listed client's name, to find its directory entry.
+    listed: BTreeMap<String, String>,
 }
 
 const _: () = {
@@ -316,7 +321,14 @@ impl ClinicWorld {
         // The multi-threaded executor also sets up the task pool that `par_iter_mut` runs on.
         schedule.set_executor(MultiThreadedExecutor::new());
         schedule.add_systems(((safety_system, protocol_system, insurance_system), merge_system).chain());
-        ClinicWorld { world, schedule, index: BTreeMap::new(), calendar: Vec::new() }
+        ClinicWorld {
+            world,
+            schedule,
+            index: BTreeMap::new(),
+            calendar: Vec::new(),
+            directory: BTreeMap::new(),
+            listed: BTreeMap::new(),
+        }
     }
 
     /// Replaces every client with these snapshots (from the store). All are
@@ -325,6 +337,8 @@ impl ClinicWorld {
         for (_, entity) in std::mem::take(&mut self.index) {
             self.world.despawn(entity);
         }
+        self.directory.clear();
+        self.listed.clear();
         for client in clients {
             self.upsert_client(client);
         }
@@ -336,7 +350,8 @@ impl ClinicWorld {
     /// booked. Returns how many clients were loaded; all are evaluated by the
     /// next [`evaluate`](ClinicWorld::evaluate).
     pub fn hydrate_from_store(&mut self, store: &Store) -> Result<usize, StoreError> {
-        let clients = store.snapshots()?;
+        let records = store.clients()?;
+        let clients = records.iter().map(|c| store.snapshot_of(c.clone())).collect::<Result<Vec<_>, _>>()?;
         let mut appointments = Vec::new();
         for client in &clients {
             for a in store.appointments_for_client(&client.id)? {
@@ -356,6 +371,9 @@ impl ClinicWorld {
         self.hydrate(clients);
         for (id, list) in grants {
             self.set_overrides(&id, list);
+        }
+        for client in records {
+            self.list_client(client);
         }
         Ok(n)
     }
@@ -442,8 +460,32 @@ impl ClinicWorld {
         }
     }
 
+    /// Puts a client's record (as the store has it) in the client list, or
+    /// replaces it there. The list is kept beside the guidance: nothing is
+    /// evaluated for it.
+    pub fn list_client(&mut self, client: Client) {
+        if let Some(old) = self.listed.insert(client.id.clone(), client.name.clone()) {
+            self.directory.remove(&(old, client.id.clone()));
+        }
+        self.directory.insert((client.name.clone(), client.id.clone()), Arc::new(client));
+    }
+
+    /// The listed client records by name, then id.
+    pub fn clients_by_name(&self) -> impl Iterator<Item = &Client> {
+        self.directory.values().map(|c| &**c)
+    }
+
+    /// A listed client's record.
+    pub fn listed_client(&self, id: &str) -> Option<&Client> {
+        let name = self.listed.get(id)?;
+        self.directory.get(&(name.clone(), id.to_owned())).map(|c| &**c)
+    }
+
     /// Removes a client; `false` if it was not there.
     pub fn remove_client(&mut self, id: &str) -> bool {
+        if let Some(name) = self.listed.remove(id) {
+            self.directory.remove(&(name, id.to_owned()));
+        }
         match self.index.remove(id) {
             Some(entity) => self.world.despawn(entity),
             None => false,
@@ -534,6 +576,30 @@ impl ClinicWorld {
     pub fn guidance(&self, id: &str) -> Option<&ClientGuidance> {
         let entity = *self.index.get(id)?;
         self.world.get::<Merged>(entity)?.0.as_ref()
+    }
+
+    /// The client's record as a shared snapshot (cheap to keep).
+    pub fn record(&self, id: &str) -> Option<Arc<ClientSnapshot>> {
+        let entity = *self.index.get(id)?;
+        self.world.get::<Record>(entity).map(|r| Arc::clone(&r.0))
+    }
+
+    /// A stamp of the client's evaluated guidance: it changes whenever the
+    /// world re-merges the client (its record, overrides, plugin answers,
+    /// the date or the rules changed), and a re-hydrated world gives every
+    /// client a new one. Something derived from a client's record and
+    /// guidance (its outcomes) is still good while the stamp is the same.
+    /// `None` for an unknown client or one not evaluated yet.
+    pub fn guidance_stamp(&self, id: &str) -> Option<u32> {
+        let entity = *self.index.get(id)?;
+        let merged = self.world.entity(entity).get_ref::<Merged>()?;
+        merged.0.as_ref()?;
+        Some(merged.last_changed().get())
+    }
+
+    /// The ids of every client, in id order.
+    pub fn client_ids(&self) -> impl Iterator<Item = &str> {
+        self.index.keys().map(String::as_str)
     }
 
     /// Every evaluated client's guidance, sorted by client id.
