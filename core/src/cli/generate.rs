@@ -182,7 +182,7 @@ pub fn generate(loc: &Locations, args: &GenerateArgs) -> Result<()> {
         }
         export.clients.push(client);
     }
-    book_weeks(&mut export, until.week_start(), args.booked_weeks);
+    book_weeks(&mut export, &config.classes, until.week_start(), args.booked_weeks);
     let json = export.to_json().map_err(super::store_error)?;
     match &args.out {
         Some(path) => {
@@ -205,7 +205,9 @@ pub fn generate(loc: &Locations, args: &GenerateArgs) -> Result<()> {
 /// weeks from `monday` with back-to-back one-hour appointments in the
 /// practitioner's own room, in their first discipline, the clients taken in
 /// turn: a full calendar, so that the day and week pages are measured full.
-fn book_weeks(export: &mut PracticeExport, monday: Date, weeks: u32) {
+/// The hours of the practice's group classes stay free (the practitioner
+/// teaches them, the room holds them), so the calendar checker passes it.
+fn book_weeks(export: &mut PracticeExport, classes: &[praxis_sdk::GroupClass], monday: Date, weeks: u32) {
     if export.clients.is_empty() {
         return;
     }
@@ -223,6 +225,17 @@ fn book_weeks(export: &mut PracticeExport, monday: Date, weeks: u32) {
             for w in p.availability.iter().filter(|w| w.day == date.weekday()) {
                 let mut at = u32::from(w.start.minutes());
                 while at + 60 <= u32::from(w.end.minutes()) {
+                    let taken = classes.iter().any(|c| {
+                        let from = u32::from(c.start.minutes());
+                        c.day == date.weekday()
+                            && (c.practitioner == p.id || c.room == *room)
+                            && from < at + 60
+                            && at < from + u32::from(c.minutes)
+                    });
+                    if taken {
+                        at += 60;
+                        continue;
+                    }
                     let client = &export.clients[next_client % export.clients.len()];
                     next_client += 1;
                     let start = DateTime::new(date, TimeOfDay::from_minutes(at).unwrap_or(TimeOfDay::MIDNIGHT));
