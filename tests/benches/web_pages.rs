@@ -4,7 +4,9 @@
 //! connection by a logged-in owner (who sees every page), p50 and p99
 //! against `GET /api/v1/health` in the same run. The week being measured
 //! is booked full (`praxis generate --booked-weeks 1`: every practitioner's
-//! hours in one-hour visits), so Today and the calendars show full days.
+//! hours in one-hour visits), so Today and the calendars show full days; a
+//! day's worth of sessions 30 to 42 hours old is recorded through the API
+//! first, so the follow-ups page has rows.
 //!
 //! `cargo bench -p praxis-tests --bench web_pages` (release build; a few
 //! minutes, most of it generating and importing). `PRAXIS_LOAD_CLIENTS=N`
@@ -175,6 +177,27 @@ fn main() {
     BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
     let cookie = format!("Cookie: {}\r\n", login(addr, password));
     let mut conn = Conn::open(addr);
+    // The generated history ends days ago; give the follow-ups page a day's
+    // worth of sessions (sessions / 730, a client each) 30 to 42 hours old,
+    // recorded through the API like any other session.
+    let token = praxis(&bin, &data, &["token", "create", "bench", "--user", "olive"], None).trim().to_owned();
+    let bearer = format!("Authorization: Bearer {token}\r\n");
+    let recent = (clients as usize * 25 / 730).max(1);
+    for i in 0..recent {
+        let hours_ago = 30 + (i * 12 / recent);
+        let when = Command::new("date")
+            .args(["-u", "-d", &format!("{hours_ago} hours ago"), "+%Y-%m-%d %H:%M"])
+            .output()
+            .unwrap();
+        let when = String::from_utf8(when.stdout).unwrap();
+        let (date, time) = when.trim().split_once(' ').unwrap();
+        let id = v[i % clients as usize]["id"].as_str().unwrap();
+        let body = format!(
+            r#"{{"practitioner":"ana","minutes":30,"date":"{date}","time":"{time}","pain_before":6,"pain_after":4}}"#
+        );
+        let status = conn.request("POST", &format!("/api/v1/clients/{id}/sessions"), &bearer, &body);
+        assert!(status == 200 || status == 201, "POST a recent session: {status}");
+    }
     // Warm up: the first guidance read evaluates the whole clinic once.
     conn.request("GET", "/outcomes", &cookie, "");
 
@@ -188,7 +211,7 @@ fn main() {
         ("/clients".to_owned(), "Clients (first 50 of all)"),
         (format!("/clients?q={first_word}"), "Client search by name"),
         (format!("/clients/{client}"), "A client's chart (record, sessions, guidance, pain chart)"),
-        ("/follow-ups".to_owned(), "Follow-ups due"),
+        ("/follow-ups".to_owned(), "Follow-ups due (a day's sessions)"),
         ("/calendar".to_owned(), "Week calendar by practitioner"),
         ("/calendar?by=room".to_owned(), "Week calendar by room"),
         ("/outcomes".to_owned(), "Outcomes (every client)"),
@@ -203,8 +226,6 @@ fn main() {
     }
     // After a change: one session recorded, then the outcomes page (only
     // that client's outcomes are computed again).
-    let token = praxis(&bin, &data, &["token", "create", "bench", "--user", "olive"], None).trim().to_owned();
-    let bearer = format!("Authorization: Bearer {token}\r\n");
     let sessions = format!("/api/v1/clients/{client}/sessions");
     let mut after: Vec<Duration> = (0..runs.min(10))
         .map(|i| {
