@@ -250,13 +250,19 @@ pub fn report(clients: &[ClientInput], as_of: Date, window_weeks: u32) -> Outcom
 /// The report of these clients' outcomes (from [`client_outcome`], in the
 /// order the report lists them): the per-condition figures added.
 pub fn summarise(outcomes: Vec<ClientOutcome>, as_of: Date, window_weeks: u32) -> OutcomesReport {
+    let conditions = conditions(&outcomes);
+    OutcomesReport { as_of, window_weeks, clients: outcomes, conditions }
+}
+
+/// The per-condition figures of these clients' outcomes.
+pub fn conditions(outcomes: &[ClientOutcome]) -> Vec<ConditionOutcome> {
     let mut by_condition: BTreeMap<&str, Vec<&ClientOutcome>> = BTreeMap::new();
-    for o in &outcomes {
+    for o in outcomes {
         for code in &o.conditions {
             by_condition.entry(code.as_str()).or_default().push(o);
         }
     }
-    let conditions = by_condition
+    by_condition
         .into_iter()
         .map(|(code, list)| {
             let all_points = || list.iter().flat_map(|o| o.series.iter());
@@ -277,8 +283,7 @@ pub fn summarise(outcomes: Vec<ClientOutcome>, as_of: Date, window_weeks: u32) -
                 medication,
             }
         })
-        .collect();
-    OutcomesReport { as_of, window_weeks, clients: outcomes, conditions }
+        .collect()
 }
 
 fn fmt_opt(v: Option<f64>) -> String {

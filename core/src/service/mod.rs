@@ -356,18 +356,19 @@ pub struct PracticeService {
     cds: interop::CdsState,
 }
 
-/// The practice's outcomes report, kept between reads in a server: each
-/// client's outcomes with the world's guidance stamp they were computed at,
-/// and the last report built from them. A read recomputes only the clients
-/// whose stamp moved (their record, overrides or guidance changed, or the
-/// world was re-hydrated) and rebuilds the report only if one did.
+/// The practice's outcomes report, kept between reads in a server: the
+/// last report (every client, in id order) and the world's guidance stamp
+/// each client's outcomes were computed at. A read recomputes only the
+/// clients whose stamp moved (their record, overrides or guidance changed,
+/// or the world was re-hydrated), puts them in the report in place and adds
+/// up the conditions again; with nothing changed it hands out the same report.
 #[derive(Debug, Default)]
 struct OutcomesCache {
-    /// The report date and window the entries are for.
+    /// The report date and window the report is for.
     key: Option<(Date, u32)>,
-    /// Client id to (stamp, outcomes), in id order.
-    clients: BTreeMap<String, (u32, outcomes::ClientOutcome)>,
-    /// The report of every client in `clients`, while none changed.
+    /// Client id to the stamp its outcomes in `report` were computed at.
+    stamps: BTreeMap<String, u32>,
+    /// The report.
     report: Option<Arc<OutcomesReport>>,
 }
 
@@ -1212,34 +1213,46 @@ impl PracticeService {
         for id in world.client_ids() {
             let (Some(stamp), Some(record)) = (world.guidance_stamp(id), world.record(id)) else { continue };
             present += 1;
-            if cache.clients.get(id).is_none_or(|(s, _)| *s != stamp) {
+            if cache.stamps.get(id).is_none_or(|s| *s != stamp) {
                 let name = world.listed_client(id).map(|c| c.name.clone()).unwrap_or_default();
                 stale.push((id.to_owned(), stamp, record, name, world.guidance(id).cloned()));
             }
         }
         drop(world);
-        if !stale.is_empty() {
-            cache.report = None;
-        }
+        let mut fresh = Vec::with_capacity(stale.len());
         for (id, stamp, record, name, guidance) in stale {
             let input = self.outcome_input((*record).clone(), name, guidance.as_ref())?;
-            cache.clients.insert(id, (stamp, outcomes::client_outcome(&input, as_of, weeks)));
+            fresh.push((id, stamp, outcomes::client_outcome(&input, as_of, weeks)));
         }
-        if cache.clients.len() != present
-            && let Some(world) = self.world()
+        let gone =
+            cache.stamps.len() + fresh.iter().filter(|(id, _, _)| !cache.stamps.contains_key(id)).count() != present;
+        if let Some(report) = &cache.report
+            && fresh.is_empty()
+            && !gone
         {
-            // A client left the world: keep only those still in it.
-            let ids: std::collections::BTreeSet<&str> = world.client_ids().collect();
-            cache.clients.retain(|id, _| ids.contains(id.as_str()));
-            cache.report = None;
-        }
-        if let Some(report) = &cache.report {
             return Ok(Some(Arc::clone(report)));
         }
-        let all = cache.clients.values().map(|(_, o)| o.clone()).collect();
-        let report = Arc::new(outcomes::summarise(all, as_of, weeks));
-        cache.report = Some(Arc::clone(&report));
-        Ok(Some(report))
+        let OutcomesCache { stamps, report, .. } = &mut *cache;
+        let report = report.get_or_insert_with(|| {
+            Arc::new(OutcomesReport { as_of, window_weeks: weeks, clients: Vec::new(), conditions: Vec::new() })
+        });
+        // A report still read elsewhere is copied first; otherwise it is changed in place.
+        let r = Arc::make_mut(report);
+        for (id, stamp, outcome) in fresh {
+            match r.clients.binary_search_by(|c| c.client.as_str().cmp(id.as_str())) {
+                Ok(i) => r.clients[i] = outcome,
+                Err(i) => r.clients.insert(i, outcome),
+            }
+            stamps.insert(id, stamp);
+        }
+        if gone && let Some(world) = self.world() {
+            // A client left the world: keep only those still in it.
+            let ids: std::collections::BTreeSet<&str> = world.client_ids().collect();
+            stamps.retain(|id, _| ids.contains(id.as_str()));
+            r.clients.retain(|c| ids.contains(c.client.as_str()));
+        }
+        r.conditions = outcomes::conditions(&r.clients);
+        Ok(Some(Arc::clone(report)))
     }
 
     /// What the outcomes report needs of one client beyond its snapshot:
