@@ -195,7 +195,9 @@ fn add_medication(counts: &mut MedicationCounts, kind: MedicationUseKind) {
     }
 }
 
-fn client_outcome(input: &ClientInput, as_of: Date, window_weeks: u32) -> ClientOutcome {
+/// One client's outcomes over `window_weeks` weeks up to `as_of` (what
+/// [`report`] computes for each client).
+pub fn client_outcome(input: &ClientInput, as_of: Date, window_weeks: u32) -> ClientOutcome {
     let sessions: Vec<&SessionRecord> = input.snapshot.sessions.iter().filter(|s| s.date <= as_of).collect();
     let scored: Vec<&&SessionRecord> = sessions.iter().filter(|s| s.pain_before.is_some()).collect();
     let first = scored.first().map(|s| s.date);
@@ -242,13 +244,25 @@ fn client_outcome(input: &ClientInput, as_of: Date, window_weeks: u32) -> Client
 /// Builds the report for these clients.
 pub fn report(clients: &[ClientInput], as_of: Date, window_weeks: u32) -> OutcomesReport {
     let outcomes: Vec<ClientOutcome> = clients.iter().map(|c| client_outcome(c, as_of, window_weeks)).collect();
+    summarise(outcomes, as_of, window_weeks)
+}
+
+/// The report of these clients' outcomes (from [`client_outcome`], in the
+/// order the report lists them): the per-condition figures added.
+pub fn summarise(outcomes: Vec<ClientOutcome>, as_of: Date, window_weeks: u32) -> OutcomesReport {
+    let conditions = conditions(&outcomes);
+    OutcomesReport { as_of, window_weeks, clients: outcomes, conditions }
+}
+
+/// The per-condition figures of these clients' outcomes.
+pub fn conditions(outcomes: &[ClientOutcome]) -> Vec<ConditionOutcome> {
     let mut by_condition: BTreeMap<&str, Vec<&ClientOutcome>> = BTreeMap::new();
-    for o in &outcomes {
+    for o in outcomes {
         for code in &o.conditions {
             by_condition.entry(code.as_str()).or_default().push(o);
         }
     }
-    let conditions = by_condition
+    by_condition
         .into_iter()
         .map(|(code, list)| {
             let all_points = || list.iter().flat_map(|o| o.series.iter());
@@ -269,8 +283,7 @@ pub fn report(clients: &[ClientInput], as_of: Date, window_weeks: u32) -> Outcom
                 medication,
             }
         })
-        .collect();
-    OutcomesReport { as_of, window_weeks, clients: outcomes, conditions }
+        .collect()
 }
 
 fn fmt_opt(v: Option<f64>) -> String {

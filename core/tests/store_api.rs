@@ -468,6 +468,78 @@ fn a_clients_history_is_its_own_sessions_oldest_first() {
     });
 }
 
+fn starts(store: &Store, from: &str, to: &str) -> Vec<String> {
+    store.sessions_between(at(from), at(to)).unwrap().into_iter().map(|s| format!("{} {}", s.id, s.start)).collect()
+}
+
+#[test]
+fn the_practices_sessions_by_start_follow_writes_corrections_and_imports() {
+    backends::each(|_| {
+        let p = practice();
+        for (id, client, start) in [
+            ("s-3", "c1", "2026-11-20T10:00"),
+            ("s-1", "c10", "2026-11-19T09:00"),
+            ("s-2", "c1", "2026-11-19T09:00"),
+            ("s-0", "c10", "2025-01-02T09:00"),
+        ] {
+            p.store.record_session(&session(id, client, start), today(), ACTOR).unwrap();
+        }
+        let check = |store: &Store, from: &str, to: &str, expected: &[&str]| {
+            assert_eq!(starts(store, from, to), expected, "{from} to {to}");
+        };
+        let all = ["s-0 2025-01-02T09:00", "s-1 2026-11-19T09:00", "s-2 2026-11-19T09:00", "s-3 2026-11-20T10:00"];
+        check(&p.store, "2000-01-01T00:00", "2030-01-01T00:00", &all);
+        check(&p.store, "2026-11-19T09:00", "2026-11-20T10:00", &all[1..3]); // from is in, to is out
+        check(&p.store, "2026-11-19T09:01", "2026-11-20T10:01", &all[3..]);
+        check(&p.store, "2026-11-20T10:00", "2026-11-20T10:00", &[]); // an empty range
+        check(&p.store, "2026-11-21T00:00", "2026-11-19T00:00", &[]); // a reversed one
+
+        // A corrected start moves the session; a follow-up changes the session, not its place.
+        let mut moved = session("s-1", "c10", "2026-11-21T08:00");
+        moved.notes = "corrected start".into();
+        p.store.record_session(&moved, today(), ACTOR).unwrap();
+        p.store.set_follow_up("s-3", 2, ACTOR).unwrap();
+        let after = ["s-0 2025-01-02T09:00", "s-2 2026-11-19T09:00", "s-3 2026-11-20T10:00", "s-1 2026-11-21T08:00"];
+        check(&p.store, "2000-01-01T00:00", "2030-01-01T00:00", &after);
+        let s3 = p.store.sessions_between(at("2026-11-20T00:00"), at("2026-11-21T00:00")).unwrap();
+        assert_eq!(s3[0].follow_up_pain, Some(2));
+
+        // An import writes the index with the sessions.
+        let copy = empty_store();
+        copy.store.import(&p.store.export().unwrap(), today(), ACTOR).unwrap();
+        check(&copy.store, "2000-01-01T00:00", "2030-01-01T00:00", &after);
+    });
+}
+
+#[test]
+fn the_newest_audit_entries_are_read_backwards_with_the_filter() {
+    backends::each(|_| {
+        let p = full_practice();
+        // More entries than the PostgreSQL backend reads in one page.
+        for i in 0..300 {
+            p.store.put_room(&room(&format!("r-x{i}"), RoomKind::TreatmentRoom, 1), ACTOR).unwrap();
+        }
+        let all = p.store.audit().unwrap();
+        let check = |limit: usize, keep: &dyn Fn(&praxis_core::store::AuditEntry) -> bool| {
+            let want: Vec<u64> = all.iter().rev().filter(|e| keep(e)).take(limit).map(|e| e.seq).collect();
+            let got: Vec<u64> = p.store.audit_newest(limit, |e| keep(e)).unwrap().iter().map(|e| e.seq).collect();
+            assert_eq!(got, want, "limit {limit}");
+            got.len()
+        };
+        let n = all.len();
+        assert!(n > 300);
+        assert_eq!(check(0, &|_| true), 0);
+        assert_eq!(check(1, &|_| true), 1);
+        assert_eq!(check(200, &|_| true), 200);
+        assert_eq!(check(n, &|_| true), n);
+        assert_eq!(check(n + 5, &|_| true), n);
+        assert_eq!(check(300, &|e| e.key == "c2"), all.iter().filter(|e| e.key == "c2").count());
+        assert_eq!(check(2, &|e| e.key.starts_with("r-x")), 2);
+        assert_eq!(check(5, &|e| e.entity == "session"), 2);
+        assert_eq!(check(5, &|_| false), 0);
+    });
+}
+
 #[test]
 fn new_sessions_count_against_a_limited_plan_in_the_same_write() {
     backends::each(|_| {
@@ -783,6 +855,43 @@ fn a_store_from_a_newer_praxis_is_refused_and_left_untouched() {
         db.open_tree("meta").unwrap().get("schema_version").unwrap().unwrap().as_ref(),
         &(SCHEMA_VERSION + 1).to_be_bytes()
     );
+}
+
+#[test]
+fn a_version_3_store_gets_its_sessions_by_start_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store.put_practitioner(&practitioner("p-anna", &[Discipline::Massage]), ACTOR).unwrap();
+        store.put_client_as_of(&client("c1"), today(), ACTOR).unwrap();
+        store.put_client_as_of(&client("c10"), today(), ACTOR).unwrap();
+        for (id, client, start) in
+            [("s-2", "c10", "2026-11-20T10:00"), ("s-1", "c1", "2026-11-19T09:00"), ("s-3", "c1", "2026-11-20T10:00")]
+        {
+            store.record_session(&session(id, client, start), today(), ACTOR).unwrap();
+        }
+    }
+    {
+        // What version 3 left: no `sessions_by_start`.
+        let db = raw_sled(dir.path());
+        db.drop_tree("sessions_by_start").unwrap();
+        db.open_tree("meta").unwrap().insert("schema_version", &3u32.to_be_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(
+        starts(&store, "2026-11-01T00:00", "2026-12-01T00:00"),
+        ["s-1 2026-11-19T09:00", "s-2 2026-11-20T10:00", "s-3 2026-11-20T10:00"]
+    );
+    let audit = store.audit().unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!((last.action, last.key.as_str()), (AuditAction::Migrate, "schema_version"));
+    assert_eq!(last.after.as_ref().unwrap()["sessions_by_start"], json!(3));
+    assert!(store.verify_audit().unwrap().ok());
+    // New writes keep it.
+    store.record_session(&session("s-4", "c10", "2026-11-19T12:00"), today(), ACTOR).unwrap();
+    assert_eq!(starts(&store, "2026-11-19T10:00", "2026-11-20T00:00"), ["s-4 2026-11-19T12:00"]);
 }
 
 #[test]

@@ -176,6 +176,7 @@ fn a_version_1_store_is_migrated_on_open_and_keeps_every_record() {
             ("front-desk", AuditAction::Create, "s-1"),
             ("praxis", AuditAction::Migrate, "schema_version"),
             ("praxis", AuditAction::Migrate, "schema_version"),
+            ("praxis", AuditAction::Migrate, "schema_version"),
             ("tester", AuditAction::Update, "s-1"),
         ]
     );
@@ -186,7 +187,14 @@ fn a_version_1_store_is_migrated_on_open_and_keeps_every_record() {
     assert_eq!(audit[4].states.len(), 13, "{:?}", audit[4].states.keys());
     let check = store.verify_audit().unwrap();
     assert!(check.ok(), "{:?}", check.problems);
-    assert_eq!(check.entries, 6);
+    // Version 4 indexes the sessions by start.
+    assert_eq!(audit[5].after.as_ref().unwrap()["sessions_by_start"], json!(4));
+    let starts = |from: &str, to: &str| {
+        store.sessions_between(at(from), at(to)).unwrap().into_iter().map(|s| s.id).collect::<Vec<_>>()
+    };
+    assert_eq!(starts("2000-01-01T00:00", "2030-01-01T00:00").len(), 4);
+    assert_eq!(starts("2025-03-01T10:00", "2025-03-01T10:01"), ["s-3"]);
+    assert_eq!(check.entries, 7);
 
     let before = store.export().unwrap();
     drop(store);

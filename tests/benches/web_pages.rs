@@ -2,7 +2,11 @@
 //! 10,000 clients and 250,000 sessions (`praxis generate`, seed 1), served by
 //! `praxis serve`; each page requested over one keep-alive loopback
 //! connection by a logged-in owner (who sees every page), p50 and p99
-//! against `GET /api/v1/health` in the same run.
+//! against `GET /api/v1/health` in the same run. The week being measured
+//! is booked full (`praxis generate --booked-weeks 1`: every practitioner's
+//! hours in one-hour visits), so Today and the calendars show full days; a
+//! day's worth of sessions 30 to 42 hours old is recorded through the API
+//! first, so the follow-ups page has rows.
 //!
 //! `cargo bench -p praxis-tests --bench web_pages` (release build; a few
 //! minutes, most of it generating and importing). `PRAXIS_LOAD_CLIENTS=N`
@@ -131,7 +135,19 @@ fn main() {
     praxis(
         &bin,
         &data,
-        &["generate", "--clients", &n, "--sessions", &sessions, "--seed", "1", "--out", export.to_str().unwrap()],
+        &[
+            "generate",
+            "--clients",
+            &n,
+            "--sessions",
+            &sessions,
+            "--seed",
+            "1",
+            "--booked-weeks",
+            "1",
+            "--out",
+            export.to_str().unwrap(),
+        ],
         None,
     );
     praxis(&bin, &data, &["import", export.to_str().unwrap()], None);
@@ -161,6 +177,27 @@ fn main() {
     BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
     let cookie = format!("Cookie: {}\r\n", login(addr, password));
     let mut conn = Conn::open(addr);
+    // The generated history ends days ago; give the follow-ups page a day's
+    // worth of sessions (sessions / 730, a client each) 30 to 42 hours old,
+    // recorded through the API like any other session.
+    let token = praxis(&bin, &data, &["token", "create", "bench", "--user", "olive"], None).trim().to_owned();
+    let bearer = format!("Authorization: Bearer {token}\r\n");
+    let recent = (clients as usize * 25 / 730).max(1);
+    for i in 0..recent {
+        let hours_ago = 30 + (i * 12 / recent);
+        let when = Command::new("date")
+            .args(["-u", "-d", &format!("{hours_ago} hours ago"), "+%Y-%m-%d %H:%M"])
+            .output()
+            .unwrap();
+        let when = String::from_utf8(when.stdout).unwrap();
+        let (date, time) = when.trim().split_once(' ').unwrap();
+        let id = v[i % clients as usize]["id"].as_str().unwrap();
+        let body = format!(
+            r#"{{"practitioner":"ana","minutes":30,"date":"{date}","time":"{time}","pain_before":6,"pain_after":4}}"#
+        );
+        let status = conn.request("POST", &format!("/api/v1/clients/{id}/sessions"), &bearer, &body);
+        assert!(status == 200 || status == 201, "POST a recent session: {status}");
+    }
     // Warm up: the first guidance read evaluates the whole clinic once.
     conn.request("GET", "/outcomes", &cookie, "");
 
@@ -174,7 +211,7 @@ fn main() {
         ("/clients".to_owned(), "Clients (first 50 of all)"),
         (format!("/clients?q={first_word}"), "Client search by name"),
         (format!("/clients/{client}"), "A client's chart (record, sessions, guidance, pain chart)"),
-        ("/follow-ups".to_owned(), "Follow-ups due"),
+        ("/follow-ups".to_owned(), "Follow-ups due (a day's sessions)"),
         ("/calendar".to_owned(), "Week calendar by practitioner"),
         ("/calendar?by=room".to_owned(), "Week calendar by room"),
         ("/outcomes".to_owned(), "Outcomes (every client)"),
@@ -187,6 +224,25 @@ fn main() {
         let (p50, p99) = timed(&mut conn, &path, &cookie, r);
         println!("| {what}: `{path}` | {p50:.1?} | {p99:.1?} | {:.0} |", p50.as_secs_f64() / h50.as_secs_f64());
     }
+    // After a change: one session recorded, then the outcomes page (only
+    // that client's outcomes are computed again).
+    let sessions = format!("/api/v1/clients/{client}/sessions");
+    let mut after: Vec<Duration> = (0..runs.min(10))
+        .map(|i| {
+            let body = format!(r#"{{"practitioner":"ana","minutes":30,"notes":"bench-{i}"}}"#);
+            let status = conn.request("POST", &sessions, &bearer, &body);
+            assert!(status == 200 || status == 201, "POST {sessions}: {status}");
+            let start = Instant::now();
+            assert_eq!(conn.request("GET", "/outcomes", &cookie, ""), 200);
+            start.elapsed()
+        })
+        .collect();
+    after.sort();
+    let (a50, a99) = (percentile(&after, 0.5), percentile(&after, 0.99));
+    println!(
+        "| Outcomes after one session write: `/outcomes` | {a50:.1?} | {a99:.1?} | {:.0} |",
+        a50.as_secs_f64() / h50.as_secs_f64()
+    );
     let _ = server.kill();
     let _ = server.wait();
 }

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use praxis_core::store::{Client, Consent, Intake, MedicationUse, PracticeExport, Session, Therapy};
+use praxis_core::store::{
+    Appointment, AppointmentStatus, Client, Consent, Intake, MedicationUse, PracticeExport, Session, Therapy,
+};
 use praxis_sdk::{
     AdverseEvent, Condition, ConditionStatus, Date, DateTime, Discipline, Pressure, TimeOfDay, Weekday, WeeklyWindow,
     snomed,
@@ -29,6 +31,11 @@ pub struct GenerateArgs {
     /// The last day sessions may fall on (default: today in the practice's time zone, or UTC).
     #[arg(long, value_name = "DATE")]
     pub until: Option<Date>,
+    /// Weeks of booked appointments from the Monday of `--until`'s week:
+    /// every practitioner's working hours filled with one-hour visits, a
+    /// client each (default none).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=52))]
+    pub booked_weeks: u32,
     /// Write here (default standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -175,14 +182,16 @@ pub fn generate(loc: &Locations, args: &GenerateArgs) -> Result<()> {
         }
         export.clients.push(client);
     }
+    book_weeks(&mut export, &config.classes, until.week_start(), args.booked_weeks);
     let json = export.to_json().map_err(super::store_error)?;
     match &args.out {
         Some(path) => {
             super::write_atomic(path, json.as_bytes())?;
             eprintln!(
-                "generated {} clients and {} sessions (seed {}) in {}",
+                "generated {} clients, {} sessions and {} appointments (seed {}) in {}",
                 export.clients.len(),
                 export.sessions.len(),
+                export.appointments.len(),
                 args.seed,
                 path.display()
             );
@@ -190,6 +199,65 @@ pub fn generate(loc: &Locations, args: &GenerateArgs) -> Result<()> {
         None => outln!("{json}"),
     }
     Ok(())
+}
+
+/// Fills each practitioner's weekly windows (outside time off) for `weeks`
+/// weeks from `monday` with back-to-back one-hour appointments in the
+/// practitioner's own room, in their first discipline, the clients taken in
+/// turn: a full calendar, so that the day and week pages are measured full.
+/// The hours of the practice's group classes stay free (the practitioner
+/// teaches them, the room holds them), so the calendar checker passes it.
+fn book_weeks(export: &mut PracticeExport, classes: &[praxis_sdk::GroupClass], monday: Date, weeks: u32) {
+    if export.clients.is_empty() {
+        return;
+    }
+    let rooms: Vec<String> = export.rooms.iter().map(|r| r.id.clone()).collect();
+    let mut next_client = 0usize;
+    for (p_index, p) in export.practitioners.clone().iter().enumerate() {
+        let Some(discipline) = p.disciplines.first() else { continue };
+        // One room each, so no two practitioners share a room at a time.
+        let Some(room) = rooms.get(p_index % rooms.len().max(1)) else { continue };
+        for day in 0..(weeks as i32 * 7) {
+            let date = monday.add_days(day);
+            if p.time_off.iter().any(|r| r.contains(date)) {
+                continue;
+            }
+            for w in p.availability.iter().filter(|w| w.day == date.weekday()) {
+                let mut at = u32::from(w.start.minutes());
+                while at + 60 <= u32::from(w.end.minutes()) {
+                    let taken = classes.iter().any(|c| {
+                        let from = u32::from(c.start.minutes());
+                        c.day == date.weekday()
+                            && (c.practitioner == p.id || c.room == *room)
+                            && from < at + 60
+                            && at < from + u32::from(c.minutes)
+                    });
+                    if taken {
+                        at += 60;
+                        continue;
+                    }
+                    let client = &export.clients[next_client % export.clients.len()];
+                    next_client += 1;
+                    let start = DateTime::new(date, TimeOfDay::from_minutes(at).unwrap_or(TimeOfDay::MIDNIGHT));
+                    export.appointments.push(Appointment {
+                        id: format!("0191{:04x}-{:04x}-7000-8000-{:012x}", p_index, day, at),
+                        client: client.id.clone(),
+                        practitioner: p.id.clone(),
+                        room: room.clone(),
+                        discipline: discipline.clone(),
+                        start,
+                        minutes: 60,
+                        status: AppointmentStatus::Booked,
+                        visit: None,
+                        adjunct: None,
+                        class: None,
+                        status_reason: None,
+                    });
+                    at += 60;
+                }
+            }
+        }
+    }
 }
 
 fn hm(h: u32, m: u32) -> TimeOfDay {

@@ -360,8 +360,36 @@ pub struct PracticeService {
     store: Arc<Store>,
     plugins: OnceLock<PluginRegistry>,
     live: Option<Mutex<ClinicWorld>>,
+    /// Each client's outcomes as last computed, kept while the live world's
+    /// guidance stamp of the client is the same (see [`OutcomesCache`]).
+    outcomes: Mutex<OutcomesCache>,
     sessions: Sessions,
     cds: interop::CdsState,
+}
+
+/// The practice's outcomes report, kept between reads in a server: the
+/// last report (every client, in id order) and the world's guidance stamp
+/// each client's outcomes were computed at. A read recomputes only the
+/// clients whose stamp moved (their record, overrides or guidance changed,
+/// or the world was re-hydrated), puts them in the report in place and adds
+/// up the conditions again; with nothing changed it hands out the same report.
+#[derive(Debug, Default)]
+struct OutcomesCache {
+    /// The report date and window the report is for.
+    key: Option<(Date, u32)>,
+    /// Client id to the stamp its outcomes in `report` were computed at.
+    stamps: BTreeMap<String, u32>,
+    /// The report.
+    report: Option<Arc<OutcomesReport>>,
+}
+
+/// One page of the client list ([`PracticeService::client_list`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientList {
+    /// The clients of the page, by name, as the actor may see them.
+    pub clients: Vec<Client>,
+    /// How many clients match in all.
+    pub total: usize,
 }
 
 impl fmt::Debug for PracticeService {
@@ -389,6 +417,7 @@ impl PracticeService {
             store: Arc::new(store),
             plugins: OnceLock::new(),
             live: None,
+            outcomes: Mutex::default(),
             sessions: Sessions::default(),
             cds: interop::CdsState::default(),
         };
@@ -406,6 +435,7 @@ impl PracticeService {
             store: Arc::new(store),
             plugins: OnceLock::new(),
             live: None,
+            outcomes: Mutex::default(),
             sessions: Sessions::default(),
             cds: interop::CdsState::default(),
         })
@@ -527,12 +557,13 @@ impl PracticeService {
             );
         };
         let insurance = client.insurance.clone();
-        let snapshot = self.store.snapshot_of(client)?;
+        let snapshot = self.store.snapshot_of(client.clone())?;
         let grants = self.pending_grants(client_id)?;
         if let Some(mut world) = self.world() {
             world.upsert_client(snapshot);
             world.set_overrides(client_id, grants);
             world.set_insurance(client_id, insurance);
+            world.list_client(client);
         }
         Ok(())
     }
@@ -604,6 +635,40 @@ impl PracticeService {
             return Ok(all.into_iter().filter(|c| mine.contains(&c.id)).collect());
         }
         Ok(all.into_iter().map(|c| redact_for(c, actor)).collect())
+    }
+
+    /// One page of the client list: the clients whose name contains
+    /// `search` (ignoring case; every client for an empty one), by name
+    /// then id, at most `limit`, and how many match in all. In a server the
+    /// live world keeps the list in name order, so a page costs one pass
+    /// over the names and `limit` copies, not a read and sort of every
+    /// record; elsewhere the store is read.
+    pub fn client_list(&self, search: &str, limit: usize, actor: &Actor) -> Result<ClientList> {
+        actor.require(Operation::ReadClients)?;
+        let needle = search.trim().to_lowercase();
+        let mine = if self.sees_own_only(actor) { Some(self.own_clients(actor)?) } else { None };
+        let matches = |c: &Client| {
+            mine.as_ref().is_none_or(|m| m.contains(&c.id))
+                && (needle.is_empty() || c.name.to_lowercase().contains(&needle))
+        };
+        if let Some(world) = self.world() {
+            let mut total = 0;
+            let mut clients = Vec::new();
+            for c in world.clients_by_name().filter(|c| matches(c)) {
+                total += 1;
+                if clients.len() < limit {
+                    clients.push(c.clone());
+                }
+            }
+            drop(world);
+            let clients = clients.into_iter().map(|c| redact_for(c, actor)).collect();
+            return Ok(ClientList { clients, total });
+        }
+        let mut all: Vec<Client> = self.store.clients()?.into_iter().filter(|c| matches(c)).collect();
+        let total = all.len();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all.truncate(limit);
+        Ok(ClientList { clients: all.into_iter().map(|c| redact_for(c, actor)).collect(), total })
     }
 
     /// One client's chart (a read that is audited).
@@ -1092,6 +1157,9 @@ impl PracticeService {
         actor: &Actor,
     ) -> Result<OutcomesReport> {
         actor.require(Operation::ReadReports)?;
+        if only.is_none() {
+            return Ok((*self.practice_outcomes(as_of, weeks, actor)?).clone());
+        }
         let as_of = as_of.unwrap_or_else(|| self.today());
         let mut clients = match only {
             Some(key) => vec![self.find_client(key)?],
@@ -1101,47 +1169,142 @@ impl PracticeService {
             let mine = self.own_clients(actor)?;
             clients.retain(|c| mine.contains(&c.id));
         }
-        let guidance: BTreeMap<String, ClientGuidance> = match only {
-            Some(_) => {
-                clients.iter().map(|c| Ok((c.id.clone(), self.guidance_of(c, Some(as_of))?))).collect::<Result<_>>()?
-            }
-            None => self.evaluate_all(Some(as_of))?.into_iter().map(|g| (g.client.clone(), g)).collect(),
-        };
         let mut inputs = Vec::with_capacity(clients.len());
         for client in &clients {
-            let snapshot = self.store.snapshot(&client.id)?;
-            let sessions = self.store.sessions_for(&client.id)?;
-            let medication = sessions
-                .iter()
-                .filter_map(|s| {
-                    Some((
-                        s.id.clone(),
-                        match s.pain_medication? {
-                            MedicationUse::None => MedicationUseKind::None,
-                            MedicationUse::LessThanUsual => MedicationUseKind::Less,
-                            MedicationUse::AsUsual => MedicationUseKind::AsUsual,
-                            MedicationUse::MoreThanUsual => MedicationUseKind::More,
-                        },
-                    ))
-                })
-                .collect();
-            let planned_per_week = guidance.get(&client.id).and_then(|g| {
-                g.recommendation
-                    .interval_days
-                    .filter(|_| g.hold.is_none())
-                    .map(|r| 7.0 / ((f64::from(r.min) + f64::from(r.max)) / 2.0).max(1.0))
-            });
-            let massage_no_shows = crate::scheduling::massage_no_shows(&self.store, &client.id)
-                .map_err(|e| ServiceError::Failed(e.to_string()))?;
-            inputs.push(ClientInput {
-                snapshot,
-                name: client.name.clone(),
-                medication,
-                planned_per_week,
-                massage_no_shows,
-            });
+            let g = self.guidance_of(client, Some(as_of))?;
+            inputs.push(self.outcome_input(self.store.snapshot(&client.id)?, client.name.clone(), Some(&g))?);
         }
         Ok(outcomes::report(&inputs, as_of, weeks))
+    }
+
+    /// The outcomes report of every client the actor may see, over `weeks`
+    /// weeks up to `as_of` (default today), shared rather than copied. In a
+    /// server, for today, it comes from the [`OutcomesCache`]: only the
+    /// clients the live world re-merged since the last read are computed
+    /// again, and the report is rebuilt only if one was.
+    pub fn practice_outcomes(&self, as_of: Option<Date>, weeks: u32, actor: &Actor) -> Result<Arc<OutcomesReport>> {
+        actor.require(Operation::ReadReports)?;
+        let today = self.today();
+        let as_of = as_of.unwrap_or(today);
+        let report = match self.cached_outcomes(as_of, weeks)? {
+            Some(report) => report,
+            None => {
+                let guidance: BTreeMap<String, ClientGuidance> =
+                    self.evaluate_all(Some(as_of))?.into_iter().map(|g| (g.client.clone(), g)).collect();
+                let mut inputs = Vec::new();
+                for client in self.store.clients()? {
+                    let snapshot = self.store.snapshot(&client.id)?;
+                    inputs.push(self.outcome_input(snapshot, client.name, guidance.get(&client.id))?);
+                }
+                Arc::new(outcomes::report(&inputs, as_of, weeks))
+            }
+        };
+        if !self.sees_own_only(actor) {
+            return Ok(report);
+        }
+        let mine = self.own_clients(actor)?;
+        let own = report.clients.iter().filter(|c| mine.contains(&c.client)).cloned().collect();
+        Ok(Arc::new(outcomes::summarise(own, as_of, weeks)))
+    }
+
+    /// The report of every client from the live world and the cache; `None`
+    /// without a live world or for a day other than today.
+    fn cached_outcomes(&self, as_of: Date, weeks: u32) -> Result<Option<Arc<OutcomesReport>>> {
+        let today = self.today();
+        if as_of != today {
+            return Ok(None);
+        }
+        if !self.is_live() {
+            return Ok(None);
+        }
+        // Lock order: the cache, then the world.
+        let mut cache = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(mut world) = self.live_world_for(today) else { return Ok(None) };
+        world.evaluate();
+        if cache.key != Some((as_of, weeks)) {
+            *cache = OutcomesCache { key: Some((as_of, weeks)), ..OutcomesCache::default() };
+        }
+        // What changed, read under the world's lock (no store read there).
+        let mut stale = Vec::new();
+        let mut present = 0;
+        for id in world.client_ids() {
+            let (Some(stamp), Some(record)) = (world.guidance_stamp(id), world.record(id)) else { continue };
+            present += 1;
+            if cache.stamps.get(id).is_none_or(|s| *s != stamp) {
+                let name = world.listed_client(id).map(|c| c.name.clone()).unwrap_or_default();
+                stale.push((id.to_owned(), stamp, record, name, world.guidance(id).cloned()));
+            }
+        }
+        drop(world);
+        let mut fresh = Vec::with_capacity(stale.len());
+        for (id, stamp, record, name, guidance) in stale {
+            let input = self.outcome_input((*record).clone(), name, guidance.as_ref())?;
+            fresh.push((id, stamp, outcomes::client_outcome(&input, as_of, weeks)));
+        }
+        let gone =
+            cache.stamps.len() + fresh.iter().filter(|(id, _, _)| !cache.stamps.contains_key(id)).count() != present;
+        if let Some(report) = &cache.report
+            && fresh.is_empty()
+            && !gone
+        {
+            return Ok(Some(Arc::clone(report)));
+        }
+        let OutcomesCache { stamps, report, .. } = &mut *cache;
+        let report = report.get_or_insert_with(|| {
+            Arc::new(OutcomesReport { as_of, window_weeks: weeks, clients: Vec::new(), conditions: Vec::new() })
+        });
+        // A report still read elsewhere is copied first; otherwise it is changed in place.
+        let r = Arc::make_mut(report);
+        for (id, stamp, outcome) in fresh {
+            match r.clients.binary_search_by(|c| c.client.as_str().cmp(id.as_str())) {
+                Ok(i) => r.clients[i] = outcome,
+                Err(i) => r.clients.insert(i, outcome),
+            }
+            stamps.insert(id, stamp);
+        }
+        if gone && let Some(world) = self.world() {
+            // A client left the world: keep only those still in it.
+            let ids: std::collections::BTreeSet<&str> = world.client_ids().collect();
+            stamps.retain(|id, _| ids.contains(id.as_str()));
+            r.clients.retain(|c| ids.contains(c.client.as_str()));
+        }
+        r.conditions = outcomes::conditions(&r.clients);
+        Ok(Some(Arc::clone(report)))
+    }
+
+    /// What the outcomes report needs of one client beyond its snapshot:
+    /// medication use from its sessions, the planned massages a week from
+    /// its guidance, its massage no-shows.
+    fn outcome_input(
+        &self,
+        snapshot: praxis_sdk::ClientSnapshot,
+        name: String,
+        guidance: Option<&ClientGuidance>,
+    ) -> Result<ClientInput> {
+        let sessions = self.store.sessions_for(&snapshot.id)?;
+        let medication = sessions
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    s.id.clone(),
+                    match s.pain_medication? {
+                        MedicationUse::None => MedicationUseKind::None,
+                        MedicationUse::LessThanUsual => MedicationUseKind::Less,
+                        MedicationUse::AsUsual => MedicationUseKind::AsUsual,
+                        MedicationUse::MoreThanUsual => MedicationUseKind::More,
+                    },
+                ))
+            })
+            .collect();
+        let planned_per_week = guidance.and_then(|g| {
+            g.recommendation
+                .interval_days
+                .filter(|_| g.hold.is_none())
+                .map(|r| 7.0 / ((f64::from(r.min) + f64::from(r.max)) / 2.0).max(1.0))
+        });
+        let massage_no_shows = crate::scheduling::massage_no_shows(&self.store, &snapshot.id)
+            .map_err(|e| ServiceError::Failed(e.to_string()))?;
+        Ok(ClientInput { snapshot, name, medication, planned_per_week, massage_no_shows })
     }
 
     // ----- appointments -----
@@ -1223,7 +1386,26 @@ impl PracticeService {
     /// or since a day.
     pub fn audit_log(&self, filter: &AuditFilter, actor: &Actor) -> Result<Vec<crate::store::AuditEntry>> {
         actor.require(Operation::ReadAudit)?;
-        let client = filter.client.as_deref().map(|c| self.find_client(c)).transpose()?;
+        let keep = self.audit_matcher(filter)?;
+        Ok(self.store.audit()?.into_iter().filter(|e| keep(e)).collect())
+    }
+
+    /// The newest `limit` entries of the audit log that match the filter,
+    /// newest first, and whether older ones match too: the log is read
+    /// backwards from its head and the read stops once the page is full, so
+    /// the cost follows the page, not the length of the log.
+    pub fn audit_newest(&self, filter: &AuditFilter, limit: usize, actor: &Actor) -> Result<AuditTail> {
+        actor.require(Operation::ReadAudit)?;
+        let keep = self.audit_matcher(filter)?;
+        let mut entries = self.store.audit_newest(limit.saturating_add(1), |e| keep(e))?;
+        let more = entries.len() > limit;
+        entries.truncate(limit);
+        Ok(AuditTail { entries, more })
+    }
+
+    /// The filter as a test of one entry (the client looked up once).
+    fn audit_matcher(&self, filter: &AuditFilter) -> Result<impl Fn(&crate::store::AuditEntry) -> bool + use<>> {
+        let client = filter.client.as_deref().map(|c| self.find_client(c)).transpose()?.map(|c| c.id);
         let since = filter.since.map(|d| {
             let tz = self.config().time_zone();
             let (y, m, day) = d.ymd();
@@ -1232,13 +1414,12 @@ impl PracticeService {
                 .map(|z| z.timestamp())
                 .unwrap_or(jiff::Timestamp::MIN)
         });
-        let entries = self.store.audit()?;
-        Ok(entries
-            .into_iter()
-            .filter(|e| filter.user.as_deref().is_none_or(|u| e.actor == u))
-            .filter(|e| since.is_none_or(|t| e.at >= t))
-            .filter(|e| client.as_ref().is_none_or(|c| audit_mentions(e, &c.id)))
-            .collect())
+        let user = filter.user.clone();
+        Ok(move |e: &crate::store::AuditEntry| {
+            user.as_deref().is_none_or(|u| e.actor == u)
+                && since.is_none_or(|t| e.at >= t)
+                && client.as_deref().is_none_or(|c| audit_mentions(e, c))
+        })
     }
 
     /// The plugins found, loaded or refused, with reasons.
@@ -1356,6 +1537,16 @@ pub struct AuditFilter {
     /// Only entries on or after this day (YYYY-MM-DD, the practice's time zone).
     #[param(value_type = Option<String>, format = Date)]
     pub since: Option<Date>,
+}
+
+/// The newest entries of the audit log that match a filter
+/// ([`PracticeService::audit_newest`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditTail {
+    /// The entries, newest first.
+    pub entries: Vec<crate::store::AuditEntry>,
+    /// Older entries match the filter too.
+    pub more: bool,
 }
 
 /// Whether an audit entry is about the client `id`: the client record

@@ -83,6 +83,9 @@ pub(crate) enum Scan {
     Range(Vec<u8>, Vec<u8>),
 }
 
+/// Rows a backwards scan reads from PostgreSQL at a time.
+const BACK_PAGE: i64 = 256;
+
 /// Key-value pairs of a scan, in key order.
 pub(crate) type KvIter<'a> = Box<dyn Iterator<Item = Result<(IVec, IVec), StoreError>> + 'a>;
 
@@ -146,6 +149,47 @@ impl Store {
                 Ok(Box::new(iter.map(move |kv| kv.map_err(|e| self.sled_err(e)))))
             }
             Backend::Postgres(p) => Ok(Box::new(p.scan(t, &scan)?.into_iter().map(Ok))),
+        }
+    }
+
+    /// Every pair of a tree in descending key order, read lazily: sled
+    /// iterates backwards, PostgreSQL reads pages of [`BACK_PAGE`] rows. A
+    /// caller that stops early reads little of a large tree.
+    pub(crate) fn scan_back(&self, t: T) -> Result<KvIter<'_>, StoreError> {
+        let backend = self.backend()?;
+        match &*backend {
+            Backend::Sled(h) => {
+                let tree = self.sled_tree(h, t);
+                Ok(Box::new(tree.iter().rev().map(move |kv| kv.map_err(|e| self.sled_err(e)))))
+            }
+            Backend::Postgres(_) => {
+                let mut page: std::vec::IntoIter<(IVec, IVec)> = Vec::new().into_iter();
+                let mut last: Option<IVec> = None;
+                let mut done = false;
+                Ok(Box::new(std::iter::from_fn(move || {
+                    loop {
+                        if let Some((k, v)) = page.next() {
+                            last = Some(k.clone());
+                            return Some(Ok((k, v)));
+                        }
+                        if done {
+                            return None;
+                        }
+                        // The iterator keeps the read guard: PostgreSQL is never released.
+                        let Backend::Postgres(p) = &*backend else { return None };
+                        match p.scan_back(t, last.as_deref(), BACK_PAGE) {
+                            Ok(rows) => {
+                                done = rows.len() < BACK_PAGE as usize;
+                                page = rows.into_iter();
+                            }
+                            Err(e) => {
+                                done = true;
+                                return Some(Err(e));
+                            }
+                        }
+                    }
+                })))
+            }
         }
     }
 

@@ -532,7 +532,11 @@ impl Store {
             }
             qualified(&r, &s.practitioner, &s.discipline)?;
             let key = keys::scoped(&s.client, s.start, &s.id);
-            plan.push(vec![put(T::Sessions, key.clone(), s)?, Op::Put(T::SessionIds, s.id.as_bytes().to_vec(), key)]);
+            plan.push(vec![
+                put(T::Sessions, key.clone(), s)?,
+                Op::Put(T::SessionIds, s.id.as_bytes().to_vec(), key.clone()),
+                Op::Put(T::SessionsByStart, keys::timed(s.start, &s.id), key),
+            ]);
         }
         let mut appointments = HashSet::new();
         for (i, a) in export.appointments.iter().enumerate() {

@@ -20,16 +20,22 @@
 //! | `override_ids` | override id | its key in `overrides` |
 //! | `audit` | sequence number, u64 big-endian | [`AuditEntry`](super::AuditEntry) |
 //! | `import_journal` | tree name, 0, key | empty: keys written by an import in progress |
+//! | `sessions_by_start` | start, session id | its key in `sessions` (version 4) |
 //!
 //! A start time is 8 bytes: minutes since 1970-01-01T00:00 as a big-endian
 //! `u64` with the sign bit flipped, so byte order is time order. Ids never
 //! contain a 0 byte (see `is_valid_id`), so `owner, 0` is an exact prefix.
 //! The appointment indexes hold a copy of the appointment, so that a day's,
 //! a practitioner's or a room's calendar is read without further lookups.
+//! `sessions_by_start` is the practice's sessions in time order (the
+//! follow-ups due are one range scan of it); it is written in the same
+//! transaction as the session.
 
 use praxis_sdk::DateTime;
 
-/// The trees of schema version 2, in a fixed order (their index in a transaction).
+/// The trees of the store. The discriminant is a tree's index among the
+/// open sled trees and its number in PostgreSQL's `kv.tree`, so a new tree
+/// goes at the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum T {
     Meta,
@@ -52,10 +58,13 @@ pub(crate) enum T {
     Users,
     /// API tokens, hashed (likewise).
     Tokens,
+    /// Sessions by start time (schema version 4).
+    SessionsByStart,
 }
 
 impl T {
-    pub(crate) const ALL: [T; 16] = [
+    /// The trees of records and their indexes (every tree but the credentials).
+    pub(crate) const ALL: [T; 17] = [
         T::Meta,
         T::Clients,
         T::Intakes,
@@ -72,6 +81,30 @@ impl T {
         T::OverrideIds,
         T::Audit,
         T::Journal,
+        T::SessionsByStart,
+    ];
+
+    /// Every tree in discriminant order: the order the sled trees are opened in.
+    pub(crate) const OPEN: [T; 19] = [
+        T::Meta,
+        T::Clients,
+        T::Intakes,
+        T::Sessions,
+        T::SessionIds,
+        T::Appointments,
+        T::AppointmentIds,
+        T::ByPractitioner,
+        T::ByRoom,
+        T::ByClient,
+        T::Practitioners,
+        T::Rooms,
+        T::Overrides,
+        T::OverrideIds,
+        T::Audit,
+        T::Journal,
+        T::Users,
+        T::Tokens,
+        T::SessionsByStart,
     ];
 
     /// The trees of credentials, written outside the record transactions.
@@ -97,6 +130,7 @@ impl T {
             T::Journal => "import_journal",
             T::Users => "users",
             T::Tokens => "api_tokens",
+            T::SessionsByStart => "sessions_by_start",
         }
     }
 
@@ -194,6 +228,18 @@ mod tests {
         check("1900-01-01T00:00", "2026-11-21T09:30");
         check("2026-11-21T09:30", "2026-11-21T09:31");
         check("2026-12-31T23:59", "2027-01-01T00:00");
+    }
+
+    #[test]
+    fn every_tree_is_opened_at_its_discriminant() {
+        for (i, t) in T::OPEN.into_iter().enumerate() {
+            assert_eq!(t as usize, i, "{}", t.name());
+        }
+        for t in T::ALL.into_iter().chain(T::CREDENTIALS) {
+            assert!(T::OPEN.contains(&t), "{}", t.name());
+        }
+        assert_eq!(T::OPEN.len(), T::ALL.len() + T::CREDENTIALS.len());
+        assert_eq!(T::Users as i16, 16, "PostgreSQL stores users as tree 16");
     }
 
     #[test]

@@ -13,6 +13,10 @@
 //!   the hash of the last entry. The migration links the existing entries in
 //!   their order and appends a `migrate` entry with the state of every record.
 //!
+//! - Version 4 adds `sessions_by_start`, the practice's sessions in time
+//!   order (the follow-ups due are one range scan of it). The migration
+//!   writes it from `sessions` and appends a `migrate` entry with the count.
+//!
 //! Values are JSON in all; fields added since version 1 have defaults.
 
 use sled::IVec;
@@ -23,7 +27,7 @@ use super::records::{AUDIT_GENESIS, Appointment, AuditAction, AuditEntry, Overri
 use super::{Store, StoreError, decode, put_appointment};
 
 /// The schema version this build writes; it opens this one and older ones.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The actor named in the audit log for changes the store makes itself.
 pub(crate) const SYSTEM_ACTOR: &str = "praxis";
@@ -68,6 +72,7 @@ pub(crate) fn run(store: &Store, found: Option<u32>) -> Result<(), StoreError> {
         match version {
             1 => v1_to_v2(store)?,
             2 => v2_to_v3(store)?,
+            3 => v3_to_v4(store)?,
             other => return Err(corrupt_version(format!("no migration is known from version {other}"))),
         }
         version += 1;
@@ -171,5 +176,23 @@ fn v2_to_v3(store: &Store) -> Result<(), StoreError> {
         );
         entry.states = states.clone();
         tx.append_audit(entry).map(|_| ())
+    })
+}
+
+fn v3_to_v4(store: &Store) -> Result<(), StoreError> {
+    let mut index = Vec::new();
+    for kv in store.scan(T::Sessions, Scan::All)? {
+        let (key, value) = kv?;
+        let s: Session = decode(T::Sessions, &key, &value)?;
+        index.push((keys::timed(s.start, &s.id), key));
+    }
+    let after = serde_json::json!({ "schema_version": 4, "sessions_by_start": index.len() });
+    store.write(|tx| {
+        for (k, v) in &index {
+            tx.put_raw(T::SessionsByStart, k, v)?;
+        }
+        tx.put_raw(T::Meta, keys::SCHEMA_VERSION, &4u32.to_be_bytes())?;
+        let before = Some(serde_json::json!({ "schema_version": 3 }));
+        tx.audit(SYSTEM_ACTOR, AuditAction::Migrate, "store", "schema_version", before, Some(after.clone()))
     })
 }

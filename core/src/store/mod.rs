@@ -732,9 +732,11 @@ impl Store {
                         return abort(ValidationError::new(rec(), "client", &session.client, problem));
                     }
                     tx.del(T::Sessions, &old_key)?;
+                    tx.del(T::SessionsByStart, &keys::timed(old.start, &old.id))?;
                     Some(old)
                 }
             };
+            tx.put_raw(T::SessionsByStart, &keys::timed(session.start, &session.id), key.as_slice())?;
             if before.as_ref() == Some(session) {
                 tx.put(T::Sessions, &key, session)?;
                 return Ok(());
@@ -781,6 +783,28 @@ impl Store {
             return Ok(None);
         };
         self.read(T::Sessions, &key)
+    }
+
+    /// The practice's sessions that started in `[from, to)`, by start time:
+    /// one range scan of `sessions_by_start`, then one read per session.
+    pub fn sessions_between(&self, from: DateTime, to: DateTime) -> Result<Vec<Session>, StoreError> {
+        if to <= from {
+            return Ok(Vec::new());
+        }
+        let range = Scan::Range(keys::minute(from).to_vec(), keys::minute(to).to_vec());
+        let mut out = Vec::new();
+        for kv in self.scan(T::SessionsByStart, range)? {
+            let (k, key) = kv?;
+            let Some(session) = self.read::<Session>(T::Sessions, &key)? else {
+                return Err(StoreError::Corrupt {
+                    tree: T::SessionsByStart.name().into(),
+                    key: keys::show(&k),
+                    error: format!("points at missing sessions key `{}`", keys::show(&key)),
+                });
+            };
+            out.push(session);
+        }
+        Ok(out)
     }
 
     /// A client's sessions, oldest first: one range scan.
@@ -943,6 +967,31 @@ impl Store {
         self.all(T::Audit)
     }
 
+    /// The newest audit entries that `keep` accepts, newest first, at most
+    /// `limit` of them: a scan backwards from the head of the log that
+    /// decodes one entry at a time and stops once it has `limit`.
+    pub fn audit_newest(
+        &self,
+        limit: usize,
+        mut keep: impl FnMut(&AuditEntry) -> bool,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        for kv in self.scan_back(T::Audit)? {
+            let (k, v) = kv?;
+            let entry: AuditEntry = decode(T::Audit, &k, &v)?;
+            if keep(&entry) {
+                out.push(entry);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     // ----- snapshots -----
 
     /// What the plugins and the clinic world see of one client: conditions,
@@ -1069,9 +1118,8 @@ fn open_sled(dir: &Path, lock_wait: std::time::Duration) -> Result<(sled::Db, Ve
 fn sled_handles(db: sled::Db, dir: &Path) -> Result<(Handles, Option<u32>), StoreError> {
     let meta = db.open_tree(T::Meta.name()).map_err(|e| StoreError::from_sled(e, dir))?;
     let found = migrate::check_version(meta.get(keys::SCHEMA_VERSION).map_err(|e| StoreError::from_sled(e, dir))?)?;
-    let trees = T::ALL
+    let trees = T::OPEN
         .into_iter()
-        .chain(T::CREDENTIALS)
         .map(|t| db.open_tree(t.name()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| StoreError::from_sled(e, dir))?;

@@ -122,6 +122,8 @@ struct Statements {
     range: Statement,
     first: Statement,
     last: Statement,
+    newest: Statement,
+    older: Statement,
     clear: Statement,
     slot_del: Statement,
     slot_put: Statement,
@@ -223,6 +225,8 @@ impl Pg {
             range: p("select key, value from kv where tree = $1 and key >= $2 and key < $3 order by key")?,
             first: p("select key, value from kv where tree = $1 order by key limit $2")?,
             last: p("select key from kv where tree = $1 order by key desc limit 1")?,
+            newest: p("select key, value from kv where tree = $1 order by key desc limit $2")?,
+            older: p("select key, value from kv where tree = $1 and key < $2 order by key desc limit $3")?,
             clear: p("delete from kv where tree = $1")?,
             slot_del: p("delete from booked_slots where appointment = $1")?,
             slot_put: p("insert into booked_slots (appointment, practitioner, client, grp, during) \
@@ -258,6 +262,20 @@ impl Pg {
         let mut lease = self.lease()?;
         let c = lease.conn();
         let rows = c.client.query(&c.st.first, &[&(t as i16), &limit]).map_err(|e| self.err(&e))?;
+        Ok(rows.iter().map(|r| (IVec::from(r.get::<_, &[u8]>(0)), IVec::from(r.get::<_, &[u8]>(1)))).collect())
+    }
+
+    /// At most `limit` pairs of a tree in descending key order, starting
+    /// below `before` (or at the last key).
+    pub(crate) fn scan_back(&self, t: T, before: Option<&[u8]>, limit: i64) -> Result<Vec<(IVec, IVec)>, StoreError> {
+        let mut lease = self.lease()?;
+        let c = lease.conn();
+        let tree = t as i16;
+        let rows = match before {
+            None => c.client.query(&c.st.newest, &[&tree, &limit]),
+            Some(key) => c.client.query(&c.st.older, &[&tree, &key, &limit]),
+        }
+        .map_err(|e| self.err(&e))?;
         Ok(rows.iter().map(|r| (IVec::from(r.get::<_, &[u8]>(0)), IVec::from(r.get::<_, &[u8]>(1)))).collect())
     }
 

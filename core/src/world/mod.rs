@@ -54,7 +54,7 @@ use bevy_ecs::schedule::MultiThreadedExecutor;
 use praxis_sdk::{Appointment, ClientSnapshot, Date, Practitioner, Room, Settings};
 
 use crate::plugin_host::{HostError, PluginRegistry};
-use crate::store::{AppointmentStatus, Insurance, Store, StoreError};
+use crate::store::{AppointmentStatus, Client, Insurance, Store, StoreError};
 
 pub use booking::{BlockKind, Blocker, BookingRefused, OverrideGrant, Verdict, check_booking, pending_overrides};
 pub use insurance::{
@@ -316,9 +316,10 @@ fn merge_system(as_of: Res<AsOf>, counters: Res<Counters>, mut q: Query<MergeInp
 pub struct Hydration {
     /// Every client's snapshot.
     pub clients: Vec<ClientSnapshot>,
-    /// Each client's insurance as recorded (the plan's terms come from the
-    /// configuration when guidance is made).
-    pub insurance: Vec<(String, Option<Insurance>)>,
+    /// Each client's record as the store keeps it: its insurance (the
+    /// plan's terms come from the configuration when guidance is made) and
+    /// its place in the client list.
+    pub records: Vec<Client>,
     /// The practitioners.
     pub practitioners: Vec<Practitioner>,
     /// The rooms.
@@ -333,12 +334,8 @@ impl Hydration {
     /// Reads every client's snapshot, the practitioners, the rooms, the
     /// booked appointments and the pending overrides.
     pub fn read(store: &Store) -> Result<Hydration, StoreError> {
-        let mut clients = Vec::new();
-        let mut insurance = Vec::new();
-        for record in store.clients()? {
-            insurance.push((record.id.clone(), record.insurance.clone()));
-            clients.push(store.snapshot_of(record)?);
-        }
+        let records = store.clients()?;
+        let clients = records.iter().map(|c| store.snapshot_of(c.clone())).collect::<Result<Vec<_>, _>>()?;
         let mut appointments = Vec::new();
         let mut grants = Vec::with_capacity(clients.len());
         for client in &clients {
@@ -354,7 +351,7 @@ impl Hydration {
             practitioners: store.practitioners()?,
             rooms: store.rooms()?,
             clients,
-            insurance,
+            records,
             appointments,
             grants,
         })
@@ -371,6 +368,11 @@ pub struct ClinicWorld {
     schedule: Schedule,
     index: BTreeMap<String, Entity>,
     calendar: Vec<Entity>,
+    /// The client records by name, then id: the client list's order, so a
+    /// page of it is read without sorting the practice.
+    directory: BTreeMap<(String, String), Arc<Client>>,
+    /// Each listed client's name, to find its directory entry.
+    listed: BTreeMap<String, String>,
 }
 
 const _: () = {
@@ -403,7 +405,14 @@ impl ClinicWorld {
         // The multi-threaded executor also sets up the task pool that `par_iter_mut` runs on.
         schedule.set_executor(MultiThreadedExecutor::new());
         schedule.add_systems(((safety_system, protocol_system, insurance_system), merge_system).chain());
-        ClinicWorld { world, schedule, index: BTreeMap::new(), calendar: Vec::new() }
+        ClinicWorld {
+            world,
+            schedule,
+            index: BTreeMap::new(),
+            calendar: Vec::new(),
+            directory: BTreeMap::new(),
+            listed: BTreeMap::new(),
+        }
     }
 
     /// Replaces every client with these snapshots (from the store). All are
@@ -412,6 +421,8 @@ impl ClinicWorld {
         for (_, entity) in std::mem::take(&mut self.index) {
             self.world.despawn(entity);
         }
+        self.directory.clear();
+        self.listed.clear();
         for client in clients {
             self.upsert_client(client);
         }
@@ -429,15 +440,16 @@ impl ClinicWorld {
     /// Rebuilds the world from what [`Hydration::read`] read from the store;
     /// returns how many clients were loaded.
     pub fn hydrate_with(&mut self, from: Hydration) -> usize {
-        let Hydration { clients, insurance, practitioners, rooms, appointments, grants } = from;
+        let Hydration { clients, records, practitioners, rooms, appointments, grants } = from;
         self.set_calendar(practitioners, rooms, appointments);
         let n = clients.len();
         self.hydrate(clients);
         for (id, list) in grants {
             self.set_overrides(&id, list);
         }
-        for (id, record) in insurance {
-            self.set_insurance(&id, record);
+        for record in records {
+            self.set_insurance(&record.id, record.insurance.clone());
+            self.list_client(record);
         }
         n
     }
@@ -547,8 +559,32 @@ impl ClinicWorld {
         self.world.resource_mut::<PlanBook>().set_if_neq(PlanBook(plans));
     }
 
+    /// Puts a client's record (as the store has it) in the client list, or
+    /// replaces it there. The list is kept beside the guidance: nothing is
+    /// evaluated for it.
+    pub fn list_client(&mut self, client: Client) {
+        if let Some(old) = self.listed.insert(client.id.clone(), client.name.clone()) {
+            self.directory.remove(&(old, client.id.clone()));
+        }
+        self.directory.insert((client.name.clone(), client.id.clone()), Arc::new(client));
+    }
+
+    /// The listed client records by name, then id.
+    pub fn clients_by_name(&self) -> impl Iterator<Item = &Client> {
+        self.directory.values().map(|c| &**c)
+    }
+
+    /// A listed client's record.
+    pub fn listed_client(&self, id: &str) -> Option<&Client> {
+        let name = self.listed.get(id)?;
+        self.directory.get(&(name.clone(), id.to_owned())).map(|c| &**c)
+    }
+
     /// Removes a client; `false` if it was not there.
     pub fn remove_client(&mut self, id: &str) -> bool {
+        if let Some(name) = self.listed.remove(id) {
+            self.directory.remove(&(name, id.to_owned()));
+        }
         match self.index.remove(id) {
             Some(entity) => self.world.despawn(entity),
             None => false,
@@ -639,6 +675,30 @@ impl ClinicWorld {
     pub fn guidance(&self, id: &str) -> Option<&ClientGuidance> {
         let entity = *self.index.get(id)?;
         self.world.get::<Merged>(entity)?.0.as_ref()
+    }
+
+    /// The client's record as a shared snapshot (cheap to keep).
+    pub fn record(&self, id: &str) -> Option<Arc<ClientSnapshot>> {
+        let entity = *self.index.get(id)?;
+        self.world.get::<Record>(entity).map(|r| Arc::clone(&r.0))
+    }
+
+    /// A stamp of the client's evaluated guidance: it changes whenever the
+    /// world re-merges the client (its record, overrides, plugin answers,
+    /// the date or the rules changed), and a re-hydrated world gives every
+    /// client a new one. Something derived from a client's record and
+    /// guidance (its outcomes) is still good while the stamp is the same.
+    /// `None` for an unknown client or one not evaluated yet.
+    pub fn guidance_stamp(&self, id: &str) -> Option<u32> {
+        let entity = *self.index.get(id)?;
+        let merged = self.world.entity(entity).get_ref::<Merged>()?;
+        merged.0.as_ref()?;
+        Some(merged.last_changed().get())
+    }
+
+    /// The ids of every client, in id order.
+    pub fn client_ids(&self) -> impl Iterator<Item = &str> {
+        self.index.keys().map(String::as_str)
     }
 
     /// Every evaluated client's guidance, sorted by client id.

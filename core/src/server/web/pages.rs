@@ -372,17 +372,12 @@ async fn clients_page(
     error: Option<String>,
 ) -> PageResult {
     let actor = staff.actor.clone();
-    let needle = q.trim().to_lowercase();
+    let search = q.clone();
     let (rows, total) = blocking(state, move |s| {
-        let mut all = s.clients(&actor)?;
-        if !needle.is_empty() {
-            all.retain(|c| c.name.to_lowercase().contains(&needle));
-        }
-        let total = all.len();
-        all.sort_by(|a, b| a.name.cmp(&b.name));
-        let rows = all
+        let list = s.client_list(&search, LIST_MAX, &actor)?;
+        let rows = list
+            .clients
             .into_iter()
-            .take(LIST_MAX)
             .map(|c| ClientRow {
                 id: c.id,
                 name: c.name,
@@ -391,7 +386,7 @@ async fn clients_page(
                 plan: c.insurance.map(|i| i.plan.unwrap_or(i.payer)).unwrap_or_default(),
             })
             .collect();
-        Ok((rows, total))
+        Ok((rows, list.total))
     })
     .await?;
     let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -1328,7 +1323,7 @@ pub(super) async fn outcomes(
 ) -> PageResult {
     let actor = staff.actor.clone();
     let weeks = 12;
-    let report = blocking(&state, move |s| s.outcomes(None, None, weeks, &actor)).await?;
+    let report = blocking(&state, move |s| s.practice_outcomes(None, weeks, &actor)).await?;
     let chosen = report
         .clients
         .iter()
@@ -1429,7 +1424,8 @@ struct AuditPage {
     user: String,
     since: String,
     rows: Vec<AuditRow>,
-    total: usize,
+    /// Older entries match too (only the newest [`AUDIT_MAX`] are read).
+    more: bool,
     error: Option<String>,
 }
 
@@ -1461,24 +1457,23 @@ pub(super) async fn audit(State(state): State<AppState>, staff: Staff, Query(q):
         since,
     };
     let actor = staff.actor.clone();
-    let entries = if error.is_none() {
-        match blocking(&state, move |s| s.audit_log(&filter, &actor)).await {
-            Ok(e) => e,
+    let tail = if error.is_none() {
+        match blocking(&state, move |s| s.audit_newest(&filter, AUDIT_MAX, &actor)).await {
+            Ok(t) => t,
             Err(e) if e.status() == StatusCode::FORBIDDEN => return Err(e.into()),
             Err(e) => {
                 error = Some(PageError::from(e).message);
-                Vec::new()
+                crate::service::AuditTail { entries: Vec::new(), more: false }
             }
         }
     } else {
-        Vec::new()
+        crate::service::AuditTail { entries: Vec::new(), more: false }
     };
     let tz = state.service.config().time_zone();
-    let total = entries.len();
-    let rows = entries
+    let more = tail.more;
+    let rows = tail
+        .entries
         .iter()
-        .rev()
-        .take(AUDIT_MAX)
         .map(|e| AuditRow {
             at: e.at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string(),
             actor: e.actor.clone(),
@@ -1493,7 +1488,7 @@ pub(super) async fn audit(State(state): State<AppState>, staff: Staff, Query(q):
         user: q.user,
         since: q.since,
         rows,
-        total,
+        more,
         error,
     };
     let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
