@@ -20,7 +20,7 @@ use praxis_sdk::{
 use crate::intervals::{Iv, contains, first_fit, intersect, overlaps, remove};
 use crate::settings::Settings;
 use ix::{ClassIx, ClientIx, DayIx, ItemIx, Ix, PracIx, RoomIx, Table};
-use occupancy::{Occupancy, Use};
+use occupancy::{Occupancy, Use, start_mask};
 use request::{Index, ValidatedRequest};
 
 /// The longest horizon the planner accepts, in days.
@@ -751,8 +751,11 @@ impl<'a, 'p> Planner<'a, 'p> {
         // those whose free minutes hold the discipline's shortest session (the others could not fit this
         // one either); the rooms likewise, by index. A room's minutes free while the client is are
         // computed when first needed, and kept for the next practitioner.
+        // Only those with a start in a half hour where the client has one (the occupancy's masks): the others
+        // cannot hold this session while the client is free, so skipping them changes nothing but the time.
+        let window = start_mask(&free, total, step);
         let mut room_cache: Vec<(RoomIx, Vec<Iv>)> = Vec::new();
-        let mut rooms_left = self.occ.open_rooms(d, day);
+        let mut rooms_left = self.occ.open_rooms(d, day, window);
         let mut rooms_done = false;
         let mut room_at = |n: usize, cache: &mut Vec<(RoomIx, Vec<Iv>)>| -> bool {
             while cache.len() <= n && !rooms_done {
@@ -769,7 +772,7 @@ impl<'a, 'p> Planner<'a, 'p> {
             n < cache.len()
         };
         // The practitioners free long enough while the client is, with those minutes, in order.
-        let mut open = self.occ.open_pracs(d, day).filter_map(|p| {
+        let mut open = self.occ.open_pracs(d, day, window).filter_map(|p| {
             let pf = intersect(&free, &self.occ.prac_free[p][day]);
             first_fit(&pf, total, step).map(|_| (p, pf))
         });

@@ -11,14 +11,47 @@
 //! the suitable rooms whose free minutes hold it, by index; per class group
 //! (one discipline, weekday and time) and day, the classes with a place left,
 //! by id. Every change to free minutes, load or places updates them.
+//!
+//! Each practitioner and room in those indexes carries a mask of the times
+//! of day at which its discipline's shortest session could start (one bit
+//! per half hour, see [`start_mask`]). An attempt computes the same mask for
+//! the client's free minutes and skips, by one bit test, whoever has no
+//! start in common with the client: a morning client no longer intersects
+//! the minutes of every late-shift practitioner. The order is unchanged, so
+//! the candidates are the same, in the same order, as without the masks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::ix::{ClassIx, ClientIx, DayIx, Ix, PracIx, RoomIx, Table};
 use super::request::{Horizon, Index};
-use crate::intervals::{Iv, below_capacity, first_fit, normalize, remove};
+use crate::intervals::{Iv, below_capacity, normalize, remove};
 
 const FULL_DAY: Iv = (0, 1440);
+
+/// Minutes of the day per bit of a [`start_mask`]: 48 half hours fill 48 of a `u64`'s bits.
+const BUCKET: u32 = 30;
+
+/// The half hours of the day (bit `n` for minutes `[30n, 30n + 30)`) in which some start, a multiple of
+/// `step`, lets `len` minutes fit inside one interval of `free`. A session of at least `len` minutes that
+/// fits both a practitioner's (or room's) and a client's free minutes starts in a half hour set in both
+/// their masks, so a candidate whose mask shares no bit with the client's cannot take it. With a step longer
+/// than 30 minutes the mask may also hold half hours between two starts; it is never empty when a start fits.
+pub(crate) fn start_mask(free: &[Iv], len: u16, step: u16) -> u64 {
+    let step = u32::from(step.max(1));
+    let mut mask = 0u64;
+    for &(fs, fe) in free {
+        let first = u32::from(fs).div_ceil(step) * step;
+        let Some(last) = u32::from(fe).checked_sub(u32::from(len)) else { continue };
+        if first > last {
+            continue;
+        }
+        // The last start that fits, rounded down to a multiple of the step.
+        let last = last / step * step;
+        let (lo, hi) = (first / BUCKET, (last / BUCKET).min(63));
+        mask |= (u64::MAX >> (63 - hi + lo)) << lo;
+    }
+    mask
+}
 
 /// One placed session's hold on the calendar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,10 +124,11 @@ pub(crate) struct Occupancy {
     prac_disciplines: Table<PracIx, Vec<usize>>,
     room_disciplines: Table<RoomIx, Vec<usize>>,
     /// Per discipline and day: (load, practitioner) of the qualified practitioners whose free minutes hold the
-    /// discipline's shortest session.
-    open_pracs: Vec<PerDay<BTreeSet<(u32, PracIx)>>>,
-    /// Per discipline and day: the suitable rooms whose free minutes hold its shortest session.
-    open_rooms: Vec<PerDay<BTreeSet<RoomIx>>>,
+    /// discipline's shortest session, each with its [`start_mask`] for that session.
+    open_pracs: Vec<PerDay<BTreeMap<(u32, PracIx), u64>>>,
+    /// Per discipline and day: the suitable rooms whose free minutes hold its shortest session, each with its
+    /// [`start_mask`] for that session.
+    open_rooms: Vec<PerDay<BTreeMap<RoomIx, u64>>>,
     pub(crate) client_busy: Table<ClientIx, PerDay<Vec<Iv>>>,
     pub(crate) client_visits: Table<ClientIx, PerDay<u8>>,
     /// Visits per day, from `pad` days before the horizon to `pad` days after it (rule C5's rolling window).
@@ -143,8 +177,8 @@ impl Occupancy {
             min_len,
             prac_disciplines: ix.prac_disciplines.clone(),
             room_disciplines: ix.room_disciplines.clone(),
-            open_pracs: vec![Table::filled(days, BTreeSet::new()); ix.disciplines.len()],
-            open_rooms: vec![Table::filled(days, BTreeSet::new()); ix.disciplines.len()],
+            open_pracs: vec![Table::filled(days, BTreeMap::new()); ix.disciplines.len()],
+            open_rooms: vec![Table::filled(days, BTreeMap::new()); ix.disciplines.len()],
             client_busy: Table::filled(n_clients, Table::filled(days, Vec::new())),
             client_visits: Table::filled(n_clients, Table::filled(days, 0)),
             client_span: Table::filled(n_clients, vec![0; days + 2 * h.pad]),
@@ -182,8 +216,9 @@ impl Occupancy {
         self.room_free[r][day] = below_capacity(&self.room_base[r][day], &self.room_used[r][day], self.room_cap[r]);
         for &d in &self.room_disciplines[r] {
             let set = &mut self.open_rooms[d][day];
-            if first_fit(&self.room_free[r][day], self.min_len[d], self.step).is_some() {
-                set.insert(r);
+            let mask = start_mask(&self.room_free[r][day], self.min_len[d], self.step);
+            if mask != 0 {
+                set.insert(r, mask);
             } else {
                 set.remove(&r);
             }
@@ -195,8 +230,9 @@ impl Occupancy {
         let key = (self.prac_load[p], p);
         for &d in &self.prac_disciplines[p] {
             let set = &mut self.open_pracs[d][day];
-            if first_fit(&self.prac_free[p][day], self.min_len[d], self.step).is_some() {
-                set.insert(key);
+            let mask = start_mask(&self.prac_free[p][day], self.min_len[d], self.step);
+            if mask != 0 {
+                set.insert(key, mask);
             } else {
                 set.remove(&key);
             }
@@ -212,8 +248,8 @@ impl Occupancy {
         self.prac_load[p] = load;
         for &d in &self.prac_disciplines[p] {
             for set in self.open_pracs[d].values_mut() {
-                if set.remove(&(old, p)) {
-                    set.insert((load, p));
+                if let Some(mask) = set.remove(&(old, p)) {
+                    set.insert((load, p), mask);
                 }
             }
         }
@@ -233,14 +269,16 @@ impl Occupancy {
     }
 
     /// The qualified practitioners in discipline `d` (the index's position) whose free minutes on `day` hold
-    /// its shortest session, least loaded first, then by index.
-    pub(crate) fn open_pracs(&self, d: usize, day: DayIx) -> impl Iterator<Item = PracIx> + '_ {
-        self.open_pracs[d][day].iter().map(|&(_, p)| p)
+    /// its shortest session starting in one of the half hours of `window` (a [`start_mask`]; `u64::MAX` for
+    /// any time), least loaded first, then by index.
+    pub(crate) fn open_pracs(&self, d: usize, day: DayIx, window: u64) -> impl Iterator<Item = PracIx> + '_ {
+        self.open_pracs[d][day].iter().filter(move |&(_, &m)| m & window != 0).map(|(&(_, p), _)| p)
     }
 
-    /// The rooms suitable for discipline `d` whose free minutes on `day` hold its shortest session, by index.
-    pub(crate) fn open_rooms(&self, d: usize, day: DayIx) -> impl Iterator<Item = RoomIx> + '_ {
-        self.open_rooms[d][day].iter().copied()
+    /// The rooms suitable for discipline `d` whose free minutes on `day` hold its shortest session starting in
+    /// one of the half hours of `window`, by index.
+    pub(crate) fn open_rooms(&self, d: usize, day: DayIx, window: u64) -> impl Iterator<Item = RoomIx> + '_ {
+        self.open_rooms[d][day].iter().filter(move |&(_, &m)| m & window != 0).map(|(&r, _)| r)
     }
 
     /// How many classes of group `g` run on `day` and are not blocked by a booked session.
@@ -379,13 +417,61 @@ impl Occupancy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::intervals::intersect;
+    use crate::intervals::{contains, first_fit, intersect};
     use crate::plan::request::ValidatedRequest;
     use crate::settings::Settings;
     use crate::testgen::Rng;
 
-    /// What the indexes should hold, found by scanning every practitioner, room and class.
-    fn check(occ: &Occupancy, ix: &Index<'_>, what: &str) {
+    /// The half hours in which `len` minutes can start, at a multiple of `step`, inside one interval of `free`:
+    /// every start tried.
+    fn mask_by_scan(free: &[Iv], len: u16, step: u16) -> u64 {
+        (0..=1440u32)
+            .step_by(step as usize)
+            .filter(|&s| s + u32::from(len) <= 1440 && contains(free, (s as u16, s as u16 + len)))
+            .fold(0, |m, s| m | 1 << (s / 30))
+    }
+
+    /// A random list of free minutes (normalized), as a client's day might be.
+    fn random_free(rng: &mut Rng) -> Vec<Iv> {
+        let n = rng.range(0, 3);
+        normalize(
+            (0..n)
+                .map(|_| {
+                    let s = rng.range(0, 1430) as u16;
+                    (s, (s + 5 * rng.range(1, 80) as u16).min(1440))
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_start_mask_holds_the_half_hours_of_every_start_that_fits() {
+        let mut rng = Rng::new(7);
+        for case in 0..3000 {
+            let free = random_free(&mut rng);
+            let step = *rng.pick(&[1u16, 5, 10, 15, 20, 30, 45, 60]);
+            let len = if rng.chance(3) { u16::MAX } else { 5 * rng.range(0, 60) as u16 };
+            let (got, want) = (start_mask(&free, len, step), mask_by_scan(&free, len, step));
+            if step <= 30 {
+                assert_eq!(got, want, "case {case}: {free:?} {len} {step}");
+            } else {
+                // Steps longer than a half hour leave some half hours without a start; the mask may keep them.
+                assert_eq!(got & want, want, "case {case}: {free:?} {len} {step}");
+                assert_eq!(got == 0, want == 0, "case {case}: {free:?} {len} {step}");
+            }
+        }
+        // Whole day, short session: every half hour.
+        assert_eq!(start_mask(&[FULL_DAY], 15, 15), (1u64 << 48) - 1);
+        // Nothing free, or too short: no bit.
+        assert_eq!(start_mask(&[], 15, 15), 0);
+        assert_eq!(start_mask(&[(600, 610)], 15, 15), 0);
+        // A start at 10:15 only (the step rounds 10:05 up): the 10:00 half hour.
+        assert_eq!(start_mask(&[(605, 645)], 30, 15), 1 << 20);
+    }
+
+    /// What the indexes should hold, found by scanning every practitioner, room and class; and for random
+    /// client windows, that the masks keep everyone who can take a session in them.
+    fn check(occ: &Occupancy, ix: &Index<'_>, what: &str, rng: &mut Rng) {
         let h = ix.h;
         for day in DayIx::span(DayIx::at(0), h.last_plus_one()) {
             for d in 0..ix.disciplines.len() {
@@ -396,13 +482,42 @@ mod tests {
                     .filter(|&p| ix.prac_disciplines[p].contains(&d) && fits(&occ.prac_free[p][day]))
                     .collect();
                 pracs.sort_by_key(|&p| (occ.prac_load[p], p));
-                assert_eq!(occ.open_pracs(d, day).collect::<Vec<_>>(), pracs, "{what}: practitioners, {d} {day:?}");
+                let any = u64::MAX;
+                assert_eq!(
+                    occ.open_pracs(d, day, any).collect::<Vec<_>>(),
+                    pracs,
+                    "{what}: practitioners, {d} {day:?}"
+                );
                 let rooms: Vec<RoomIx> = ix
                     .rooms
                     .keys()
                     .filter(|&r| ix.room_disciplines[r].contains(&d) && fits(&occ.room_free[r][day]))
                     .collect();
-                assert_eq!(occ.open_rooms(d, day).collect::<Vec<_>>(), rooms, "{what}: rooms, {d} {day:?}");
+                assert_eq!(occ.open_rooms(d, day, any).collect::<Vec<_>>(), rooms, "{what}: rooms, {d} {day:?}");
+                if occ.min_len[d] == u16::MAX {
+                    continue;
+                }
+                for _ in 0..3 {
+                    let free = random_free(rng);
+                    let total = occ.min_len[d] + 15 * rng.range(0, 3) as u16;
+                    let window = start_mask(&free, total, occ.step);
+                    let shares = |own: &[Iv]| mask_by_scan(own, occ.min_len[d], occ.step) & window != 0;
+                    let takes = |own: &[Iv]| first_fit(&intersect(&free, own), total, occ.step).is_some();
+                    let want: Vec<PracIx> = pracs.iter().copied().filter(|&p| shares(&occ.prac_free[p][day])).collect();
+                    let got: Vec<PracIx> = occ.open_pracs(d, day, window).collect();
+                    assert_eq!(got, want, "{what}: practitioners in {free:?} for {total}, {d} {day:?}");
+                    for &p in &pracs {
+                        let ok = !takes(&occ.prac_free[p][day]) || got.contains(&p);
+                        assert!(ok, "{what}: {p:?} can take {total} in {free:?} but was skipped, {d} {day:?}");
+                    }
+                    let want: Vec<RoomIx> = rooms.iter().copied().filter(|&r| shares(&occ.room_free[r][day])).collect();
+                    let got: Vec<RoomIx> = occ.open_rooms(d, day, window).collect();
+                    assert_eq!(got, want, "{what}: rooms in {free:?} for {total}, {d} {day:?}");
+                    for &r in &rooms {
+                        let ok = !takes(&occ.room_free[r][day]) || got.contains(&r);
+                        assert!(ok, "{what}: {r:?} can take {total} in {free:?} but was skipped, {d} {day:?}");
+                    }
+                }
             }
             let date = h.date(day);
             for (g, group) in ix.groups.iter().enumerate() {
@@ -469,7 +584,9 @@ mod tests {
                 .map(|_| if rng.chance(10) { u16::MAX } else { 15 * rng.range(1, 4) as u16 })
                 .collect();
             let mut occ = Occupancy::new(&ix, min_len, 15);
-            check(&occ, &ix, &format!("seed {seed}, new"));
+            // The client windows the check tries come from their own sequence.
+            let mut windows = Rng::new(seed + 100);
+            check(&occ, &ix, &format!("seed {seed}, new"), &mut windows);
             // Booked sessions first, as the planner loads them.
             for _ in 0..10 {
                 if let Some(Use::Individual { day, prac, room, span, .. }) = random_use(&occ, &ix, &mut rng) {
@@ -482,7 +599,7 @@ mod tests {
                     if rng.chance(50) { occ.block_class(k, day) } else { occ.book_class_place(k, day) }
                 }
             }
-            check(&occ, &ix, &format!("seed {seed}, booked"));
+            check(&occ, &ix, &format!("seed {seed}, booked"), &mut windows);
             let mut held: Vec<Use> = Vec::new();
             let (mut reserves, mut releases) = (0, 0);
             for step in 0..600 {
@@ -498,16 +615,16 @@ mod tests {
                     releases += 1;
                 }
                 if step % 20 == 0 {
-                    check(&occ, &ix, &format!("seed {seed}, step {step}"));
+                    check(&occ, &ix, &format!("seed {seed}, step {step}"), &mut windows);
                 }
             }
-            check(&occ, &ix, &format!("seed {seed}, end"));
+            check(&occ, &ix, &format!("seed {seed}, end"), &mut windows);
             assert!(reserves > 100 && releases > 50, "seed {seed}: {reserves} reserves, {releases} releases");
             // Everything given back: the indexes are as when new.
             for u in held.drain(..).rev() {
                 occ.release(&u);
             }
-            check(&occ, &ix, &format!("seed {seed}, all released"));
+            check(&occ, &ix, &format!("seed {seed}, all released"), &mut windows);
         }
     }
 }
