@@ -84,28 +84,22 @@ impl T {
         T::SessionsByStart,
     ];
 
-    /// Every tree in discriminant order: the order the sled trees are opened in.
-    pub(crate) const OPEN: [T; 19] = [
-        T::Meta,
-        T::Clients,
-        T::Intakes,
-        T::Sessions,
-        T::SessionIds,
-        T::Appointments,
-        T::AppointmentIds,
-        T::ByPractitioner,
-        T::ByRoom,
-        T::ByClient,
-        T::Practitioners,
-        T::Rooms,
-        T::Overrides,
-        T::OverrideIds,
-        T::Audit,
-        T::Journal,
-        T::Users,
-        T::Tokens,
-        T::SessionsByStart,
-    ];
+    /// Every tree in discriminant order: the order the sled trees are opened
+    /// in ([`T::ALL`] and [`T::CREDENTIALS`], each at its discriminant).
+    pub(crate) const OPEN: [T; 19] = {
+        let mut open = [T::Meta; 19];
+        let mut i = 0;
+        while i < T::ALL.len() {
+            open[T::ALL[i] as usize] = T::ALL[i];
+            i += 1;
+        }
+        let mut i = 0;
+        while i < T::CREDENTIALS.len() {
+            open[T::CREDENTIALS[i] as usize] = T::CREDENTIALS[i];
+            i += 1;
+        }
+        open
+    };
 
     /// The trees of credentials, written outside the record transactions.
     pub(crate) const CREDENTIALS: [T; 2] = [T::Users, T::Tokens];
