@@ -1193,8 +1193,10 @@ impl PracticeService {
                     self.evaluate_all(Some(as_of))?.into_iter().map(|g| (g.client.clone(), g)).collect();
                 let mut inputs = Vec::new();
                 for client in self.store.clients()? {
-                    let snapshot = self.store.snapshot(&client.id)?;
-                    inputs.push(self.outcome_input(snapshot, client.name, guidance.get(&client.id))?);
+                    let g = guidance.get(&client.id);
+                    let name = client.name.clone();
+                    let snapshot = self.store.snapshot_of(client)?;
+                    inputs.push(self.outcome_input(snapshot, name, g)?);
                 }
                 Arc::new(outcomes::report(&inputs, as_of, weeks))
             }
